@@ -1,0 +1,53 @@
+/** The Hono app: middleware order, every resource's routes, errors rendered once as problem+json. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError } from "../errors/api-error";
+import type { AppEnv } from "./context";
+import { registerDocs } from "./docs";
+import { registerErrorPages } from "./error-pages";
+import { registerFaxRoutes } from "./faxes";
+import { registerFileRoutes } from "./files";
+import { requireAuth } from "./middleware/auth";
+import { idempotency } from "./middleware/idempotency";
+import { notFound, problemResponse, renderError } from "./middleware/problem";
+import { rateLimit } from "./middleware/rate-limit";
+import { registerNumberRoutes } from "./numbers";
+import { registerOAuthRoutes } from "./oauth";
+import { invalid } from "./validation";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalid(result.error, result.target === "json" ? "" : result.target === "query" ? "query:" : "");
+    },
+  });
+
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.use("/v1/*", requireAuth, rateLimit, idempotency);
+  registerFaxRoutes(app);
+  registerNumberRoutes(app);
+  registerOAuthRoutes(app);
+  registerFileRoutes(app);
+  registerErrorPages(app);
+  registerDocs(app);
+
+  app.onError(renderError);
+  app.notFound((c) => {
+    // A known path with another method is a 405 with Allow (RFC 9110 §15.5.6), not a 404.
+    const path = new URL(c.req.url).pathname;
+    const allowed = new Set<string>();
+    for (const route of app.routes) {
+      if (route.method === "ALL" || route.path.includes("*")) continue;
+      const pattern = new RegExp("^" + route.path.replace(/:[^/]+/g, "[^/]+") + "$");
+      if (pattern.test(path)) allowed.add(route.method);
+    }
+    if (allowed.size > 0) {
+      return problemResponse(
+        c,
+        new ApiError("request.method_not_allowed", { detail: `${c.req.method} is not allowed on ${path}.`, headers: { allow: [...allowed].join(", ") } }),
+      );
+    }
+    return notFound(c);
+  });
+  return app;
+}

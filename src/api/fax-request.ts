@@ -1,0 +1,178 @@
+/**
+ * Reading `POST /v1/faxes`: JSON (documents as base64 or a document_url) or multipart/form-data
+ * (files, with the other fields as form fields). Whatever the encoding, the result is validated by
+ * one zod schema, and the documents come out as one merged PDF.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { settings } from "../config";
+import { ApiError } from "../errors/api-error";
+import { assembleFaxDocument, fetchDocumentUrl, type IncomingDocument } from "../fax/documents";
+import { normalizeE164 } from "../fax/phone";
+import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
+import { fromBase64 } from "../lib/crypto";
+import type { AppEnv } from "./context";
+import { invalid } from "./validation";
+
+const DocumentSchema = z.object({
+  content: z.string().min(1).openapi({ description: "The file, base64-encoded." }),
+  content_type: z.enum(["application/pdf", "image/png", "image/jpeg", "image/tiff"]),
+  filename: z.string().max(255).optional(),
+});
+
+export const FaxCreateSchema = z
+  .object({
+    to: z.string().openapi({ description: "Recipient in E.164.", example: "+15550100001" }),
+    from: z.string().optional().openapi({ description: "One of your numbers; defaults to your first.", example: "+15550100100" }),
+    documents: z.array(DocumentSchema).max(20).optional(),
+    document_url: z.string().url().optional().openapi({ description: "A public https URL to fetch the document from." }),
+    cover_page: CoverPageSchema.optional(),
+    options: FaxOptionsSchema.partial().optional(),
+    header_text: z.string().max(80).optional().openapi({ description: "Printed at the top of every page with the date and page number." }),
+    send_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "Send later (RFC 3339), up to 30 days ahead." }),
+    metadata: MetadataSchema.optional(),
+    webhook_url: z.string().url().optional().openapi({ description: "Receives this fax's events, signed like every webhook." }),
+  })
+  .strict()
+  .openapi("FaxCreate", {
+    example: {
+      to: "+15550100001",
+      documents: [{ content: "JVBERi0xLjcK…", content_type: "application/pdf" }],
+      cover_page: { to_name: "Dr. Rivera", subject: "Referral" },
+      options: { resolution: "fine" },
+    },
+  });
+
+export type FaxCreate = z.infer<typeof FaxCreateSchema>;
+
+export interface ParsedFaxRequest {
+  input: FaxCreate;
+  to: string;
+  uploads: IncomingDocument[];
+}
+
+/** Base64 grows data by 4/3; leave room for the JSON around it. */
+function maxRequestBytes(env: Env): number {
+  return Math.ceil(settings(env).maxDocumentBytes * 1.4) + 64 * 1024;
+}
+
+async function readBody(c: Context<AppEnv>): Promise<ArrayBuffer> {
+  const limit = maxRequestBytes(c.env);
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > limit) throw new ApiError("request.too_large", { detail: `The body is ${declared} bytes; the limit is ${limit}.` });
+  const body = await c.req.arrayBuffer();
+  if (body.byteLength > limit) throw new ApiError("request.too_large", { detail: `The body is ${body.byteLength} bytes; the limit is ${limit}.` });
+  return body;
+}
+
+function parseJsonField(value: string | File | null, field: string): unknown {
+  if (value === null || typeof value !== "string") return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ApiError("request.invalid", {
+      detail: `The form field ${field} must be JSON.`,
+      errors: [{ pointer: `/${field}`, detail: "must be a JSON object" }],
+    });
+  }
+}
+
+async function parseMultipart(c: Context<AppEnv>, body: ArrayBuffer): Promise<{ raw: unknown; uploads: IncomingDocument[] }> {
+  let form: FormData;
+  try {
+    form = await new Response(body, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData();
+  } catch {
+    throw new ApiError("request.invalid", { detail: "The multipart body could not be parsed." });
+  }
+  const raw: Record<string, unknown> = {};
+  const uploads: IncomingDocument[] = [];
+  for (const [name, value] of form.entries()) {
+    if (typeof value !== "string") {
+      const file = value as File;
+      uploads.push({
+        bytes: new Uint8Array(await file.arrayBuffer()),
+        contentType: file.type || null,
+        filename: file.name,
+        pointer: `${name}[${uploads.length}]`,
+      });
+      continue;
+    }
+    if (["options", "cover_page", "metadata"].includes(name)) raw[name] = parseJsonField(value, name);
+    else raw[name] = value;
+  }
+  return { raw, uploads };
+}
+
+export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequest> {
+  const contentType = (c.req.header("content-type") ?? "").toLowerCase();
+  const body = await readBody(c);
+  let raw: unknown;
+  let uploads: IncomingDocument[] = [];
+  if (contentType.startsWith("application/json")) {
+    try {
+      raw = JSON.parse(new TextDecoder().decode(body));
+    } catch (error) {
+      throw new ApiError("request.malformed_json", { detail: `The body is not valid JSON: ${(error as Error).message}` });
+    }
+  } else if (contentType.startsWith("multipart/form-data")) {
+    ({ raw, uploads } = await parseMultipart(c, body));
+  } else {
+    throw new ApiError("request.unsupported_media_type", {
+      detail: `Content-Type ${contentType || "(none)"} is not accepted here.`,
+    });
+  }
+  const parsed = FaxCreateSchema.safeParse(raw);
+  if (!parsed.success) throw invalid(parsed.error);
+  const input = parsed.data;
+  const to = normalizeE164(input.to);
+  if (!to) {
+    throw new ApiError("fax.recipient.invalid", {
+      detail: `${input.to} is not a valid phone number in E.164 form.`,
+      errors: [{ pointer: "/to", detail: "must be E.164, such as +15550100001" }],
+    });
+  }
+  if (input.send_at) {
+    const at = Date.parse(input.send_at);
+    if (at > Date.now() + 30 * 24 * 3600 * 1000) {
+      throw new ApiError("request.invalid", { errors: [{ pointer: "/send_at", detail: "must be within 30 days" }], detail: "send_at is more than 30 days ahead." });
+    }
+  }
+  for (const [i, doc] of (input.documents ?? []).entries()) {
+    let bytes: Uint8Array;
+    try {
+      bytes = fromBase64(doc.content.replace(/\s+/g, ""));
+    } catch {
+      throw new ApiError("request.invalid", {
+        detail: `documents[${i}].content is not valid base64.`,
+        errors: [{ pointer: `/documents/${i}/content`, detail: "must be base64" }],
+      });
+    }
+    uploads.push({ bytes, contentType: doc.content_type, filename: doc.filename, pointer: `/documents/${i}` });
+  }
+  return { input, to, uploads };
+}
+
+/** Fetches a document_url (with the private-address guard) and merges everything into one PDF. */
+export async function buildFaxDocument(
+  env: Env,
+  request: ParsedFaxRequest,
+  cover: { from: string; date: Date } | null,
+): Promise<{ pdf: Uint8Array; pageCount: number }> {
+  const config = settings(env);
+  const docs = [...request.uploads];
+  if (request.input.document_url) {
+    docs.push(
+      await fetchDocumentUrl(request.input.document_url, {
+        maxBytes: config.maxDocumentBytes,
+        allowHttpLoopback: config.local,
+        pointer: "/document_url",
+      }),
+    );
+  }
+  if (docs.length === 0 && !request.input.cover_page) {
+    throw new ApiError("fax.document.missing", { errors: [{ pointer: "/documents", detail: "give at least one document or a cover_page" }] });
+  }
+  const coverPage =
+    request.input.cover_page && cover ? { ...request.input.cover_page, to: request.to, from: cover.from, date: cover.date } : undefined;
+  return assembleFaxDocument(docs, coverPage, { maxDocumentBytes: config.maxDocumentBytes, maxPages: config.maxPages });
+}

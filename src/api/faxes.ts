@@ -1,0 +1,381 @@
+/** /v1/faxes: send, list, read, cancel, resend, follow the timeline, and download the document. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { isoNow, settings } from "../config";
+import { database } from "../db/client";
+import { findFax, findFaxDocumentKey, listFaxEvents, listFaxes } from "../db/fax-store";
+import { findAccountNumber, firstAccountNumber } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
+import { EVENT_TYPES } from "../events/catalog";
+import { faxObject } from "../fax/fax-stub";
+import { FaxSchema, type Fax } from "../fax/schema";
+import { expectedCallMs } from "../fax/simulated-carrier";
+import { FAX_STATUSES } from "../fax/state-machine";
+import { newId } from "../lib/ids";
+import { signObjectUrl } from "../lib/signed-url";
+import type { App } from "./context";
+import { buildFaxDocument, FaxCreateSchema, parseFaxRequest, type FaxCreate } from "./fax-request";
+import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
+import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "./pagination";
+
+const FaxIdParams = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
+});
+
+const SignedUrlSchema = z
+  .object({
+    url: z.string().openapi({ example: "https://fax.example.com/files/faxes/acct_…/fax_…/document.pdf?expires=1767225600&signature=…" }),
+    expires_at: z.string(),
+  })
+  .openapi("SignedUrl");
+
+const EventSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(Object.keys(EVENT_TYPES) as [keyof typeof EVENT_TYPES, ...(keyof typeof EVENT_TYPES)[]]),
+    created_at: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi("Event");
+
+const faxExample: Fax = {
+  id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e",
+  direction: "outbound",
+  mode: "test",
+  status: "queued",
+  to: "+15550100001",
+  from: "+15550101234",
+  page_count: 2,
+  pages_sent: 0,
+  attempts: 0,
+  max_attempts: 3,
+  next_attempt_at: null,
+  last_error: null,
+  error: null,
+  options: { resolution: "fine", max_attempts: 3, retry_delay: 300 },
+  header_text: "ACME Clinic",
+  cover_page: null,
+  metadata: {},
+  webhook_url: null,
+  send_at: null,
+  estimated_delivery: "2026-11-23T15:00:09.000Z",
+  resent_from: null,
+  remote_ident: null,
+  created_at: "2026-11-23T15:00:00.000Z",
+  updated_at: "2026-11-23T15:00:00.000Z",
+  completed_at: null,
+};
+
+const documentKey = (accountId: string, faxId: string) => `faxes/${accountId}/${faxId}/document.pdf`;
+
+function estimatedDelivery(fax: Pick<Fax, "send_at" | "mode" | "created_at">, pageCount: number, env: Env): string {
+  const start = fax.send_at ? Date.parse(fax.send_at) : Date.parse(fax.created_at);
+  const compression = fax.mode === "test" ? settings(env).timeCompression : 1;
+  return isoNow(start + expectedCallMs(pageCount) / compression);
+}
+
+export function registerFaxRoutes(app: App): void {
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/faxes",
+    operationId: "sendFax",
+    tags: ["Faxes"],
+    summary: "Send a fax",
+    description:
+      "Queues a fax to `to`. Give documents inline (JSON base64), as `document_url`, or as multipart/form-data files; they are merged in order after the optional cover page. Test keys send to the simulated carrier (see the magic numbers in the README).",
+    security: bearerSecurity,
+    request: {
+      headers: IdempotencyKeyHeader,
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: FaxCreateSchema },
+          "multipart/form-data": {
+            schema: z.object({
+              to: z.string(),
+              from: z.string().optional(),
+              file: z.string().openapi({ format: "binary", description: "One or more files (PDF, PNG, JPEG, TIFF)." }),
+              options: z.string().optional().openapi({ description: "JSON, as in the JSON body." }),
+              cover_page: z.string().optional().openapi({ description: "JSON, as in the JSON body." }),
+              metadata: z.string().optional().openapi({ description: "JSON, as in the JSON body." }),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      202: { description: "The fax was accepted and queued.", content: { "application/json": { schema: FaxSchema, example: faxExample } } },
+      ...problemResponses(
+        "request.malformed_json",
+        "auth.missing",
+        "idempotency.in_flight",
+        "request.too_large",
+        "request.unsupported_media_type",
+        "request.invalid",
+        "fax.recipient.invalid",
+        "rate_limit.exceeded",
+      ),
+    },
+  });
+
+  app.post("/v1/faxes", async (c) => {
+    const caller = c.get("caller");
+    const request = await parseFaxRequest(c);
+    const fax = await createFax(c.env, new URL(c.req.url).origin, caller.accountId, caller.mode, request.input, request.to, (from, date) =>
+      buildFaxDocument(c.env, request, { from, date }),
+    );
+    return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
+  });
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes",
+      operationId: "listFaxes",
+      tags: ["Faxes"],
+      summary: "List faxes",
+      description: "Newest first, with cursor pagination and filters.",
+      security: bearerSecurity,
+      request: {
+        query: ListQuerySchema.extend({
+          status: z.enum(FAX_STATUSES).optional(),
+          direction: z.enum(["outbound", "inbound"]).optional(),
+          to: z.string().optional().openapi({ example: "+15550100001" }),
+          created_after: z.iso.datetime({ offset: true }).optional(),
+          created_before: z.iso.datetime({ offset: true }).optional(),
+        }),
+      },
+      responses: {
+        200: { description: "A page of faxes.", content: { "application/json": { schema: listSchema(FaxSchema, "FaxList"), example: { data: [faxExample], has_more: false, next_cursor: null } } } },
+        ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS, "request.invalid"),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const caller = c.get("caller");
+      const page = await listFaxes(database(c.env.DB), caller.accountId, {
+        status: q.status,
+        direction: q.direction,
+        to: q.to,
+        createdAfter: q.created_after ? new Date(q.created_after).toISOString() : undefined,
+        createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        limit: q.limit,
+      });
+      const last = page.data.at(-1);
+      return c.json({ data: page.data, has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/{id}",
+      operationId: "getFax",
+      tags: ["Faxes"],
+      summary: "Get a fax",
+      description: "The fax with its status, pages and retry state.",
+      security: bearerSecurity,
+      request: { params: FaxIdParams },
+      responses: {
+        200: { description: "The fax.", content: { "application/json": { schema: FaxSchema, example: faxExample } } },
+        ...problemResponses("fax.not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const fax = await findFax(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      if (!fax) throw new ApiError("fax.not_found");
+      return c.json(fax, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/faxes/{id}",
+      operationId: "cancelFax",
+      tags: ["Faxes"],
+      summary: "Cancel a fax",
+      description: "Cancels a fax that is queued, scheduled (send_at) or waiting for a retry. Once sending has started it is too late (409).",
+      security: bearerSecurity,
+      request: { params: FaxIdParams },
+      responses: {
+        200: { description: "The canceled fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, status: "canceled" } } } },
+        ...problemResponses("fax.not_found", "fax.not_cancelable", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const id = c.req.valid("param").id;
+      if (!(await findFax(database(c.env.DB), caller.accountId, id))) throw new ApiError("fax.not_found");
+      const result = await faxObject(c.env, id).cancel();
+      if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
+      return c.json(result.fax, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/faxes/{id}/resend",
+      operationId: "resendFax",
+      tags: ["Faxes"],
+      summary: "Resend a fax",
+      description: "Creates a new fax with the same recipient, documents and options, linked to the original by resent_from.",
+      security: bearerSecurity,
+      request: { params: FaxIdParams, headers: IdempotencyKeyHeader },
+      responses: {
+        202: { description: "The new fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, resent_from: "fax_01jd8x6r3q0000000000000000" } } } },
+        ...problemResponses("fax.not_found", "fax.not_resendable", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const db = database(c.env.DB);
+      const id = c.req.valid("param").id;
+      const original = await findFax(db, caller.accountId, id);
+      if (!original) throw new ApiError("fax.not_found");
+      if (original.direction !== "outbound" || !["delivered", "failed", "canceled"].includes(original.status)) {
+        throw new ApiError("fax.not_resendable", { detail: `The fax is ${original.direction} and ${original.status}.` });
+      }
+      const stored = await findFaxDocumentKey(db, caller.accountId, id);
+      const object = stored?.documentKey ? await c.env.DOCUMENTS.get(stored.documentKey) : null;
+      if (!object) throw new ApiError("fax.no_document");
+      const pdf = new Uint8Array(await object.arrayBuffer());
+      const input: FaxCreate = {
+        to: original.to,
+        from: original.from,
+        options: original.options,
+        header_text: original.header_text ?? undefined,
+        metadata: original.metadata,
+        webhook_url: original.webhook_url ?? undefined,
+      };
+      const fax = await createFax(
+        c.env,
+        new URL(c.req.url).origin,
+        caller.accountId,
+        caller.mode,
+        input,
+        original.to,
+        async () => ({ pdf, pageCount: original.page_count }),
+        original.id,
+      );
+      return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/{id}/events",
+      operationId: "listFaxEvents",
+      tags: ["Faxes"],
+      summary: "The fax's timeline",
+      description: "Every event the fax emitted, oldest first: the same events its webhooks carry.",
+      security: bearerSecurity,
+      request: { params: FaxIdParams },
+      responses: {
+        200: {
+          description: "The events.",
+          content: {
+            "application/json": {
+              schema: z.object({ data: z.array(EventSchema) }).openapi("EventList"),
+              example: { data: [{ id: "evt_01jd8x6r3q5v7w9y0a2b4c6d8e", type: "fax.queued", created_at: "2026-11-23T15:00:00.000Z", data: { fax: faxExample } }] },
+            },
+          },
+        },
+        ...problemResponses("fax.not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const db = database(c.env.DB);
+      const id = c.req.valid("param").id;
+      if (!(await findFax(db, caller.accountId, id))) throw new ApiError("fax.not_found");
+      return c.json({ data: await listFaxEvents(db, caller.accountId, id) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/{id}/document",
+      operationId: "getFaxDocument",
+      tags: ["Faxes"],
+      summary: "Download link for the fax's document",
+      description: "A time-limited signed URL to the PDF that was (or will be) sent, cover page included.",
+      security: bearerSecurity,
+      request: { params: FaxIdParams },
+      responses: {
+        200: { description: "The signed URL.", content: { "application/json": { schema: SignedUrlSchema, example: { url: "https://fax.example.com/files/faxes/acct_x/fax_y/document.pdf?expires=1767225600&signature=ab12", expires_at: "2026-11-23T15:15:00.000Z" } } } },
+        ...problemResponses("fax.not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const id = c.req.valid("param").id;
+      const stored = await findFaxDocumentKey(database(c.env.DB), caller.accountId, id);
+      if (!stored) throw new ApiError("fax.not_found");
+      if (!stored.documentKey) throw new ApiError("fax.no_document");
+      const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, stored.documentKey, settings(c.env).signedUrlTtlSeconds);
+      return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
+    },
+  );
+}
+
+/** Shared by send and resend: resolve `from`, store the document, create the FaxObject. */
+async function createFax(
+  env: Env,
+  _origin: string,
+  accountId: string,
+  mode: "test" | "live",
+  input: FaxCreate,
+  to: string,
+  document: (from: string, date: Date) => Promise<{ pdf: Uint8Array; pageCount: number }>,
+  resentFrom: string | null = null,
+): Promise<Fax> {
+  const db = database(env.DB);
+  const number = input.from ? await findAccountNumber(db, accountId, input.from.trim()) : await firstAccountNumber(db, accountId, mode);
+  if (!number) {
+    throw new ApiError("fax.sender.invalid", {
+      detail: input.from ? `${input.from} is not a number of this account.` : "The account has no number yet: create one with POST /v1/numbers.",
+      errors: [{ pointer: "/from", detail: "must be one of your numbers" }],
+    });
+  }
+  const now = new Date();
+  const { pdf, pageCount } = await document(number.number, now);
+  const id = newId("fax", now.getTime());
+  const key = documentKey(accountId, id);
+  await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
+  const options = { resolution: "fine" as const, max_attempts: 3, retry_delay: 300, ...input.options };
+  const created = now.toISOString();
+  const sendAt = input.send_at ? new Date(input.send_at).toISOString() : null;
+  const fax: Fax = {
+    id,
+    direction: "outbound",
+    mode,
+    status: "queued",
+    to,
+    from: number.number,
+    page_count: pageCount,
+    pages_sent: 0,
+    attempts: 0,
+    max_attempts: options.max_attempts,
+    next_attempt_at: null,
+    last_error: null,
+    error: null,
+    options,
+    header_text: input.header_text ?? null,
+    cover_page: input.cover_page ?? null,
+    metadata: input.metadata ?? {},
+    webhook_url: input.webhook_url ?? null,
+    send_at: sendAt,
+    estimated_delivery: null,
+    resent_from: resentFrom,
+    remote_ident: null,
+    created_at: created,
+    updated_at: created,
+    completed_at: null,
+  };
+  fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);
+  return faxObject(env, id).create({ fax, accountId, documentKey: key });
+}

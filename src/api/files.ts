@@ -1,0 +1,21 @@
+/** GET /files/{key}: R2 objects behind time-limited signed URLs (src/lib/signed-url.ts). */
+import { ApiError } from "../errors/api-error";
+import { verifyObjectUrl } from "../lib/signed-url";
+import type { App } from "./context";
+
+export function registerFileRoutes(app: App): void {
+  app.get("/files/*", async (c) => {
+    const url = new URL(c.req.url);
+    const key = url.pathname.slice("/files/".length).split("/").map(decodeURIComponent).join("/");
+    const check = await verifyObjectUrl(c.env.SIGNING_SECRET, key, url.searchParams.get("expires") ?? undefined, url.searchParams.get("signature") ?? undefined);
+    if (!check.ok) throw new ApiError(check.reason === "expired" ? "signed_url.expired" : "signed_url.invalid");
+    const object = await c.env.DOCUMENTS.get(key);
+    if (!object) throw new ApiError("fax.no_document");
+    const headers = new Headers();
+    object.writeHttpMetadata(headers);
+    headers.set("etag", object.httpEtag);
+    headers.set("cache-control", "private, no-store");
+    headers.set("content-disposition", `attachment; filename="${key.split("/").pop() ?? "document"}"`);
+    return new Response(object.body, { headers });
+  });
+}

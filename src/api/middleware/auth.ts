@@ -1,0 +1,41 @@
+/**
+ * Bearer authentication: an API key (fx_test_…/fx_live_…) or an OAuth access token. Both are stored
+ * only as SHA-256 hashes; looking up a hash is a constant-time question for the database, and the
+ * raw secret is never compared byte by byte in our code.
+ */
+import { createMiddleware } from "hono/factory";
+import { findCaller } from "../../db/account-store";
+import { ApiError } from "../../errors/api-error";
+import { sha256Hex } from "../../lib/crypto";
+import type { AppEnv, Caller } from "../context";
+
+/** A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. */
+const CACHE_MS = 30_000;
+const cache = new Map<string, { caller: Caller | null; expiresMs: number; tokenExpiresMs: number }>();
+
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  if (!match?.[1]) {
+    throw new ApiError("auth.missing", { headers: { "www-authenticate": 'Bearer realm="edgefax"' } });
+  }
+  const hash = await sha256Hex(match[1]);
+  const now = Date.now();
+  let hit = cache.get(hash);
+  if (!hit || hit.expiresMs < now || hit.tokenExpiresMs < now) {
+    const found = await findCaller(c.env.DB, hash, new Date(now).toISOString());
+    hit = { caller: found?.caller ?? null, expiresMs: now + CACHE_MS, tokenExpiresMs: found?.expiresMs ?? Infinity };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, hit);
+  }
+  if (!hit.caller) {
+    throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
+  }
+  c.set("caller", hit.caller);
+  await next();
+});
+
+/** Forget cached credentials (a key was revoked in this isolate). */
+export function forgetCachedCredentials(): void {
+  cache.clear();
+}

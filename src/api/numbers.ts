@@ -1,0 +1,123 @@
+/** /v1/numbers: the fax numbers of an account (enough for `from`; partner numbering comes later). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { settings } from "../config";
+import { database } from "../db/client";
+import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberRow } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
+import type { App } from "./context";
+import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
+import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "./pagination";
+
+export const FaxNumberSchema = z
+  .object({
+    id: z.string().openapi({ example: "num_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
+    number: z.string().openapi({ example: "+15550101234" }),
+    mode: z.enum(["test", "live"]),
+    label: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("FaxNumber");
+
+const numberExample = { id: "num_01jd8x6r3q5v7w9y0a2b4c6d8e", number: "+15550101234", mode: "test" as const, label: "Front desk", created_at: "2026-11-23T15:00:00.000Z" };
+
+function present(row: NumberRow) {
+  return { id: row.id, number: row.number, mode: row.mode, label: row.label, created_at: row.createdAt };
+}
+
+const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "num_01jd8x6r3q5v7w9y0a2b4c6d8e" }) });
+
+export function registerNumberRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/numbers",
+      operationId: "listNumbers",
+      tags: ["Numbers"],
+      summary: "List your numbers",
+      description: "The account's active fax numbers, newest first.",
+      security: bearerSecurity,
+      request: { query: ListQuerySchema },
+      responses: {
+        200: { description: "A page of numbers.", content: { "application/json": { schema: listSchema(FaxNumberSchema, "FaxNumberList"), example: { data: [numberExample], has_more: false, next_cursor: null } } } },
+        ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
+      const last = page.data.at(-1);
+      return c.json({ data: page.data.map(present), has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/numbers",
+      operationId: "provisionNumber",
+      tags: ["Numbers"],
+      summary: "Get a number",
+      description: "Test keys get a fictional +1 555 010 number; live keys get one from the operator's pool (LIVE_NUMBER_POOL).",
+      security: bearerSecurity,
+      request: {
+        headers: IdempotencyKeyHeader,
+        body: { required: false, content: { "application/json": { schema: z.object({ label: z.string().max(100).optional() }).strict().openapi("NumberCreate", { example: { label: "Front desk" } }) } } },
+      },
+      responses: {
+        201: { description: "The new number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },
+        ...problemResponses("number.unavailable", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+      const row = await provisionNumber(database(c.env.DB), caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null);
+      if (!row) throw new ApiError("number.unavailable");
+      return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/numbers/{id}",
+      operationId: "getNumber",
+      tags: ["Numbers"],
+      summary: "Get a number",
+      description: "One of the account's numbers.",
+      security: bearerSecurity,
+      request: { params: NumberIdParams },
+      responses: {
+        200: { description: "The number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },
+        ...problemResponses("number.not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const row = await findNumber(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      if (!row) throw new ApiError("number.not_found");
+      return c.json(present(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/numbers/{id}",
+      operationId: "releaseNumber",
+      tags: ["Numbers"],
+      summary: "Release a number",
+      description: "The number stops receiving faxes for this account and returns to the pool.",
+      security: bearerSecurity,
+      request: { params: NumberIdParams },
+      responses: {
+        200: { description: "The released number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },
+        ...problemResponses("number.not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const row = await releaseNumber(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      if (!row) throw new ApiError("number.not_found");
+      return c.json(present(row), 200);
+    },
+  );
+}

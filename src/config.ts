@@ -1,0 +1,40 @@
+/** Typed reading of the Worker's settings (wrangler.toml [vars]), with the defaults documented in README. */
+function positiveNumber(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export interface Settings {
+  local: boolean;
+  timeCompression: number;
+  rateLimitPerMinute: number;
+  signedUrlTtlSeconds: number;
+  retentionDays: number;
+  maxDocumentBytes: number;
+  maxPages: number;
+  sweepStaleSeconds: number;
+  liveNumberPool: string[];
+  gatewayUrl: string | null;
+}
+
+export function settings(env: Env): Settings {
+  return {
+    local: env.ENVIRONMENT === "local",
+    timeCompression: positiveNumber(env.TIME_COMPRESSION, 1),
+    rateLimitPerMinute: positiveNumber(env.RATE_LIMIT_PER_MINUTE, 60),
+    signedUrlTtlSeconds: positiveNumber(env.SIGNED_URL_TTL_SECONDS, 900),
+    retentionDays: positiveNumber(env.RETENTION_DAYS, 30),
+    maxDocumentBytes: positiveNumber(env.MAX_DOCUMENT_BYTES, 20 * 1024 * 1024),
+    maxPages: positiveNumber(env.MAX_PAGES, 200),
+    sweepStaleSeconds: positiveNumber(env.SWEEP_STALE_SECONDS, 300),
+    liveNumberPool: (env.LIVE_NUMBER_POOL ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean),
+    gatewayUrl: env.GATEWAY_URL ? env.GATEWAY_URL.replace(/\/+$/, "") : null,
+  };
+}
+
+export function isoNow(nowMs: number = Date.now()): string {
+  return new Date(nowMs).toISOString();
+}

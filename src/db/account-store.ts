@@ -1,0 +1,89 @@
+/** Accounts, API keys and OAuth access tokens. Secrets are stored only as SHA-256 hashes. */
+import { and, eq, gt, isNull } from "drizzle-orm";
+import type { Caller } from "../api/context";
+import { sha256Hex, randomToken } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { database } from "./client";
+import { accessTokens, accounts, apiKeys } from "./schema";
+
+export async function findCaller(d1: D1Database, secretHash: string, nowIso: string): Promise<{ caller: Caller; expiresMs: number } | null> {
+  const db = database(d1);
+  const key = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, secretHash), isNull(apiKeys.revokedAt)))
+    .get();
+  if (key) {
+    return {
+      caller: { accountId: key.accountId, keyId: key.id, mode: key.mode, rateLimitPerMinute: key.rateLimitPerMinute },
+      expiresMs: Infinity,
+    };
+  }
+  const token = await db
+    .select({ token: accessTokens, rateLimitPerMinute: apiKeys.rateLimitPerMinute })
+    .from(accessTokens)
+    .innerJoin(apiKeys, eq(apiKeys.id, accessTokens.keyId))
+    .where(and(eq(accessTokens.tokenHash, secretHash), gt(accessTokens.expiresAt, nowIso), isNull(apiKeys.revokedAt)))
+    .get();
+  if (!token) return null;
+  return {
+    caller: { accountId: token.token.accountId, keyId: token.token.keyId, mode: token.token.mode, rateLimitPerMinute: token.rateLimitPerMinute },
+    expiresMs: Date.parse(token.token.expiresAt),
+  };
+}
+
+export interface NewKey {
+  accountId: string;
+  keyId: string;
+  key: string;
+  mode: "test" | "live";
+}
+
+export async function createAccountWithKey(
+  d1: D1Database,
+  options: { name: string; mode: "test" | "live"; rateLimitPerMinute?: number | null },
+): Promise<NewKey> {
+  const db = database(d1);
+  const now = new Date().toISOString();
+  const accountId = newId("acct");
+  const keyId = newId("key");
+  const key = randomToken(`fx_${options.mode}_`, 24);
+  await db.batch([
+    db.insert(accounts).values({ id: accountId, name: options.name, createdAt: now }),
+    db.insert(apiKeys).values({
+      id: keyId,
+      accountId,
+      mode: options.mode,
+      keyHash: await sha256Hex(key),
+      keyPrefix: key.slice(0, 12),
+      rateLimitPerMinute: options.rateLimitPerMinute ?? null,
+      createdAt: now,
+    }),
+  ]);
+  return { accountId, keyId, key, mode: options.mode };
+}
+
+/** OAuth 2.0 client credentials (RFC 6749 §4.4): client_id is the key id, client_secret the key. */
+export async function issueAccessToken(
+  d1: D1Database,
+  clientId: string,
+  clientSecret: string,
+  ttlSeconds: number,
+): Promise<{ accessToken: string; expiresIn: number } | null> {
+  const db = database(d1);
+  const key = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, clientId), eq(apiKeys.keyHash, await sha256Hex(clientSecret)), isNull(apiKeys.revokedAt)))
+    .get();
+  if (!key) return null;
+  const accessToken = randomToken("fxat_", 32);
+  await db.insert(accessTokens).values({
+    tokenHash: await sha256Hex(accessToken),
+    keyId: key.id,
+    accountId: key.accountId,
+    mode: key.mode,
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+  });
+  return { accessToken, expiresIn: ttlSeconds };
+}

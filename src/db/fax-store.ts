@@ -1,0 +1,133 @@
+/**
+ * Reads and writes of fax rows. Writes come only from the FaxObject (its projection into D1);
+ * reads always filter by account_id, so one account can never see another's fax.
+ */
+import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
+import type { PlatformEvent } from "../events/catalog";
+import type { Fax } from "../fax/schema";
+import type { Db } from "./client";
+import { faxEvents, faxes } from "./schema";
+
+export interface FaxProjection {
+  fax: Fax;
+  accountId: string;
+  documentKey: string | null;
+  version: number;
+}
+
+/** Writes the fax row and its new events in one D1 batch; a stale version never overwrites a newer row. */
+export async function writeFaxProjection(db: Db, p: FaxProjection, events: PlatformEvent[]): Promise<void> {
+  const row = {
+    id: p.fax.id,
+    accountId: p.accountId,
+    mode: p.fax.mode,
+    direction: p.fax.direction,
+    status: p.fax.status,
+    to: p.fax.to,
+    from: p.fax.from,
+    pageCount: p.fax.page_count,
+    pagesSent: p.fax.pages_sent,
+    attempts: p.fax.attempts,
+    maxAttempts: p.fax.max_attempts,
+    nextAttemptAt: p.fax.next_attempt_at,
+    sendAt: p.fax.send_at,
+    errorCode: p.fax.error?.code ?? null,
+    version: p.version,
+    documentKey: p.documentKey,
+    body: JSON.stringify(p.fax),
+    createdAt: p.fax.created_at,
+    updatedAt: p.fax.updated_at,
+    completedAt: p.fax.completed_at,
+  };
+  const { id: _id, createdAt: _created, accountId: _account, ...changing } = row;
+  const upsert = db
+    .insert(faxes)
+    .values(row)
+    .onConflictDoUpdate({ target: faxes.id, set: changing, setWhere: sql`excluded.version > ${faxes.version}` });
+  const inserts = events.map((e) =>
+    db
+      .insert(faxEvents)
+      .values({ id: e.id, accountId: p.accountId, faxId: p.fax.id, type: e.type, createdAt: e.created_at, data: JSON.stringify(e.data) })
+      .onConflictDoNothing(),
+  );
+  await db.batch([upsert, ...inserts]);
+}
+
+export async function findFax(db: Db, accountId: string, faxId: string): Promise<Fax | null> {
+  const row = await db
+    .select({ body: faxes.body })
+    .from(faxes)
+    .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
+    .get();
+  return row ? (JSON.parse(row.body) as Fax) : null;
+}
+
+export async function findFaxDocumentKey(db: Db, accountId: string, faxId: string): Promise<{ documentKey: string | null } | null> {
+  const row = await db
+    .select({ documentKey: faxes.documentKey })
+    .from(faxes)
+    .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
+    .get();
+  return row ?? null;
+}
+
+export interface FaxListFilter {
+  status?: string;
+  direction?: "outbound" | "inbound";
+  to?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  /** Exclusive: the last id of the previous page (ids sort by creation time). */
+  before?: string;
+  limit: number;
+}
+
+/** Newest first; fetches limit + 1 rows to know whether there is a next page. */
+export async function listFaxes(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: Fax[]; hasMore: boolean }> {
+  const where: SQL[] = [eq(faxes.accountId, accountId)];
+  if (f.status) where.push(eq(faxes.status, f.status));
+  if (f.direction) where.push(eq(faxes.direction, f.direction));
+  if (f.to) where.push(eq(faxes.to, f.to));
+  if (f.createdAfter) where.push(gte(faxes.createdAt, f.createdAfter));
+  if (f.createdBefore) where.push(lte(faxes.createdAt, f.createdBefore));
+  if (f.before) where.push(lt(faxes.id, f.before));
+  const rows = await db
+    .select({ body: faxes.body })
+    .from(faxes)
+    .where(and(...where))
+    .orderBy(desc(faxes.id))
+    .limit(f.limit + 1)
+    .all();
+  return { data: rows.slice(0, f.limit).map((r) => JSON.parse(r.body) as Fax), hasMore: rows.length > f.limit };
+}
+
+export async function listFaxEvents(db: Db, accountId: string, faxId: string): Promise<PlatformEvent[]> {
+  const rows = await db
+    .select()
+    .from(faxEvents)
+    .where(and(eq(faxEvents.accountId, accountId), eq(faxEvents.faxId, faxId)))
+    .orderBy(asc(faxEvents.id))
+    .all();
+  return rows.map((r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: JSON.parse(r.data) }));
+}
+
+/** Faxes in `sending` whose last change is older than the cutoff: candidates for the sweep. */
+export async function findStaleSendingFaxes(db: Db, updatedBefore: string, limit = 100): Promise<string[]> {
+  const rows = await db
+    .select({ id: faxes.id })
+    .from(faxes)
+    .where(and(eq(faxes.status, "sending"), lt(faxes.updatedAt, updatedBefore)))
+    .limit(limit)
+    .all();
+  return rows.map((r) => r.id);
+}
+
+/** Finished faxes older than the cutoff that still have a stored document: the retention purge's work. */
+export async function findExpiredDocuments(db: Db, completedBefore: string, limit = 100) {
+  return db
+    .select({ id: faxes.id, accountId: faxes.accountId, documentKey: faxes.documentKey })
+    .from(faxes)
+    .where(and(lt(faxes.completedAt, completedBefore), sql`${faxes.documentKey} IS NOT NULL`))
+    .limit(limit)
+    .all();
+}

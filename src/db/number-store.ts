@@ -1,0 +1,88 @@
+/** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
+import { and, asc, desc, eq, isNull, lt } from "drizzle-orm";
+import { newId } from "../lib/ids";
+import type { Db } from "./client";
+import { numbers } from "./schema";
+
+export type NumberRow = typeof numbers.$inferSelect;
+
+export async function listNumbers(db: Db, accountId: string, limit: number, before?: string) {
+  const where = [eq(numbers.accountId, accountId), isNull(numbers.releasedAt)];
+  if (before) where.push(lt(numbers.id, before));
+  const rows = await db.select().from(numbers).where(and(...where)).orderBy(desc(numbers.id)).limit(limit + 1).all();
+  return { data: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export async function findNumber(db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
+  return db.select().from(numbers).where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt))).get();
+}
+
+export async function findAccountNumber(db: Db, accountId: string, e164: string): Promise<NumberRow | undefined> {
+  return db
+    .select()
+    .from(numbers)
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.number, e164), isNull(numbers.releasedAt)))
+    .get();
+}
+
+export async function firstAccountNumber(db: Db, accountId: string, mode: "test" | "live"): Promise<NumberRow | undefined> {
+  return db
+    .select()
+    .from(numbers)
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.mode, mode), isNull(numbers.releasedAt)))
+    .orderBy(asc(numbers.id))
+    .get();
+}
+
+/** The account that holds a number now (for routing inbound calls). */
+export async function findNumberHolder(db: Db, e164: string): Promise<NumberRow | undefined> {
+  return db.select().from(numbers).where(and(eq(numbers.number, e164), isNull(numbers.releasedAt))).get();
+}
+
+function randomTestNumber(): string {
+  // +1 555 010 1000-9999: clear of the magic numbers (+1 555 010 0001-0009).
+  const line = 1000 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 9000);
+  return `+1555010${line}`;
+}
+
+/**
+ * Claims a free number for the account. Uniqueness is enforced by the partial unique index
+ * (an active number has one holder), so two accounts racing for a number cannot both get it.
+ */
+export async function provisionNumber(
+  db: Db,
+  accountId: string,
+  mode: "test" | "live",
+  livePool: string[],
+  label: string | null,
+): Promise<NumberRow | null> {
+  const candidates = mode === "test" ? Array.from({ length: 20 }, randomTestNumber) : livePool;
+  for (const candidate of candidates) {
+    const row: NumberRow = {
+      id: newId("num"),
+      accountId,
+      mode,
+      number: candidate,
+      label,
+      createdAt: new Date().toISOString(),
+      releasedAt: null,
+    };
+    try {
+      await db.insert(numbers).values(row);
+      return row;
+    } catch (error) {
+      if (!String(error).includes("UNIQUE")) throw error;
+    }
+  }
+  return null;
+}
+
+export async function releaseNumber(db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
+  const releasedAt = new Date().toISOString();
+  return db
+    .update(numbers)
+    .set({ releasedAt })
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .returning()
+    .get();
+}

@@ -1,0 +1,221 @@
+/**
+ * The error catalog: every stable code the platform can return, with its HTTP status, a title and
+ * what to try next. Request errors render as RFC 9457 problem+json (see ./problem.ts); fax failure
+ * codes (./fax-failures.ts) appear in a fax's `error`. `/errors`, `/errors/{code}` and the OpenAPI
+ * problem schema are generated from this table: add a code here, nowhere else.
+ */
+import { FAX_FAILURES } from "./fax-failures";
+
+interface RequestErrorEntry {
+  status: number;
+  title: string;
+  next: string;
+}
+
+export const REQUEST_ERRORS = {
+  "request.malformed_json": {
+    status: 400,
+    title: "The body is not valid JSON",
+    next: "Send a JSON object with Content-Type: application/json, or multipart/form-data for file uploads.",
+  },
+  "request.invalid": {
+    status: 422,
+    title: "Some fields are invalid",
+    next: "Fix the fields listed in errors[] and send the request again.",
+  },
+  "request.unsupported_media_type": {
+    status: 415,
+    title: "Unsupported Content-Type",
+    next: "Send application/json, or multipart/form-data when uploading files.",
+  },
+  "request.too_large": {
+    status: 413,
+    title: "The request body is too large",
+    next: "Keep the whole request under the documented limit, or pass a document_url instead of inline content.",
+  },
+  "request.method_not_allowed": {
+    status: 405,
+    title: "Method not allowed on this path",
+    next: "See the Allow header for the methods this path supports.",
+  },
+  "request.not_found": {
+    status: 404,
+    title: "No such endpoint",
+    next: "Check the path against the API reference at /docs.",
+  },
+  "request.cursor_invalid": {
+    status: 400,
+    title: "The pagination cursor is invalid",
+    next: "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+  },
+  "auth.missing": {
+    status: 401,
+    title: "No credentials",
+    next: "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+  },
+  "auth.invalid": {
+    status: 401,
+    title: "The credentials are not valid",
+    next: "Check the key for typos; keys are shown once, so create a new one if it is lost. Tokens expire: fetch a new one.",
+  },
+  "auth.forbidden": {
+    status: 403,
+    title: "This key may not do that",
+    next: "Use a key of the right mode (test or live) for this operation.",
+  },
+  "oauth.invalid_client": {
+    status: 401,
+    title: "Unknown client or wrong secret",
+    next: "Use client_id and client_secret from an API key: the key id (key_…) and the key itself.",
+  },
+  "oauth.unsupported_grant_type": {
+    status: 400,
+    title: "Unsupported grant type",
+    next: "Only grant_type=client_credentials is supported.",
+  },
+  "rate_limit.exceeded": {
+    status: 429,
+    title: "Too many requests",
+    next: "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+  },
+  "idempotency.key_invalid": {
+    status: 400,
+    title: "The Idempotency-Key header is invalid",
+    next: "Use a unique string of 1 to 255 printable characters, such as a UUID.",
+  },
+  "idempotency.key_reused": {
+    status: 422,
+    title: "This Idempotency-Key was used for a different request",
+    next: "Use a new key for a new request; reuse a key only to retry exactly the same request.",
+  },
+  "idempotency.in_flight": {
+    status: 409,
+    title: "A request with this Idempotency-Key is still in progress",
+    next: "Wait a moment and retry with the same key: you will get the first request's response.",
+  },
+  "fax.not_found": {
+    status: 404,
+    title: "No such fax",
+    next: "Check the id; faxes of other accounts are not visible to your key.",
+  },
+  "fax.recipient.invalid": {
+    status: 422,
+    title: "The recipient number is invalid",
+    next: "Give `to` in E.164 form, such as +15550100001.",
+  },
+  "fax.sender.invalid": {
+    status: 422,
+    title: "The sender number is not one of yours",
+    next: "Set `from` to a number of your account (GET /v1/numbers), or leave it out to use your first number.",
+  },
+  "fax.document.missing": {
+    status: 422,
+    title: "No document to send",
+    next: "Give documents[] (base64), document_url, or a multipart file, or at least a cover_page.",
+  },
+  "fax.not_cancelable": {
+    status: 409,
+    title: "The fax can no longer be canceled",
+    next: "Only queued or scheduled faxes can be canceled; this one is already sending or finished.",
+  },
+  "fax.not_resendable": {
+    status: 409,
+    title: "The fax cannot be resent",
+    next: "Only outbound faxes that have finished (delivered, failed or canceled) can be resent.",
+  },
+  "fax.no_document": {
+    status: 404,
+    title: "This fax has no stored document",
+    next: "The document was purged by the retention policy, or the fax has not been received yet.",
+  },
+  "document.unsupported_type": {
+    status: 415,
+    title: "Unsupported document type",
+    next: "Send PDF, PNG, JPEG or TIFF documents.",
+  },
+  "document.too_large": {
+    status: 413,
+    title: "A document is too large",
+    next: "Keep each document under the documented size limit; compress images or split the fax.",
+  },
+  "document.unreadable": {
+    status: 422,
+    title: "A document could not be read",
+    next: "The file is corrupt, encrypted or not what its content type says. Re-export it as a plain PDF.",
+  },
+  "document.too_many_pages": {
+    status: 422,
+    title: "The documents have too many pages",
+    next: "Split the documents into several faxes.",
+  },
+  "document.url_refused": {
+    status: 422,
+    title: "The document_url is not allowed",
+    next: "Use a public https URL; private, loopback and link-local addresses are refused.",
+  },
+  "document.fetch_failed": {
+    status: 422,
+    title: "The document_url could not be fetched",
+    next: "Make sure the URL is publicly reachable and answers 200 with the document.",
+  },
+  "number.not_found": {
+    status: 404,
+    title: "No such number",
+    next: "Check the id with GET /v1/numbers.",
+  },
+  "number.unavailable": {
+    status: 409,
+    title: "No number is available",
+    next: "The pool has no free number for this request. Try another area code, or ask the operator to add numbers.",
+  },
+  "signed_url.invalid": {
+    status: 403,
+    title: "The link's signature is not valid",
+    next: "Use the URL exactly as the API returned it; ask the API for a new one.",
+  },
+  "signed_url.expired": {
+    status: 410,
+    title: "The link has expired",
+    next: "Links are short-lived: request a fresh one from the API.",
+  },
+  internal: {
+    status: 500,
+    title: "Something went wrong on our side",
+    next: "Retry with the same Idempotency-Key; if it keeps failing, report the request id.",
+  },
+} as const satisfies Record<string, RequestErrorEntry>;
+
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
+
+export interface CatalogEntry {
+  code: string;
+  kind: "request" | "fax";
+  status: number | null;
+  title: string;
+  next: string;
+  retryable?: boolean;
+}
+
+/** Every code, for the /errors pages and the OpenAPI description. */
+export function catalogEntries(): CatalogEntry[] {
+  const request = Object.entries(REQUEST_ERRORS).map(([code, e]) => ({
+    code,
+    kind: "request" as const,
+    status: e.status,
+    title: e.title,
+    next: e.next,
+  }));
+  const fax = Object.entries(FAX_FAILURES).map(([code, e]) => ({
+    code,
+    kind: "fax" as const,
+    status: null,
+    title: e.title,
+    next: e.next,
+    retryable: e.retryable,
+  }));
+  return [...request, ...fax];
+}
+
+export function findCatalogEntry(code: string): CatalogEntry | undefined {
+  return catalogEntries().find((e) => e.code === code);
+}

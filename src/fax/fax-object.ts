@@ -1,0 +1,343 @@
+/**
+ * FaxObject: one Durable Object per fax, the only writer of its state (DESIGN.md "Parts").
+ *
+ * Every change goes through `commit`: the new state and the events it emits are written to the
+ * object's own storage in one put (the outbox), then projected into D1. If the projection fails,
+ * an alarm retries it, so an event can be late but never lost. Scheduled work (send_at, retries,
+ * the simulated carrier's steps) is kept as timestamps in state and driven by the single alarm,
+ * so it survives restarts of `npm start`.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { isoNow, settings } from "../config";
+import { database } from "../db/client";
+import { writeFaxProjection } from "../db/fax-store";
+import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
+import type { EventType, PlatformEvent } from "../events/catalog";
+import { newId } from "../lib/ids";
+import type { FaxJob } from "./jobs";
+import type { Fax, FaxError } from "./schema";
+import { simulateCall, type CarrierStep } from "./simulated-carrier";
+import { canTransition, IllegalTransitionError, isFinal, type FaxStatus } from "./state-machine";
+
+interface Attempt {
+  id: string;
+  number: number;
+  startedAtMs: number;
+  /** Last word from the carrier or gateway; the sweep fails attempts that go quiet. */
+  lastHeardMs: number;
+}
+
+interface CarrierCall {
+  attemptId: string;
+  startedAtMs: number;
+  steps: CarrierStep[];
+  next: number;
+}
+
+interface FaxState {
+  fax: Fax;
+  accountId: string;
+  documentKey: string | null;
+  version: number;
+  attempt: Attempt | null;
+  carrier: CarrierCall | null;
+  /** When the fax leaves `queued` for rendering: send_at, or next_attempt_at after a failure. */
+  releaseAtMs: number | null;
+  flushRetryAtMs: number | null;
+}
+
+export interface FaxInit {
+  fax: Fax;
+  accountId: string;
+  documentKey: string | null;
+}
+
+/** What a carrier or the gateway says about an attempt; the attempt id makes repeats harmless. */
+export type AttemptReport =
+  | { attemptId: string; kind: "heartbeat" }
+  | { attemptId: string; kind: "page_sent"; page: number }
+  | { attemptId: string; kind: "delivered"; remoteIdent?: string | null }
+  | { attemptId: string; kind: "failed"; code: FaxFailureCode; detail: string; t30Result: string | null; pagesSent?: number };
+
+export type CancelResult = { ok: true; fax: Fax } | { ok: false; status: FaxStatus | null };
+
+const STATE = "state";
+const OUTBOX = "outbox";
+
+export class FaxObject extends DurableObject<Env> {
+  private state: FaxState | null | undefined;
+
+  private async load(): Promise<FaxState | null> {
+    if (this.state === undefined) this.state = (await this.ctx.storage.get<FaxState>(STATE)) ?? null;
+    return this.state;
+  }
+
+  /** Creates the fax (a repeat returns the existing one) and queues it, or waits for send_at. */
+  async create(init: FaxInit): Promise<Fax> {
+    const existing = await this.load();
+    if (existing) return existing.fax;
+    const now = Date.now();
+    const sendAtMs = init.fax.send_at ? Date.parse(init.fax.send_at) : null;
+    const state: FaxState = {
+      fax: init.fax,
+      accountId: init.accountId,
+      documentKey: init.documentKey,
+      version: 0,
+      attempt: null,
+      carrier: null,
+      releaseAtMs: sendAtMs !== null && sendAtMs > now ? sendAtMs : null,
+      flushRetryAtMs: null,
+    };
+    const events: PlatformEvent[] = [];
+    if (init.fax.direction === "outbound") {
+      events.push(this.event("fax.queued", state.fax));
+      if (state.releaseAtMs === null) await this.enqueue({ faxId: init.fax.id, kind: "render" });
+    }
+    await this.commit(state, events);
+    return state.fax;
+  }
+
+  async read(): Promise<Fax | null> {
+    return (await this.load())?.fax ?? null;
+  }
+
+  /** DELETE /v1/faxes/{id}: only while queued (which includes scheduled and waiting to retry). */
+  async cancel(): Promise<CancelResult> {
+    const state = await this.load();
+    if (!state) return { ok: false, status: null };
+    if (state.fax.status !== "queued") return { ok: false, status: state.fax.status };
+    this.move(state, "canceled");
+    state.releaseAtMs = null;
+    state.fax.next_attempt_at = null;
+    state.fax.error = this.failure("fax.canceled", "Canceled by the API.", null);
+    await this.commit(state, [this.event("fax.canceled", state.fax)]);
+    return { ok: true, fax: state.fax };
+  }
+
+  /** The render job claims the fax; a duplicate or late job gets null and does nothing. */
+  async startRendering(): Promise<{ documentKey: string | null; resolution: "standard" | "fine"; pageCount: number } | null> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "queued" || state.releaseAtMs !== null) return null;
+    this.move(state, "rendering");
+    await this.commit(state, []);
+    return { documentKey: state.documentKey, resolution: state.fax.options.resolution, pageCount: state.fax.page_count };
+  }
+
+  /** Rendering finished: start an attempt, through the simulated carrier (test) or the gateway (live). */
+  async rendered(result: { pageCount: number }): Promise<void> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "rendering") return;
+    state.fax.page_count = result.pageCount;
+    await this.startAttempt(state);
+  }
+
+  async renderFailed(code: "document.unreadable" | "document.too_many_pages", detail: string): Promise<void> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "rendering") return;
+    const error = this.failure(code, detail, null);
+    this.move(state, "failed");
+    state.fax.error = error;
+    state.fax.last_error = error;
+    await this.commit(state, [this.event("fax.failed", state.fax)]);
+  }
+
+  /** Progress from the carrier or the gateway for the current attempt; anything else is ignored. */
+  async report(report: AttemptReport): Promise<Fax | null> {
+    const state = await this.load();
+    if (!state) return null;
+    if (state.fax.status !== "sending" || state.attempt?.id !== report.attemptId) return state.fax;
+    state.attempt.lastHeardMs = Date.now();
+    switch (report.kind) {
+      case "heartbeat":
+        await this.ctx.storage.put(STATE, state);
+        return state.fax;
+      case "page_sent": {
+        if (report.page <= state.fax.pages_sent) return state.fax;
+        state.fax.pages_sent = report.page;
+        await this.commit(state, [this.event("fax.page_sent", state.fax, { page: report.page })]);
+        return state.fax;
+      }
+      case "delivered": {
+        this.move(state, "delivered");
+        state.fax.pages_sent = state.fax.page_count;
+        state.fax.remote_ident = report.remoteIdent ?? state.fax.remote_ident;
+        state.carrier = null;
+        await this.commit(state, [this.event("fax.delivered", state.fax)]);
+        return state.fax;
+      }
+      case "failed": {
+        if (report.pagesSent !== undefined) state.fax.pages_sent = report.pagesSent;
+        await this.attemptFailed(state, this.failure(report.code, report.detail, report.t30Result));
+        return state.fax;
+      }
+    }
+  }
+
+  /** Called by the cron sweep: an attempt with no word for `staleMs` is failed or retried, never left in sending. */
+  async sweep(staleMs: number): Promise<void> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "sending" || !state.attempt) return;
+    if (Date.now() - state.attempt.lastHeardMs < staleMs) return;
+    await this.attemptFailed(
+      state,
+      this.failure("gateway.lost", `No progress was reported for ${Math.round(staleMs / 1000)} s during the attempt.`, null),
+    );
+  }
+
+  /** Retention: the document was deleted from R2. */
+  async documentPurged(): Promise<void> {
+    const state = await this.load();
+    if (!state || state.documentKey === null) return;
+    state.documentKey = null;
+    await this.commit(state, []);
+  }
+
+  override async alarm(): Promise<void> {
+    const state = await this.load();
+    if (!state) return;
+    const now = Date.now();
+    if (state.flushRetryAtMs !== null && state.flushRetryAtMs <= now) {
+      state.flushRetryAtMs = null;
+      await this.ctx.storage.put(STATE, state);
+      await this.flush();
+    }
+    if (state.releaseAtMs !== null && state.releaseAtMs <= now && state.fax.status === "queued") {
+      state.releaseAtMs = null;
+      state.fax.next_attempt_at = null;
+      await this.enqueue({ faxId: state.fax.id, kind: "render" });
+      await this.commit(state, []);
+    }
+    await this.playCarrier(state, now);
+    await this.scheduleAlarm(state);
+  }
+
+  // ---- attempts ----
+
+  private async startAttempt(state: FaxState): Promise<void> {
+    const now = Date.now();
+    const number = state.fax.attempts + 1;
+    const attempt: Attempt = { id: newId("att"), number, startedAtMs: now, lastHeardMs: now };
+    this.move(state, "sending");
+    state.attempt = attempt;
+    state.fax.attempts = number;
+    state.fax.pages_sent = 0;
+    state.fax.next_attempt_at = null;
+    const events = [this.event("fax.sending", state.fax, { attempt: number })];
+    if (state.fax.mode === "test") {
+      state.carrier = { attemptId: attempt.id, startedAtMs: now, steps: simulateCall(state.fax.to, state.fax.page_count, number), next: 0 };
+      await this.commit(state, events);
+      return;
+    }
+    if (!settings(this.env).gatewayUrl) {
+      await this.commit(state, events);
+      await this.attemptFailed(
+        state,
+        this.failure("gateway.unavailable", "No gateway is configured for live faxes (GATEWAY_URL is empty).", null),
+      );
+      return;
+    }
+    await this.enqueue({ faxId: state.fax.id, kind: "dispatch", attemptId: attempt.id });
+    await this.commit(state, events);
+  }
+
+  private async attemptFailed(state: FaxState, error: FaxError): Promise<void> {
+    state.carrier = null;
+    state.fax.last_error = error;
+    if (error.retryable && state.fax.attempts < state.fax.max_attempts) {
+      const delayMs = this.scaled(state, state.fax.options.retry_delay * 1000);
+      const at = Date.now() + delayMs;
+      this.move(state, "queued");
+      state.releaseAtMs = at;
+      state.fax.next_attempt_at = isoNow(at);
+      await this.commit(state, [this.event("fax.retrying", state.fax)]);
+      return;
+    }
+    this.move(state, "failed");
+    state.fax.error = error;
+    await this.commit(state, [this.event("fax.failed", state.fax)]);
+  }
+
+  /** Plays every simulated-carrier step that is due, in order. */
+  private async playCarrier(state: FaxState, now: number): Promise<void> {
+    while (state.carrier && state.fax.status === "sending") {
+      const call: CarrierCall = state.carrier;
+      const step = call.steps[call.next];
+      if (!step || call.startedAtMs + this.scaled(state, step.atMs) > now) return;
+      call.next += 1;
+      if (step.kind === "page_sent") await this.report({ attemptId: call.attemptId, kind: "page_sent", page: step.page });
+      else if (step.kind === "delivered") await this.report({ attemptId: call.attemptId, kind: "delivered", remoteIdent: "SIMULATED" });
+      else await this.report({ attemptId: call.attemptId, kind: "failed", code: step.code, detail: step.detail, t30Result: step.t30Result });
+    }
+  }
+
+  // ---- state, events, persistence ----
+
+  private move(state: FaxState, to: FaxStatus): void {
+    if (!canTransition(state.fax.status, to)) throw new IllegalTransitionError(state.fax.status, to);
+    state.fax.status = to;
+    if (isFinal(to)) {
+      state.fax.completed_at = isoNow();
+      state.fax.next_attempt_at = null;
+      state.releaseAtMs = null;
+    }
+  }
+
+  private failure(code: FaxFailureCode, detail: string, t30Result: string | null): FaxError {
+    return { code, retryable: FAX_FAILURES[code].retryable, detail, t30_result: t30Result };
+  }
+
+  private event(type: EventType, fax: Fax, extra: Record<string, unknown> = {}): PlatformEvent {
+    return { id: newId("evt"), type, created_at: isoNow(), data: { ...extra, fax: structuredClone(fax) } };
+  }
+
+  /** Test mode runs on compressed time; live faxes wait in real time. */
+  private scaled(state: FaxState, realMs: number): number {
+    return state.fax.mode === "test" ? realMs / settings(this.env).timeCompression : realMs;
+  }
+
+  private async enqueue(job: FaxJob): Promise<void> {
+    await this.env.FAX_JOBS.send(job);
+  }
+
+  private async commit(state: FaxState, events: PlatformEvent[]): Promise<void> {
+    state.version += 1;
+    state.fax.updated_at = isoNow();
+    const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+    outbox.push(...events);
+    // One put of both keys is atomic: the state change and its events are stored together.
+    await this.ctx.storage.put({ [STATE]: state, [OUTBOX]: outbox });
+    this.state = state;
+    await this.flush();
+    await this.scheduleAlarm(state);
+  }
+
+  /** Projects the state and the outbox into D1; on failure an alarm tries again in a second. */
+  private async flush(): Promise<void> {
+    await this.ctx.blockConcurrencyWhile(async () => {
+      const state = this.state;
+      if (!state) return;
+      const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+      try {
+        await writeFaxProjection(database(this.env.DB), state, outbox);
+        if (outbox.length > 0) await this.ctx.storage.put(OUTBOX, []);
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "fax projection failed; will retry", fax: state.fax.id, error: String(error) }));
+        state.flushRetryAtMs = Date.now() + 1_000;
+        await this.ctx.storage.put(STATE, state);
+      }
+    });
+  }
+
+  private async scheduleAlarm(state: FaxState): Promise<void> {
+    const due: number[] = [];
+    if (state.releaseAtMs !== null) due.push(state.releaseAtMs);
+    if (state.flushRetryAtMs !== null) due.push(state.flushRetryAtMs);
+    const step = state.carrier?.steps[state.carrier.next];
+    if (state.carrier && step) due.push(state.carrier.startedAtMs + this.scaled(state, step.atMs));
+    if (due.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The fax as the API shows it: the one zod schema from which the response type, the stored
+ * projection in D1 and the OpenAPI component are derived.
+ */
+import { z } from "@hono/zod-openapi";
+import { FAX_STATUSES } from "./state-machine";
+
+export const FaxErrorSchema = z
+  .object({
+    code: z.string().openapi({ example: "fax.busy" }),
+    retryable: z.boolean(),
+    detail: z.string(),
+    t30_result: z.string().nullable().openapi({ example: "SIP 486 Busy Here" }),
+  })
+  .openapi("FaxError", { description: "Why an attempt failed. Codes are listed at /errors." });
+
+export const FaxOptionsSchema = z
+  .object({
+    resolution: z.enum(["standard", "fine"]).default("fine").openapi({
+      description: "standard is 204×98 dpi, fine 204×196 dpi.",
+    }),
+    max_attempts: z.number().int().min(1).max(10).default(3),
+    retry_delay: z
+      .number()
+      .int()
+      .min(30)
+      .max(86_400)
+      .default(300)
+      .openapi({ description: "Seconds between attempts (compressed by TIME_COMPRESSION in test mode)." }),
+  })
+  .openapi("FaxOptions");
+
+export const CoverPageSchema = z
+  .object({
+    to_name: z.string().max(200).optional(),
+    from_name: z.string().max(200).optional(),
+    subject: z.string().max(200).optional(),
+    message: z.string().max(5_000).optional(),
+  })
+  .openapi("CoverPage");
+
+export const MetadataSchema = z
+  .record(z.string().max(40), z.string().max(500))
+  .refine((m) => Object.keys(m).length <= 20, { message: "at most 20 metadata keys" })
+  .openapi({ description: "Up to 20 string pairs of your own, returned as given.", example: { order_id: "A-1001" } });
+
+export const FaxSchema = z
+  .object({
+    id: z.string().openapi({ example: "fax_01jd8x6r3q0000000000000000" }),
+    direction: z.enum(["outbound", "inbound"]),
+    mode: z.enum(["test", "live"]).openapi({ description: "test faxes never reach a telephone line." }),
+    status: z.enum(FAX_STATUSES),
+    to: z.string().openapi({ example: "+15550100001" }),
+    from: z.string().openapi({ example: "+15550100100" }),
+    page_count: z.number().int(),
+    pages_sent: z.number().int(),
+    attempts: z.number().int(),
+    max_attempts: z.number().int(),
+    next_attempt_at: z.string().nullable(),
+    last_error: FaxErrorSchema.nullable(),
+    error: FaxErrorSchema.nullable().openapi({ description: "Set when status is failed." }),
+    options: FaxOptionsSchema,
+    header_text: z.string().nullable(),
+    cover_page: CoverPageSchema.nullable(),
+    metadata: z.record(z.string(), z.string()),
+    webhook_url: z.string().nullable(),
+    send_at: z.string().nullable(),
+    estimated_delivery: z.string().nullable(),
+    resent_from: z.string().nullable(),
+    remote_ident: z.string().nullable().openapi({ description: "The far end's CSI (outbound) or TSI (inbound)." }),
+    created_at: z.string(),
+    updated_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi("Fax");
+
+export type Fax = z.infer<typeof FaxSchema>;
+export type FaxError = z.infer<typeof FaxErrorSchema>;
+export type FaxOptions = z.infer<typeof FaxOptionsSchema>;
+export type CoverPage = z.infer<typeof CoverPageSchema>;

@@ -1,0 +1,34 @@
+/**
+ * Worker entry (DESIGN.md "Suggested layout"): the Hono app for fetch, the queue consumers,
+ * the cron handler, and the Durable Object classes.
+ */
+import { createApp } from "./api/app";
+import { handleFaxJob, type FaxJob } from "./fax/jobs";
+import { runScheduledMaintenance } from "./fax/maintenance";
+
+export { FaxObject } from "./fax/fax-object";
+export { IdempotencyObject } from "./api/middleware/idempotency-object";
+export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    for (const message of batch.messages) {
+      try {
+        if (batch.queue === "fax-jobs") await handleFaxJob(message.body as FaxJob, env);
+        else console.log(JSON.stringify({ msg: "message left for later handling", queue: batch.queue, id: message.id }));
+        message.ack();
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "queue message failed; will retry", queue: batch.queue, id: message.id, error: String(error) }));
+        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+      }
+    }
+  },
+
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    ctx.waitUntil(runScheduledMaintenance(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,78 @@
+/** Test helpers: accounts with keys in the real local D1, and requests through the real Worker. */
+import { env, SELF } from "cloudflare:test";
+import { PDFDocument, StandardFonts } from "pdf-lib";
+import { expect } from "vitest";
+import { createAccountWithKey } from "../../src/db/account-store";
+import { database } from "../../src/db/client";
+import { provisionNumber } from "../../src/db/number-store";
+import type { Fax } from "../../src/fax/schema";
+import { toBase64 } from "../../src/lib/crypto";
+
+export interface TestAccount {
+  accountId: string;
+  keyId: string;
+  key: string;
+  number: string;
+}
+
+export async function createTestAccount(mode: "test" | "live" = "test", rateLimitPerMinute: number | null = 100_000): Promise<TestAccount> {
+  const created = await createAccountWithKey(env.DB, { name: "Test", mode, rateLimitPerMinute });
+  const number = await provisionNumber(database(env.DB), created.accountId, mode, ["+15557010001", "+15557010002", "+15557010003"], null);
+  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
+}
+
+export function api(path: string, init: RequestInit & { key?: string; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.key) headers.set("authorization", `Bearer ${init.key}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return SELF.fetch(`https://fax.test${path}`, { ...init, headers, body });
+}
+
+export async function makePdf(pages = 1, text = "Hello fax"): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let i = 0; i < pages; i++) {
+    const page = doc.addPage([612, 792]);
+    page.drawText(`${text} — page ${i + 1}`, { x: 72, y: 700, size: 24, font });
+  }
+  return doc.save();
+}
+
+export async function pdfDocument(pages = 1) {
+  return { content: toBase64(await makePdf(pages)), content_type: "application/pdf" as const };
+}
+
+export async function sendFax(key: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+  return api("/v1/faxes", { method: "POST", key, json: body, headers });
+}
+
+const FINAL = new Set(["delivered", "failed", "canceled", "received"]);
+
+/** Polls until the fax reaches a final status (simulated time is compressed in tests). */
+export async function waitForFinal(key: string, id: string, timeoutMs = 20_000): Promise<Fax> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(`/v1/faxes/${id}`, { key });
+    expect(res.status).toBe(200);
+    const fax = await res.json<Fax>();
+    if (FINAL.has(fax.status)) return fax;
+    if (Date.now() > deadline) throw new Error(`fax ${id} still ${fax.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function expectProblem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("content-type")).toContain("application/problem+json");
+  const body = JSON.parse(text) as Record<string, unknown>;
+  expect(body.code).toBe(code);
+  expect(body.status).toBe(status);
+  expect(typeof body.next).toBe("string");
+  expect(body.type).toMatch(new RegExp(`/errors/${code.replace(/\./g, "\\.")}$`));
+  return body;
+}

@@ -1,0 +1,29 @@
+// Worker suites run inside workerd through @cloudflare/vitest-pool-workers, against its real
+// D1, R2, Durable Objects and Queues (no mocks). Migrations are applied in test/worker/setup.ts.
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // Tests compress simulated time hard so magic numbers finish in milliseconds.
+            TIME_COMPRESSION: "2000",
+            CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/worker/**/*.test.ts"],
+      setupFiles: ["./test/worker/setup.ts"],
+      testTimeout: 30_000,
+    },
+  };
+});

@@ -1,0 +1,11 @@
+// Node-side suites: the codec (also loaded by the gateway) and the gateway's SIP/T.38/T.30 stack.
+// Worker code is tested in workerd by vitest.config.ts instead.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/codec/**/*.test.ts", "test/gateway/**/*.test.ts", "test/render/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});
