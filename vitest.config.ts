@@ -15,7 +15,11 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // Tests compress simulated time hard so magic numbers finish in milliseconds.
             TIME_COMPRESSION: "2000",
+            // Tests run as a deployment would: none of the local-only relaxations.
+            ENVIRONMENT: "production",
             CLOUDFLARE_CF_FETCH_ENABLED: "false",
+            SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
+            GATEWAY_SECRET: "test-gateway-secret-0123456789abcdef",
           },
         },
       }),

@@ -6,6 +6,7 @@
 import { hmacSha256, timingSafeEqual, toHex } from "./crypto";
 
 export async function signObjectUrl(origin: string, secret: string, key: string, ttlSeconds: number, nowMs = Date.now()) {
+  if (!secret) throw new Error("SIGNING_SECRET is not set: run `wrangler secret put SIGNING_SECRET` (npm start writes one to .dev.vars)");
   const expires = Math.floor(nowMs / 1000) + ttlSeconds;
   const signature = toHex(await hmacSha256(secret, `${key}\n${expires}`));
   const path = key.split("/").map(encodeURIComponent).join("/");
@@ -21,7 +22,7 @@ export async function verifyObjectUrl(
   signature: string | undefined,
   nowMs = Date.now(),
 ): Promise<SignedUrlCheck> {
-  if (!expires || !signature || !/^\d{1,12}$/.test(expires)) return { ok: false, reason: "invalid" };
+  if (!secret || !expires || !signature || !/^\d{1,12}$/.test(expires)) return { ok: false, reason: "invalid" };
   const expected = toHex(await hmacSha256(secret, `${key}\n${expires}`));
   // The signature is checked before the expiry, so a forged link never learns whether it "expired".
   if (!timingSafeEqual(signature.toLowerCase(), expected)) return { ok: false, reason: "invalid" };

@@ -21,16 +21,37 @@ function leaseSize(limit: number): number {
   return Math.max(1, Math.floor(limit / 20));
 }
 
+const pendingLeases = new Map<string, Promise<void>>();
+
+/** One lease request per key at a time: concurrent requests wait for it instead of each leasing. */
+async function refill(env: Env, keyId: string, limit: number): Promise<void> {
+  let pending = pendingLeases.get(keyId);
+  if (!pending) {
+    pending = (async () => {
+      const ns = env.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>;
+      const lease = await ns.get(ns.idFromName(keyId)).lease(limit, leaseSize(limit));
+      const current = buckets.get(keyId);
+      const sameWindow = current && current.windowEndsMs === lease.windowEndsMs;
+      buckets.set(keyId, {
+        tokens: (sameWindow ? current.tokens : 0) + lease.granted,
+        remaining: lease.remaining,
+        windowEndsMs: lease.windowEndsMs,
+      });
+    })().finally(() => pendingLeases.delete(keyId));
+    pendingLeases.set(keyId, pending);
+  }
+  await pending;
+}
+
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const caller = c.get("caller");
   const limit = caller.rateLimitPerMinute ?? settings(c.env).rateLimitPerMinute;
   const now = Date.now();
   let bucket = buckets.get(caller.keyId);
   if (!bucket || bucket.windowEndsMs <= now || bucket.tokens === 0) {
-    const ns = c.env.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>;
-    const lease = await ns.get(ns.idFromName(caller.keyId)).lease(limit, leaseSize(limit));
-    bucket = { tokens: lease.granted, remaining: lease.remaining, windowEndsMs: lease.windowEndsMs };
-    buckets.set(caller.keyId, bucket);
+    if (bucket && bucket.windowEndsMs <= now) buckets.delete(caller.keyId);
+    await refill(c.env, caller.keyId, limit);
+    bucket = buckets.get(caller.keyId)!;
   }
   const resetSeconds = Math.max(1, Math.ceil((bucket.windowEndsMs - now) / 1000));
   const headers = {

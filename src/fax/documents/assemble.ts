@@ -12,7 +12,7 @@ import { CodecError, readTiffRaw } from "../../codec/worker";
 import type { TiffRawPage } from "../../codec";
 import { addCcittPages } from "./ccitt-pdf";
 import { coverPageCount, drawCover, embedCoverFonts, type CoverFonts } from "./cover";
-import { documentError, documentLabel } from "./errors";
+import { documentError, documentLabel, formatBytes } from "./errors";
 import { addImagePage } from "./images";
 import { loadSourcePdf } from "./pdf";
 import { declaredDocumentType, describeOtherFormat, sniffDocumentType } from "./sniff";
@@ -174,10 +174,4 @@ function signatureName(type: DocumentType): string {
     "image/jpeg": "JPEG start-of-image marker",
     "image/tiff": "TIFF byte-order header",
   }[type];
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
-  return `${n} bytes`;
 }

@@ -10,3 +10,9 @@ export function documentError(code: RequestErrorCode, pointer: string, detail: s
 export function documentLabel(pointer: string, filename?: string): string {
   return filename ? `Document ${pointer} (${filename})` : `Document ${pointer}`;
 }
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
+  return `${n} bytes`;
+}

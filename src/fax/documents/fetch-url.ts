@@ -4,8 +4,7 @@
  */
 import { ApiError } from "../../errors/api-error";
 import { ForbiddenUrlError, assertFetchableUrl } from "../../lib/ssrf";
-import { documentError } from "./errors";
-import { formatBytes } from "./assemble";
+import { documentError, formatBytes } from "./errors";
 import type { IncomingDocument } from "./types";
 
 const MAX_REDIRECTS = 3;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { api, createTestAccount, expectProblem } from "./helpers";
+
+describe("API key authentication", () => {
+  it("refuses a request without credentials", async () => {
+    const res = await api("/v1/faxes");
+    await expectProblem(res, 401, "auth.missing");
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  });
+
+  it("refuses an unknown key and a key with one character changed", async () => {
+    const account = await createTestAccount();
+    await expectProblem(await api("/v1/faxes", { key: "fx_test_nope" }), 401, "auth.invalid");
+    const last = account.key.at(-1) === "A" ? "B" : "A";
+    await expectProblem(await api("/v1/faxes", { key: account.key.slice(0, -1) + last }), 401, "auth.invalid");
+  });
+
+  it("accepts the key itself", async () => {
+    const account = await createTestAccount();
+    const res = await api("/v1/faxes", { key: account.key });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("OAuth 2.0 client credentials", () => {
+  const form = (fields: Record<string, string>) => ({
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+  it("issues a bearer token that works like the key", async () => {
+    const account = await createTestAccount();
+    const res = await api("/oauth/token", form({ grant_type: "client_credentials", client_id: account.keyId, client_secret: account.key }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const token = await res.json<{ access_token: string; token_type: string; expires_in: number }>();
+    expect(token.token_type).toBe("Bearer");
+    expect(token.expires_in).toBe(3600);
+    const numbers = await api("/v1/numbers", { key: token.access_token });
+    expect(numbers.status).toBe(200);
+    const body = await numbers.json<{ data: { number: string }[] }>();
+    expect(body.data.map((n) => n.number)).toEqual([account.number]);
+  });
+
+  it("accepts HTTP Basic client authentication (RFC 6749 §2.3.1)", async () => {
+    const account = await createTestAccount();
+    const res = await api("/oauth/token", {
+      ...form({ grant_type: "client_credentials" }),
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${account.keyId}:${account.key}`)}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a wrong secret, another key's id, and other grant types", async () => {
+    const a = await createTestAccount();
+    const b = await createTestAccount();
+    const wrong = await expectProblem(await api("/oauth/token", form({ grant_type: "client_credentials", client_id: a.keyId, client_secret: b.key })), 401, "oauth.invalid_client");
+    expect(wrong.error).toBe("invalid_client");
+    const grant = await expectProblem(await api("/oauth/token", form({ grant_type: "password", client_id: a.keyId, client_secret: a.key })), 400, "oauth.unsupported_grant_type");
+    expect(grant.error).toBe("unsupported_grant_type");
+    await expectProblem(await api("/oauth/token", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 415, "request.unsupported_media_type");
+  });
+});

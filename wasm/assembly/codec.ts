@@ -1,0 +1,722 @@
+// edgefax fax page codec: ITU-T T.4 (07/2003) §4.1 (MH), §4.2 (MR) and T.6 (11/1988) (MMR).
+// https://www.itu.int/rec/T-REC-T.4  https://www.itu.int/rec/T-REC-T.6
+//
+// Shape (after libtiff's tif_fax3.c, written anew): a line is held as its changing elements (T.4 §4.2.1.3.1),
+// the pel positions where the colour flips, first flip white->black. Decoding reads Huffman codes through
+// single-lookup tables and fills black spans bytewise; encoding finds changing elements 64 pels at a time
+// with count-leading-zeros. Nothing here loops per pel.
+//
+// Memory layout (import-free module, runtime stub: no allocator, the glue and these functions own the layout):
+//   [static data: code tables]  [cur changes][ref changes]  [decode: coded input | bitmap...grows]
+//                                                           [encode: bitmap | coded output...grows]
+// The growing region is always last, so it can be extended with memory.grow without moving anything.
+import { WHITE_CODES, BLACK_CODES } from "../build/tables";
+
+// ---- tables ----------------------------------------------------------------------------------------------
+
+const WHITE_LOOKUP_BITS: i32 = 12; // longest white code (and EOL) is 12 bits
+const BLACK_LOOKUP_BITS: i32 = 13; // longest black make-up code is 13 bits
+const MODE_LOOKUP_BITS: i32 = 7; // longest mode code (VR3/VL3) is 7 bits
+
+// Decode table entry: run << 8 | kind << 4 | code length. kind 0 = not a code (or needs more bits: EOL).
+const KIND_INVALID: u32 = 0;
+const KIND_TERMINATING: u32 = 1;
+const KIND_MAKEUP: u32 = 2;
+const KIND_EOL: u32 = 3;
+
+// Mode table entry: vertical offset + 3 << 8 | mode << 4 | code length.
+const MODE_INVALID: u32 = 0;
+const MODE_PASS: u32 = 1;
+const MODE_HORIZONTAL: u32 = 2;
+const MODE_VERTICAL: u32 = 3;
+
+const WHITE_TABLE: usize = memory.data(4096 * 4, 16);
+const BLACK_TABLE: usize = memory.data(8192 * 4, 16);
+const MODE_TABLE: usize = memory.data(128 * 4, 16);
+const REVERSE_TABLE: usize = memory.data(256, 16);
+
+const EOL_CODE: u32 = 1; // 000000000001, T.4 §4.1.2
+const EOL_LENGTH: i32 = 12;
+
+function fillLookup(table: usize, bits: i32, code: u32, length: i32, value: u32): void {
+  const shift = bits - length;
+  const start = code << shift;
+  const end = (code + 1) << shift;
+  for (let i = start; i < end; i++) store<u32>(table + (<usize>i << 2), value);
+}
+
+function fillMode(code: u32, length: i32, mode: u32, offset: i32): void {
+  fillLookup(MODE_TABLE, MODE_LOOKUP_BITS, code, length, (<u32>(offset + 3) << 8) | (mode << 4) | <u32>length);
+}
+
+let ready = false;
+
+/** Builds the decode tables from the encode tables; idempotent. */
+export function init(): void {
+  if (ready) return;
+  for (let i = 0; i < 104; i++) {
+    const run: u32 = i < 64 ? <u32>i : <u32>(i - 63) * 64;
+    const kind: u32 = i < 64 ? KIND_TERMINATING : KIND_MAKEUP;
+    const w = unchecked(WHITE_CODES[i]);
+    const wl = <i32>(w >> 16);
+    fillLookup(WHITE_TABLE, WHITE_LOOKUP_BITS, w & 0xffff, wl, (run << 8) | (kind << 4) | <u32>wl);
+    const b = unchecked(BLACK_CODES[i]);
+    const bl = <i32>(b >> 16);
+    fillLookup(BLACK_TABLE, BLACK_LOOKUP_BITS, b & 0xffff, bl, (run << 8) | (kind << 4) | <u32>bl);
+  }
+  fillLookup(WHITE_TABLE, WHITE_LOOKUP_BITS, EOL_CODE, EOL_LENGTH, (KIND_EOL << 4) | <u32>EOL_LENGTH);
+  fillLookup(BLACK_TABLE, BLACK_LOOKUP_BITS, EOL_CODE, EOL_LENGTH, (KIND_EOL << 4) | <u32>EOL_LENGTH);
+  // Table 4/T.4
+  fillMode(0b0001, 4, MODE_PASS, 0);
+  fillMode(0b001, 3, MODE_HORIZONTAL, 0);
+  fillMode(0b1, 1, MODE_VERTICAL, 0);
+  fillMode(0b011, 3, MODE_VERTICAL, 1);
+  fillMode(0b000011, 6, MODE_VERTICAL, 2);
+  fillMode(0b0000011, 7, MODE_VERTICAL, 3);
+  fillMode(0b010, 3, MODE_VERTICAL, -1);
+  fillMode(0b000010, 6, MODE_VERTICAL, -2);
+  fillMode(0b0000010, 7, MODE_VERTICAL, -3);
+  for (let i = 0; i < 256; i++) {
+    let r = 0;
+    for (let b = 0; b < 8; b++) if (i & (1 << b)) r |= 0x80 >> b;
+    store<u8>(REVERSE_TABLE + <usize>i, <u8>r);
+  }
+  ready = true;
+}
+
+// ---- memory ----------------------------------------------------------------------------------------------
+
+const MAX_MEMORY: usize = 192 << 20;
+
+function ensureMemory(end: usize): bool {
+  const have = <usize>memory.size() << 16;
+  if (end <= have) return true;
+  if (end > MAX_MEMORY) return false;
+  const pages = <i32>((end - have + 0xffff) >> 16);
+  return memory.grow(pages) >= 0;
+}
+
+let curPtr: usize = 0; // changing elements of the line being coded
+let refPtr: usize = 0; // changing elements of the reference line
+let curCount: i32 = 0;
+let refCount: i32 = 0;
+let width: i32 = 0;
+let stride: i32 = 0;
+
+function layoutLines(w: i32): usize {
+  width = w;
+  stride = (w + 7) >> 3;
+  const base = (__heap_base + 15) & ~<usize>15;
+  const lineBytes = ((<usize>(w + 8) << 2) + 15) & ~<usize>15;
+  curPtr = base;
+  refPtr = base + lineBytes;
+  return refPtr + lineBytes;
+}
+
+function swapLines(): void {
+  const p = curPtr;
+  curPtr = refPtr;
+  refPtr = p;
+  const n = curCount;
+  curCount = refCount;
+  refCount = n;
+}
+
+/** Changing elements end with sentinels at `width`, so b1/b2 and a1/a2 lookups past the last change see the line end. */
+@inline function terminateLine(ptr: usize, count: i32): void {
+  const p = ptr + (<usize>count << 2);
+  store<i32>(p, width);
+  store<i32>(p, width, 4);
+  store<i32>(p, width, 8);
+  store<i32>(p, width, 12);
+}
+
+function clearReference(): void {
+  refCount = 0;
+  terminateLine(refPtr, 0);
+}
+
+/** Records a colour change at `pos`; two changes at one pel cancel (a zero-length run inside a line). */
+@inline function pushChange(pos: i32): void {
+  if (curCount > 0 && load<i32>(curPtr + (<usize>(curCount - 1) << 2)) == pos) {
+    curCount--;
+  } else {
+    store<i32>(curPtr + (<usize>curCount << 2), pos);
+    curCount++;
+  }
+}
+
+// ---- bit reader ------------------------------------------------------------------------------------------
+
+let rdStart: usize = 0;
+let rdEnd: usize = 0;
+let rdPtr: usize = 0; // next byte to load; runs past rdEnd, supplying zero bits, so overruns are measurable
+let acc: u64 = 0; // next bits, MSB first, left aligned
+let accBits: i32 = 0;
+
+@inline function refill(): void {
+  if (accBits < 32) {
+    let w: u32 = 0;
+    if (rdPtr < rdEnd) w = bswap<u32>(load<u32>(rdPtr)); // up to 3 bytes past rdEnd are zeroed padding
+    acc |= (<u64>w) << <u64>(32 - accBits);
+    rdPtr += 4;
+    accBits += 32;
+  }
+}
+
+@inline function skipBits(n: i32): void {
+  acc <<= <u64>n;
+  accBits -= n;
+}
+
+@inline function bitsConsumed(): i64 {
+  return (<i64>(rdPtr - rdStart) << 3) - <i64>accBits;
+}
+
+@inline function totalBits(): i64 {
+  return <i64>(rdEnd - rdStart) << 3;
+}
+
+/** True when nothing but zero bits is left: trailing fill after the last line is not a damaged line. */
+function restIsZero(): bool {
+  if (acc != 0) return false;
+  for (let p = rdPtr; p < rdEnd; p++) if (load<u8>(p) != 0) return false;
+  return true;
+}
+
+const SCAN_EOL: i32 = 0;
+const SCAN_END: i32 = 1;
+const SCAN_NOT_EOL: i32 = 2;
+
+/**
+ * Reads fill bits and an EOL (T.4 §4.1.2-4.1.3: any number of 0s, then 000000000001). With `resync`, skips
+ * whatever precedes the next EOL, which is how a receiver recovers from a damaged line.
+ */
+function scanEol(resync: bool): i32 {
+  let zeros = 0;
+  while (true) {
+    refill();
+    if (bitsConsumed() >= totalBits()) return SCAN_END;
+    if (acc == 0) {
+      zeros += accBits;
+      skipBits(accBits);
+      continue;
+    }
+    const lz = <i32>clz<u64>(acc);
+    if (lz > 0) {
+      zeros += lz;
+      skipBits(lz);
+      continue;
+    }
+    skipBits(1);
+    if (bitsConsumed() > totalBits()) return SCAN_END;
+    if (zeros >= 11) return SCAN_EOL;
+    if (!resync) return SCAN_NOT_EOL;
+    zeros = 0;
+  }
+  return SCAN_END;
+}
+
+@inline function readBit(): i32 {
+  refill();
+  const b = <i32>(acc >> 63);
+  skipBits(1);
+  return b;
+}
+
+// ---- decoding --------------------------------------------------------------------------------------------
+
+/** One run length (T.4 §4.1.1: make-up codes, then one terminating code); -1 for anything else. */
+function readRun(black: i32): i32 {
+  let total = 0;
+  while (true) {
+    refill();
+    let e: u32;
+    if (black) e = load<u32>(BLACK_TABLE + (<usize>(acc >> 51) << 2));
+    else e = load<u32>(WHITE_TABLE + (<usize>(acc >> 52) << 2));
+    const kind = (e >> 4) & 15;
+    if (kind == KIND_TERMINATING) {
+      skipBits(<i32>(e & 15));
+      return total + <i32>(e >> 8);
+    }
+    if (kind != KIND_MAKEUP) return -1;
+    skipBits(<i32>(e & 15));
+    total += <i32>(e >> 8);
+    if (total > width) return -1;
+  }
+  return -1;
+}
+
+/** T.4 §4.1 one-dimensional line into `cur`. */
+function decodeLine1D(): bool {
+  curCount = 0;
+  let a0 = 0;
+  let black = 0;
+  while (a0 < width) {
+    const run = readRun(black);
+    if (run < 0) return false;
+    a0 += run;
+    if (a0 > width) return false;
+    if (a0 < width) pushChange(a0);
+    black ^= 1;
+    if (rdPtr > rdEnd + 8) return false;
+  }
+  return true;
+}
+
+/** T.4 §4.2.1.3 / T.6 §2.2 two-dimensional line against `ref` into `cur`. */
+function decodeLine2D(): bool {
+  curCount = 0;
+  let a0 = -1; // T.4 §4.2.1.3.1: an imaginary white changing element before the first pel
+  let black = 0;
+  let j = 0;
+  let ops = 0;
+  const limit = width * 2 + 8;
+  while (a0 < width) {
+    // b1: first changing element on the reference line right of a0 and of the opposite colour to a0's;
+    // a change to black sits at an even index, so b1's index has the parity of a0's colour.
+    if (j > 0) j--;
+    if ((j & 1) != black) j++;
+    while (load<i32>(refPtr + (<usize>j << 2)) <= a0) j += 2;
+    const b1 = load<i32>(refPtr + (<usize>j << 2));
+    refill();
+    const e = load<u32>(MODE_TABLE + (<usize>(acc >> 57) << 2));
+    const mode = (e >> 4) & 15;
+    if (mode == MODE_VERTICAL) {
+      skipBits(<i32>(e & 15));
+      const a1 = b1 + <i32>(e >> 8) - 3;
+      if (a1 < 0 || a1 > width || a1 < a0) return false;
+      if (a1 < width) pushChange(a1);
+      a0 = a1;
+      black ^= 1;
+    } else if (mode == MODE_HORIZONTAL) {
+      skipBits(3);
+      const start = a0 < 0 ? 0 : a0;
+      const r1 = readRun(black);
+      if (r1 < 0) return false;
+      const r2 = readRun(black ^ 1);
+      if (r2 < 0) return false;
+      const a1 = start + r1;
+      const a2 = a1 + r2;
+      if (a2 > width) return false;
+      if (a1 < width) pushChange(a1);
+      if (a2 < width) pushChange(a2);
+      a0 = a2;
+    } else if (mode == MODE_PASS) {
+      skipBits(4);
+      a0 = load<i32>(refPtr + (<usize>(j + 1) << 2)); // b2
+    } else {
+      return false; // EOL inside a line, an extension code (uncompressed mode is not supported), or garbage
+    }
+    if (++ops > limit) return false;
+    if (rdPtr > rdEnd + 8) return false;
+  }
+  return true;
+}
+
+/** Paints the black spans of `cur` into a zeroed row (padding bits stay 0, as PBM wants). */
+function paintRow(row: usize): void {
+  memory.fill(row, 0, <usize>stride);
+  for (let k = 0; k < curCount; k += 2) {
+    const s = load<i32>(curPtr + (<usize>k << 2));
+    const e = load<i32>(curPtr + (<usize>(k + 1) << 2));
+    const sb = s >> 3;
+    const eb = e >> 3;
+    if (sb == eb) {
+      const p = row + <usize>sb;
+      store<u8>(p, <u8>(<i32>load<u8>(p) | ((0xff >> (s & 7)) & ~(0xff >> (e & 7)))));
+      continue;
+    }
+    const first = row + <usize>sb;
+    store<u8>(first, <u8>(<i32>load<u8>(first) | (0xff >> (s & 7))));
+    if (eb - sb > 1) memory.fill(first + 1, 0xff, <usize>(eb - sb - 1));
+    if (e & 7) {
+      const last = row + <usize>eb;
+      store<u8>(last, <u8>(<i32>load<u8>(last) | ~(0xff >> (e & 7))));
+    }
+  }
+}
+
+const SCHEME_MH: i32 = 0;
+const SCHEME_MR: i32 = 1;
+const SCHEME_MMR: i32 = 2;
+
+const FLAG_EOL: i32 = 1;
+const FLAG_BYTE_ALIGN: i32 = 2;
+const FLAG_RTC: i32 = 4;
+
+const STATUS_OK: i32 = 0;
+const STATUS_TOO_LARGE: i32 = 1;
+
+let inputPtr: usize = 0;
+let bitmapPtr: usize = 0;
+let outputPtr: usize = 0;
+let rowsDone: i32 = 0;
+let badRowCount: i32 = 0;
+
+export function getInputPtr(): usize { return inputPtr; }
+export function getBitmapPtr(): usize { return bitmapPtr; }
+export function getOutputPtr(): usize { return outputPtr; }
+export function getRows(): i32 { return rowsDone; }
+export function getBadRows(): i32 { return badRowCount; }
+
+/** Lays out memory for decoding a `w`-pel-wide stream of `length` bytes; returns where to copy it, or 0. */
+export function prepareDecode(w: i32, length: i32): usize {
+  init();
+  const linesEnd = layoutLines(w);
+  inputPtr = linesEnd;
+  const inputEnd = inputPtr + <usize>length;
+  bitmapPtr = (inputEnd + 16 + 15) & ~<usize>15;
+  if (!ensureMemory(bitmapPtr + 16)) return 0;
+  memory.fill(inputEnd, 0, 16); // zero bits past the end, for the reader's 4-byte loads
+  return inputPtr;
+}
+
+/**
+ * Decodes the stream placed by prepareDecode into a bitmap at getBitmapPtr(). `height` 0 means unknown: stop at
+ * RTC (T.4 §4.1.4), EOFB (T.6 §2.4.4) or the end of data. Rows past `maxRows` are refused (STATUS_TOO_LARGE).
+ */
+export function decode(scheme: i32, length: i32, height: i32, flags: i32, maxRows: i32): i32 {
+  rdStart = inputPtr;
+  rdEnd = inputPtr + <usize>length;
+  rdPtr = rdStart;
+  acc = 0;
+  accBits = 0;
+  rowsDone = 0;
+  badRowCount = 0;
+  clearReference();
+  curCount = 0;
+  const s = <usize>stride;
+  if (height > 0 && !ensureMemory(bitmapPtr + <usize>height * s + 16)) return STATUS_TOO_LARGE;
+  const useEol = scheme != SCHEME_MMR && (flags & FLAG_EOL) != 0;
+  const rowAlign = scheme == SCHEME_MH && !useEol && (flags & FLAG_BYTE_ALIGN) != 0;
+  let pendingEol = false; // resynchronisation already consumed the EOL that starts the next line
+  let eolFramed = false; // the first line was preceded by EOL (T.4 §4.1.2), so every line must be followed by one
+  let stopped = false; // the stream ended (or broke beyond repair) before `height` rows
+
+  let row = 0;
+  while (height == 0 || row < height) {
+    if (height == 0 && row >= maxRows) return STATUS_TOO_LARGE;
+    const rowPtr = bitmapPtr + <usize>row * s;
+    if (height == 0 && !ensureMemory(rowPtr + s + 16)) return STATUS_TOO_LARGE;
+
+    refill();
+    if (bitsConsumed() >= totalBits() || ((acc >> 56) == 0 && !pendingEol && restIsZero())) {
+      stopped = true;
+      break;
+    }
+
+    let oneDimensional = scheme == SCHEME_MH;
+    let damaged = false;
+    if (scheme == SCHEME_MMR) {
+      if ((acc >> 52) == <u64>EOL_CODE) {
+        stopped = true; // EOFB, T.6 §2.4.4
+        break;
+      }
+    } else if (useEol) {
+      let eols = 0;
+      if (pendingEol) {
+        eols = 1;
+        pendingEol = false;
+        if (scheme == SCHEME_MR) oneDimensional = readBit() == 1;
+      }
+      // T.4 §4.1.3: fill (0s) may precede EOL; no line starts with 8 zeros, so 8 zeros mean fill/EOL.
+      while (true) {
+        refill();
+        if ((acc >> 56) != 0) break;
+        const r = scanEol(false);
+        if (r == SCAN_END) {
+          stopped = true;
+          break;
+        }
+        if (r == SCAN_NOT_EOL) {
+          damaged = true;
+          break;
+        }
+        eols++;
+        // T.4 §4.2.1.3.3 / Figure 7: a tag bit after EOL says whether the next line is 1-D (1) or 2-D (0).
+        if (scheme == SCHEME_MR) oneDimensional = readBit() == 1;
+      }
+      if (stopped) break;
+      if (row == 0 && eols > 0) eolFramed = true;
+      // T.4 §4.1.4: RTC is six EOLs; two in a row already mean no line follows.
+      if (!damaged && eols >= 2 && row > 0 && height == 0) {
+        stopped = true;
+        break;
+      }
+      // Without an EOL there is no tag: an MR line can only be guessed 2-D (1-D for the first line).
+      if (scheme == SCHEME_MR && eols == 0) oneDimensional = row == 0;
+    } else if (rowAlign) {
+      // TIFF 6.0 §10: Compression 2 rows begin on byte boundaries.
+      skipBits(accBits & 7);
+    }
+
+    // Where this line's codes begin: after a damaged line the search for the next EOL restarts here, since a
+    // garbled code may have swallowed the leading zeros of the next EOL.
+    const lineRdPtr = rdPtr;
+    const lineAcc = acc;
+    const lineAccBits = accBits;
+    let ok = false;
+    if (!damaged) {
+      if (oneDimensional) ok = decodeLine1D();
+      else ok = decodeLine2D();
+      if (ok && bitsConsumed() > totalBits()) ok = false; // the line ran past the data: truncated
+      if (ok && eolFramed) {
+        // A line that decodes but is not followed by fill/EOL had a damaged code that happened to be valid.
+        refill();
+        if ((acc >> 56) != 0 && bitsConsumed() < totalBits()) ok = false;
+      }
+    }
+    if (ok) {
+      terminateLine(curPtr, curCount);
+      paintRow(rowPtr);
+      swapLines();
+      row++;
+      continue;
+    }
+
+    // A damaged line: repeat the last good row (white at the top), as fax receivers do.
+    badRowCount++;
+    if (row > 0) memory.copy(rowPtr, rowPtr - s, s);
+    else memory.fill(rowPtr, 0, s);
+    row++;
+    if (!damaged) {
+      rdPtr = lineRdPtr;
+      acc = lineAcc;
+      accBits = lineAccBits;
+    }
+    if (useEol && scanEol(true) == SCAN_EOL) {
+      pendingEol = true;
+      continue;
+    }
+    // MMR and EOL-less MH cannot resynchronise (T.6 has no EOL): the rest of the page is lost.
+    stopped = true;
+    break;
+  }
+
+  if (stopped && height > 0 && row < height) {
+    // Missing rows of a page whose height is known (TIFF ImageLength): repeat the last row, count them bad.
+    for (let r = row; r < height; r++) {
+      const rowPtr = bitmapPtr + <usize>r * s;
+      if (r > 0) memory.copy(rowPtr, rowPtr - s, s);
+      else memory.fill(rowPtr, 0, s);
+    }
+    badRowCount += height - row;
+    row = height;
+  }
+  rowsDone = row;
+  return STATUS_OK;
+}
+
+// ---- encoding --------------------------------------------------------------------------------------------
+
+let wrPtr: usize = 0;
+let wacc: u64 = 0;
+let waccBits: i32 = 0;
+
+@inline function putBits(code: u32, length: i32): void {
+  wacc |= (<u64>code) << <u64>(64 - waccBits - length);
+  waccBits += length;
+  if (waccBits >= 32) {
+    store<u32>(wrPtr, bswap<u32>(<u32>(wacc >> 32)));
+    wrPtr += 4;
+    wacc <<= 32;
+    waccBits -= 32;
+  }
+}
+
+@inline function putEntry(entry: u32): void {
+  putBits(entry & 0xffff, <i32>(entry >> 16));
+}
+
+function putZeros(n: i32): void {
+  while (n > 24) {
+    putBits(0, 24);
+    n -= 24;
+  }
+  if (n > 0) putBits(0, n);
+}
+
+/** T.4 §4.1.1: make-up code(s) for the multiple of 64, then the terminating code; 2560 repeats for longer runs. */
+function putRun(run: i32, black: i32): void {
+  const codes = black ? BLACK_CODES : WHITE_CODES;
+  while (run >= 2624) {
+    putEntry(unchecked(codes[103]));
+    run -= 2560;
+  }
+  if (run >= 64) {
+    putEntry(unchecked(codes[63 + (run >> 6)]));
+    run &= 63;
+  }
+  putEntry(unchecked(codes[run]));
+}
+
+/** Bit position in the output, for fill and alignment. */
+@inline function outputBit(): i64 {
+  return (<i64>(wrPtr - outputPtr) << 3) + <i64>waccBits;
+}
+
+/** Fill so the 12-bit EOL that follows ends on a byte boundary (TIFF T4Options bit 2). */
+function alignForEol(): void {
+  putZeros((8 - ((waccBits + EOL_LENGTH) & 7)) & 7);
+}
+
+/** Finds the changing elements of a bitmap row, 64 pels per step (T.4 §4.2.1.3.1 definitions). */
+function findChanges(row: usize): void {
+  let n = 0;
+  let invert: u64 = 0; // 0 while looking for black pels, all ones while looking for white
+  for (let base = 0; base < width; base += 64) {
+    let x = bswap<u64>(load<u64>(row + <usize>(base >> 3))) ^ invert;
+    while (x != 0) {
+      const off = <i32>clz<u64>(x);
+      const pos = base + off;
+      if (pos >= width) break;
+      store<i32>(curPtr + (<usize>n << 2), pos);
+      n++;
+      invert = ~invert;
+      // bits before `off` are done; from `off` on, look for the other colour
+      x = ~x & (0xffffffffffffffff >> <u64>off);
+    }
+  }
+  curCount = n;
+  terminateLine(curPtr, n);
+}
+
+function encodeLine1D(): void {
+  let a0 = 0;
+  let black = 0;
+  for (let i = 0; i <= curCount; i++) {
+    const a1 = load<i32>(curPtr + (<usize>i << 2));
+    putRun(a1 - a0, black);
+    a0 = a1;
+    black ^= 1;
+  }
+}
+
+// Table 4/T.4 vertical mode codes, indexed by a1 - b1 + 3: VL3 VL2 VL1 V0 VR1 VR2 VR3.
+const V_CODE: StaticArray<u32> = [0b0000010, 0b000010, 0b010, 0b1, 0b011, 0b000011, 0b0000011];
+const V_LENGTH: StaticArray<i32> = [7, 6, 3, 1, 3, 6, 7];
+
+/** T.4 §4.2.1.3 / T.6 §2.2 coding procedure (Figure 7/T.4): pass, vertical or horizontal mode. */
+function encodeLine2D(): void {
+  let a0 = -1;
+  let black = 0;
+  let i = 0; // index of a1 in cur
+  let j = 0; // index of b1 in ref
+  while (a0 < width) {
+    if (j > 0) j--;
+    if ((j & 1) != black) j++;
+    while (load<i32>(refPtr + (<usize>j << 2)) <= a0) j += 2;
+    const b1 = load<i32>(refPtr + (<usize>j << 2));
+    const b2 = load<i32>(refPtr + (<usize>(j + 1) << 2));
+    const a1 = load<i32>(curPtr + (<usize>i << 2));
+    if (b2 < a1) {
+      putBits(0b0001, 4);
+      a0 = b2;
+      continue;
+    }
+    const d = a1 - b1;
+    if (d >= -3 && d <= 3) {
+      putBits(unchecked(V_CODE[d + 3]), unchecked(V_LENGTH[d + 3]));
+      a0 = a1;
+      black ^= 1;
+      i++;
+    } else {
+      const a2 = load<i32>(curPtr + (<usize>(i + 1) << 2));
+      putBits(0b001, 3);
+      putRun(a1 - (a0 < 0 ? 0 : a0), black);
+      putRun(a2 - a1, black ^ 1);
+      a0 = a2;
+      i += 2;
+    }
+  }
+}
+
+/** Lays out memory for encoding a w x h bitmap; returns where to copy it, or 0 if too large. */
+export function prepareEncode(w: i32, h: i32): usize {
+  init();
+  bitmapPtr = layoutLines(w);
+  outputPtr = (bitmapPtr + <usize>h * <usize>stride + 16 + 15) & ~<usize>15;
+  if (!ensureMemory(outputPtr + 65536)) return 0;
+  memory.fill(bitmapPtr + <usize>h * <usize>stride, 0, 16); // findChanges reads up to 7 bytes past a row
+  return bitmapPtr;
+}
+
+/** Encodes the bitmap placed by prepareEncode; returns the coded length in bytes (from getOutputPtr()), or -1. */
+export function encode(scheme: i32, height: i32, k: i32, flags: i32, minBitsPerRow: i32): i32 {
+  const useEol = scheme != SCHEME_MMR && ((flags & FLAG_EOL) != 0 || scheme == SCHEME_MR);
+  const byteAlign = (flags & FLAG_BYTE_ALIGN) != 0;
+  if (k < 1) k = 1;
+  wrPtr = outputPtr;
+  wacc = 0;
+  waccBits = 0;
+  clearReference();
+  const s = <usize>stride;
+  // Worst case per line: a horizontal mode or run pair per changing element, ~26 bits each, plus fill.
+  const lineBound: usize = (<usize>width + 8) * 4 + (<usize>minBitsPerRow >> 3) + 64;
+  let lineStart: i64 = -1; // where the previous line's EOL began, for the T.30 minimum scan line time
+  for (let row = 0; row < height; row++) {
+    if (!ensureMemory(wrPtr + lineBound)) return -1;
+    findChanges(bitmapPtr + <usize>row * s);
+    let oneDimensional = scheme == SCHEME_MH;
+    if (useEol) {
+      if (lineStart >= 0) {
+        const short = <i64>minBitsPerRow - (outputBit() - lineStart);
+        if (short > 0) putZeros(<i32>short);
+      }
+      if (byteAlign) alignForEol();
+      lineStart = outputBit();
+      putBits(EOL_CODE, EOL_LENGTH);
+      if (scheme == SCHEME_MR) {
+        // T.4 §4.2.1: one 1-D line, then at most K-1 2-D lines.
+        oneDimensional = row % k == 0;
+        putBits(oneDimensional ? 1 : 0, 1);
+      }
+    } else if (byteAlign && scheme == SCHEME_MH) {
+      putZeros((8 - (waccBits & 7)) & 7);
+    }
+    if (oneDimensional) encodeLine1D();
+    else encodeLine2D();
+    swapLines();
+  }
+  if (!ensureMemory(wrPtr + 256)) return -1;
+  if ((flags & FLAG_RTC) != 0) {
+    if (scheme == SCHEME_MMR) {
+      putBits(EOL_CODE, EOL_LENGTH); // EOFB, T.6 §2.4.4
+      putBits(EOL_CODE, EOL_LENGTH);
+    } else {
+      if (lineStart >= 0) {
+        const short = <i64>minBitsPerRow - (outputBit() - lineStart);
+        if (short > 0) putZeros(<i32>short);
+      }
+      if (byteAlign) alignForEol();
+      // T.4 §4.1.4 RTC: six EOLs; in MR each carries tag bit 1 (T.4 §4.2.1.3.4).
+      for (let n = 0; n < 6; n++) {
+        putBits(EOL_CODE, EOL_LENGTH);
+        if (scheme == SCHEME_MR) putBits(1, 1);
+      }
+    }
+  }
+  while (waccBits > 0) {
+    store<u8>(wrPtr, <u8>(wacc >> 56));
+    wrPtr++;
+    wacc <<= 8;
+    waccBits -= 8;
+  }
+  return <i32>(wrPtr - outputPtr);
+}
+
+/** TIFF FillOrder 2 (TIFF 6.0 §8): bits within each byte are stored LSB first; reverse in place. */
+export function reverseBits(ptr: usize, length: i32): void {
+  init();
+  const end = ptr + <usize>length;
+  for (let p = ptr; p < end; p++) store<u8>(p, load<u8>(REVERSE_TABLE + <usize>load<u8>(p)));
+}
+
+/** Reserves `length` bytes after the line arrays (for reverseBits on data that is not being decoded). */
+export function prepareScratch(length: i32): usize {
+  init();
+  const base = (__heap_base + 15) & ~<usize>15;
+  if (!ensureMemory(base + <usize>length + 16)) return 0;
+  return base;
+}
