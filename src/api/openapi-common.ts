@@ -54,12 +54,12 @@ export const AUTH_ERRORS: RequestErrorCode[] = ["auth.missing", "rate_limit.exce
 
 export const bearerSecurity = [{ bearerAuth: [] as string[] }];
 
+// Documented only: the idempotency middleware reads and checks the header itself.
 export const IdempotencyKeyHeader = z.object({
-  "idempotency-key": z
+  "Idempotency-Key": z
     .string()
     .optional()
     .openapi({
-      param: { name: "Idempotency-Key", in: "header" },
       description: "Makes retries safe: the same key and body within 24 h return the first response.",
       example: "5d0b2f7e-9d8c-4c4b-9f4e-2a9a3c7f1e01",
     }),

@@ -71,10 +71,18 @@ export async function provisionNumber(
       await db.insert(numbers).values(row);
       return row;
     } catch (error) {
-      if (!String(error).includes("UNIQUE")) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
   }
   return null;
+}
+
+/** drizzle wraps D1's error ("Failed query: …"); the SQLite constraint message is in the cause chain. */
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message.includes("UNIQUE constraint failed")) return true;
+  }
+  return false;
 }
 
 export async function releaseNumber(db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
