@@ -1,13 +1,13 @@
-// `npm run test:interop [-- --full] [-- filter]`: runs the interop suites against Debian's peers.
+// `npm run test:interop [-- --full] [-- filter]`: our code against real peers from Debian.
 // Needs: sip-tester libspandsp-dev tshark libtiff-tools netpbm ghostscript poppler-utils (see README).
+// `--full` runs the whole real-time T.38 matrix (INTEROP_FULL=1); without it, a pairwise-covering subset.
 import { spawnSync } from "node:child_process";
 
 const args = process.argv.slice(2);
 const full = args.includes("--full");
 const rest = args.filter((a) => a !== "--full");
-const result = spawnSync(
-  process.execPath,
-  ["node_modules/vitest/vitest.mjs", "run", "--config", "vitest.interop.config.ts", ...rest],
-  { stdio: "inherit", env: { ...process.env, INTEROP_FULL: full ? "1" : "" } },
-);
+const result = spawnSync(process.execPath, ["scripts/run-vitest.mjs", "vitest.interop.config.ts", "--", ...rest], {
+  stdio: "inherit",
+  env: { ...process.env, INTEROP_FULL: full ? "1" : "" },
+});
 process.exit(result.status ?? 1);
