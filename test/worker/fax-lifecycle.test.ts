@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signObjectUrl } from "../../src/lib/signed-url";
-import { api, createTestAccount, expectProblem, makePdf, pdfDocument, sendFax, waitForFinal } from "./helpers";
+import { api, createTestAccount, expectProblem, makePdf, pdfDocument, sendFax, waitForFax, waitForFinal } from "./helpers";
 
 describe("scheduling and canceling", () => {
   it("waits for send_at, then sends", async () => {
@@ -122,13 +122,8 @@ describe("live mode without a gateway", () => {
     expect(res.status).toBe(202);
     const { id } = await res.json<{ id: string }>();
     // Live retries wait in real time; check the first attempt's result, then cancel the retry.
-    let fax;
-    for (let i = 0; i < 200; i++) {
-      fax = await (await api(`/v1/faxes/${id}`, { key: account.key })).json<{ status: string; last_error: { code: string; retryable: boolean } | null; next_attempt_at: string | null }>();
-      if (fax.last_error) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(fax?.status).toBe("queued");
+    const fax = await waitForFax(account.key, id, (f) => f.last_error !== null);
+    expect(fax.status).toBe("queued");
     expect(fax?.last_error?.code).toBe("gateway.unavailable");
     expect(fax?.last_error?.retryable).toBe(true);
     expect(fax?.next_attempt_at).not.toBeNull();

@@ -65,6 +65,17 @@ export async function waitForFinal(key: string, id: string, timeoutMs = 20_000):
   }
 }
 
+/** Polls GET /v1/faxes/{id} until `done` holds, for at most `timeoutMs`. */
+export async function waitForFax(key: string, id: string, done: (fax: Fax) => boolean, timeoutMs = 15_000): Promise<Fax> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const fax = await (await api(`/v1/faxes/${id}`, { key })).json<Fax>();
+    if (done(fax)) return fax;
+    if (Date.now() > deadline) throw new Error(`fax ${id} did not reach the expected state: ${JSON.stringify(fax)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function expectProblem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
   const text = await res.text();
   expect(res.status, text).toBe(status);

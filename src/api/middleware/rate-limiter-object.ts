@@ -1,5 +1,5 @@
 /**
- * RateLimiterObject: one Durable Object per API key, counting requests in fixed one-minute windows.
+ * RateLimiterObject: one Durable Object per API key, counting requests in one-minute windows.
  * Workers lease tokens in small batches (see rate-limit.ts) so that most requests need no call here;
  * the count is exact to within one lease per isolate.
  */
@@ -15,18 +15,19 @@ export interface Lease {
 const WINDOW_MS = 60_000;
 
 export class RateLimiterObject extends DurableObject<Env> {
-  private windowStartMs = 0;
+  private windowEndsMs = 0;
   private used = 0;
 
   async lease(limit: number, want: number): Promise<Lease> {
     const now = Date.now();
-    const windowStart = now - (now % WINDOW_MS);
-    if (windowStart !== this.windowStartMs) {
-      this.windowStartMs = windowStart;
+    // A window opens with the key's first request after the last one closed, so a burst is never
+    // split across two clock-aligned minutes (which would allow twice the limit in a moment).
+    if (now >= this.windowEndsMs) {
+      this.windowEndsMs = now + WINDOW_MS;
       this.used = 0;
     }
     const granted = Math.max(0, Math.min(want, limit - this.used));
     this.used += granted;
-    return { granted, remaining: limit - this.used, windowEndsMs: windowStart + WINDOW_MS };
+    return { granted, remaining: limit - this.used, windowEndsMs: this.windowEndsMs };
   }
 }
