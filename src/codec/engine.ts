@@ -57,6 +57,7 @@ function loadInNode(): void {
   }
   let bytes: Uint8Array;
   try {
+    // (a bundle without a file URL for this module, e.g. workerd with nodejs_compat, lands in the catch)
     bytes = fs.readFileSync(new URL("../../wasm/build/codec.wasm", import.meta.url));
   } catch (err) {
     throw new CodecError(

@@ -24,7 +24,18 @@ import { decodeCoded, encodeBitmap } from "./engine.js";
 
 export { CodecError } from "./errors.js";
 export { initCodec, codecMemoryBytes } from "./engine.js";
-export { readTiff, readTiffRaw, writeTiff } from "./tiff.js";
+export { readTiff, readTiffRaw, writeTiff, writeCodedTiff } from "./tiff.js";
+export type { CodedTiffPage, WriteTiffOptions } from "./tiff.js";
+/*
+ * Raster (raster.ts, png.ts, pbm.ts), for the render pipeline and previews:
+ * - toBilevel(pixels, width, height, channels 1|2|3|4, { method: "threshold" | "dither", threshold? }): 8-bit grey,
+ *   grey+alpha, RGB or RGBA to a fax Bitmap; "dither" is Floyd-Steinberg error diffusion, for photographs.
+ * - scaleToFaxWidth(bitmap, srcDpiX, srcDpiY, "standard" | "fine" | "superfine"): to 1728 pels at 204 dpi across
+ *   and 98 / 196 / 392 lines per inch down (T.4 §2.2), centred; wider pages are shrunk to fit.
+ * - bitmapToPng(bitmap): a 1-bit greyscale PNG preview, synchronously (own deflate; works in Node and workerd).
+ * - readPbm / writePbm: binary PBM (P4), several images = several pages, as netpbm does.
+ * - FAX_WIDTH (1728) and FAX_RESOLUTIONS (TIFF-F dpi of standard, fine, superfine).
+ */
 export { toBilevel, scaleToFaxWidth, FAX_WIDTH, FAX_RESOLUTIONS } from "./raster.js";
 export type { BilevelOptions, FaxResolutionName } from "./raster.js";
 export { bitmapToPng } from "./png.js";

@@ -4,8 +4,8 @@
  */
 export const MAX_WIDTH = 32768;
 export const MAX_HEIGHT = 65536;
-/** Largest decoded page bitmap, in bytes (e.g. 32768 x 8192 pels, or ~150 A4 superfine pages' worth of rows). */
-export const MAX_BITMAP_BYTES = 32 * 1024 * 1024;
+/** Largest page bitmap, in bytes: 16 MiB, e.g. 1728 x 65536 rows (8 m of paper at fine) or 4864 x 27000. */
+export const MAX_BITMAP_BYTES = 16 * 1024 * 1024;
 /** Largest coded input accepted by the decoder. */
 export const MAX_CODED_BYTES = 64 * 1024 * 1024;
 /** Pages per TIFF file; a fax of more pages is split by the sender long before this. */

@@ -255,23 +255,31 @@ function schemeOf(page: PageLayout): CodingScheme {
 
 function decodeLayout(page: PageLayout): { bitmap: Bitmap; badRows: number } {
   const stride = strideOf(page.width);
-  const data = new Uint8Array(stride * page.height);
   const scheme = schemeOf(page);
-  let row = 0;
-  let badRows = 0;
-  for (const strip of page.strips) {
-    const coded = page.reversed ? reverseBitOrder(strip.data) : strip.data;
-    // TIFF 6.0 §10: Compression 2 has no EOLs and starts every row on a byte boundary.
-    const decoded = decodeCoded(coded, {
+  // TIFF 6.0 §10: Compression 2 has no EOLs and starts every row on a byte boundary.
+  const decodeStrip = (strip: { data: Uint8Array; rows: number }) =>
+    decodeCoded(page.reversed ? reverseBitOrder(strip.data) : strip.data, {
       scheme,
       width: page.width,
       height: strip.rows,
       eol: page.compression === 3,
       byteAlign: page.compression === 2,
     });
-    data.set(decoded.bitmap.data, row * stride);
-    badRows += decoded.badRows;
-    row += strip.rows;
+  let data: Uint8Array;
+  let badRows = 0;
+  if (page.strips.length === 1) {
+    const decoded = decodeStrip(page.strips[0] as { data: Uint8Array; rows: number });
+    data = decoded.bitmap.data;
+    badRows = decoded.badRows;
+  } else {
+    data = new Uint8Array(stride * page.height);
+    let row = 0;
+    for (const strip of page.strips) {
+      const decoded = decodeStrip(strip);
+      data.set(decoded.bitmap.data, row * stride);
+      badRows += decoded.badRows;
+      row += strip.rows;
+    }
   }
   // Fax coding calls runs white and black; with BlackIsZero the stored sample values are the other way round.
   if (page.blackIsZero) invertBitmap(data, page.width, page.height);
@@ -351,22 +359,50 @@ export function writeTiff(
   if (pages.length === 0) throw new CodecError("codec.invalid_argument", "a TIFF needs at least one page");
   if (pages.length > MAX_PAGES) throw new CodecError("tiff.too_large", `more than ${MAX_PAGES} pages`);
   const coded = pages.map((p) => {
+    if (p.bitmap.height < 1) throw new CodecError("codec.invalid_argument", "a TIFF page needs at least one row");
+    const k = opts.k ?? (p.yResolution < 150 ? 2 : 4);
+    const data =
+      opts.scheme === "mmr"
+        ? encodeBitmap(p.bitmap, { scheme: "mmr", rtc: true })
+        : encodeBitmap(p.bitmap, { scheme: opts.scheme, k, eol: true, byteAlign: true });
+    return { width: p.bitmap.width, height: p.bitmap.height, xResolution: p.xResolution, yResolution: p.yResolution, data };
+  });
+  return writeCodedTiff(coded, { scheme: opts.scheme, byteAlign: true });
+}
+
+/** A page already coded with T.4/T.6, MSB first (e.g. as received by T.30, or coded page by page while rendering). */
+export interface CodedTiffPage {
+  width: number;
+  height: number;
+  xResolution: number;
+  yResolution: number;
+  /** mh/mr: T.4 with an EOL before each line (an RTC at the end is harmless); mmr: T.6, EOFB optional. */
+  data: Uint8Array;
+}
+
+/**
+ * The same TIFF Class F layout as writeTiff, from pages that are already coded, so a pipeline can code each page
+ * as it goes and drop its bitmap, or file received pages without re-encoding. `byteAlign` (default true) says
+ * whether mh/mr data has its EOLs byte aligned (T4Options bit 2), as encodePage with byteAlign makes it.
+ */
+export function writeCodedTiff(pages: CodedTiffPage[], opts: { scheme: CodingScheme; byteAlign?: boolean }): Uint8Array {
+  if (pages.length === 0) throw new CodecError("codec.invalid_argument", "a TIFF needs at least one page");
+  if (pages.length > MAX_PAGES) throw new CodecError("tiff.too_large", `more than ${MAX_PAGES} pages`);
+  for (const p of pages) {
     if (!(p.xResolution > 0) || !(p.yResolution > 0)) {
       throw new CodecError("codec.invalid_argument", "page resolutions must be positive numbers of dpi");
     }
-    if (p.bitmap.height < 1) throw new CodecError("codec.invalid_argument", "a TIFF page needs at least one row");
-    const k = opts.k ?? (p.yResolution < 150 ? 2 : 4);
-    return opts.scheme === "mmr"
-      ? encodeBitmap(p.bitmap, { scheme: "mmr", rtc: true })
-      : encodeBitmap(p.bitmap, { scheme: opts.scheme, k, eol: true, byteAlign: true });
-  });
-
+    if (!Number.isInteger(p.width) || !Number.isInteger(p.height) || p.width < 1 || p.height < 1) {
+      throw new CodecError("codec.invalid_argument", `page size ${p.width} x ${p.height}`);
+    }
+  }
+  const byteAlign = opts.byteAlign ?? true;
   const ENTRIES = 18;
   const ifdSize = 2 + ENTRIES * 12 + 4;
   const extraSize = 16 + 8; // two RATIONALs, then the Software string
   const software = "edgefax\0";
   let size = 8;
-  for (const c of coded) size += c.length + (c.length & 1) + ifdSize + extraSize;
+  for (const p of pages) size += p.data.length + (p.data.length & 1) + ifdSize + extraSize;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out.set([0x49, 0x49]);
@@ -374,7 +410,7 @@ export function writeTiff(
   let at = 8;
   let linkAt = 4; // where the previous IFD's "next IFD" offset goes
   pages.forEach((page, index) => {
-    const data = coded[index] as Uint8Array;
+    const data = page.data;
     const stripAt = at;
     out.set(data, at);
     at += data.length + (data.length & 1); // IFDs start on a word boundary (TIFF 6.0 §2)
@@ -391,12 +427,11 @@ export function writeTiff(
       else view.setUint32(e + 8, value, true);
       e += 12;
     };
-    const { bitmap } = page;
     const compression = opts.scheme === "mmr" ? 4 : 3;
     // Entries in ascending tag order (TIFF 6.0 §2).
     entry(TAG.NewSubfileType, TYPE_LONG, 1, 2); // bit 1: one page of a multi-page image
-    entry(TAG.ImageWidth, TYPE_LONG, 1, bitmap.width);
-    entry(TAG.ImageLength, TYPE_LONG, 1, bitmap.height);
+    entry(TAG.ImageWidth, TYPE_LONG, 1, page.width);
+    entry(TAG.ImageLength, TYPE_LONG, 1, page.height);
     entry(TAG.BitsPerSample, TYPE_SHORT, 1, 1);
     entry(TAG.Compression, TYPE_SHORT, 1, compression);
     entry(TAG.PhotometricInterpretation, TYPE_SHORT, 1, 0); // WhiteIsZero, RFC 2306
@@ -404,11 +439,11 @@ export function writeTiff(
     entry(TAG.StripOffsets, TYPE_LONG, 1, stripAt);
     entry(TAG.Orientation, TYPE_SHORT, 1, 1);
     entry(TAG.SamplesPerPixel, TYPE_SHORT, 1, 1);
-    entry(TAG.RowsPerStrip, TYPE_LONG, 1, bitmap.height);
+    entry(TAG.RowsPerStrip, TYPE_LONG, 1, page.height);
     entry(TAG.StripByteCounts, TYPE_LONG, 1, data.length);
     entry(TAG.XResolution, TYPE_RATIONAL, 1, extraAt);
     entry(TAG.YResolution, TYPE_RATIONAL, 1, extraAt + 8);
-    if (compression === 3) entry(TAG.T4Options, TYPE_LONG, 1, 4 | (opts.scheme === "mr" ? 1 : 0));
+    if (compression === 3) entry(TAG.T4Options, TYPE_LONG, 1, (byteAlign ? 4 : 0) | (opts.scheme === "mr" ? 1 : 0));
     else entry(TAG.T6Options, TYPE_LONG, 1, 0);
     entry(TAG.ResolutionUnit, TYPE_SHORT, 1, 2);
     // PageNumber: two SHORTs packed in the value field (page index from 0, total pages).

@@ -2,7 +2,7 @@
 // a second independent decoder (utif2) reading what we write, and clear errors for malformed files.
 import { describe, expect, it } from "vitest";
 import UTIF from "utif2";
-import { CodecError, decodePage, encodePage, readTiff, readTiffRaw, writeTiff } from "../../src/codec/index.js";
+import { CodecError, decodePage, encodePage, readTiff, readTiffRaw, writeCodedTiff, writeTiff } from "../../src/codec/index.js";
 import type { Bitmap, CodingScheme } from "../../src/codec/index.js";
 import { firstDifferentRow, sliceRows, styledBitmap } from "../fixtures/bitmaps.js";
 import { getPixel, makePage } from "../fixtures/pages.js";
@@ -75,6 +75,22 @@ describe("writeTiff / readTiff", () => {
       });
     });
   }
+
+  it("writeCodedTiff files pages as they were coded (T.30 reception: EOLs unaligned, RTC at the end)", () => {
+    for (const scheme of SCHEMES) {
+      const data = encodePage(odd, { scheme, k: 4, rtc: true, byteAlign: false });
+      const file = writeCodedTiff([{ width: odd.width, height: odd.height, xResolution: 204, yResolution: 196, data }], { scheme, byteAlign: false });
+      const [page] = readTiff(file);
+      expect(page?.badRows).toBe(0);
+      expect(firstDifferentRow((page as { bitmap: Bitmap }).bitmap, odd)).toBe(-1);
+      expect(readTiffRaw(file)[0]).toMatchObject({ scheme, byteAlign: false, data });
+    }
+    // writeTiff is writeCodedTiff over encodePage with aligned EOLs
+    const aligned = encodePage(cover, { scheme: "mr", k: 4, byteAlign: true });
+    expect(writeCodedTiff([{ width: 1728, height: 400, xResolution: 204, yResolution: 196, data: aligned }], { scheme: "mr" })).toEqual(
+      writeTiff([{ bitmap: cover, xResolution: 204, yResolution: 196 }], { scheme: "mr" }),
+    );
+  });
 
   it("writes the RFC 2306 fax fields libtiff and fax software look for", () => {
     const raw = readTiffRaw(writeTiff([{ bitmap: cover, xResolution: 204, yResolution: 196 }], { scheme: "mr" }));
@@ -177,9 +193,13 @@ describe("malformed files", () => {
     view.setUint32(4, file.length + 100, true);
     expect(codeOf(() => readTiff(file))).toBe("tiff.malformed");
     const strip = buildTiff([{ tags: { ...faxTags(64, 4, 4) }, strips: [new Uint8Array(10)] }]);
-    // point StripOffsets (the only LONG holding the first strip's offset, 8) past the end
+    // point StripOffsets past the end of the file
     const sv = new DataView(strip.buffer);
-    for (let i = 10; i + 12 <= strip.length; i += 12) if (sv.getUint16(i, true) === 273) sv.setUint32(i + 8, 1 << 30, true);
+    const ifd = sv.getUint32(4, true);
+    for (let i = 0; i < sv.getUint16(ifd, true); i++) {
+      const e = ifd + 2 + i * 12;
+      if (sv.getUint16(e, true) === 273) sv.setUint32(e + 8, 1 << 30, true);
+    }
     expect(codeOf(() => readTiff(strip))).toBe("tiff.malformed");
   });
 

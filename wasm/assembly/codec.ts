@@ -225,6 +225,10 @@ function scanEol(resync: bool): i32 {
 }
 
 // ---- decoding --------------------------------------------------------------------------------------------
+//
+// The line decoders keep the reader state (acc, accBits, rdPtr) and the change count in locals and write them
+// back once per line: WebAssembly globals live in memory, locals in registers, and these loops run once per
+// code. The run-length loop is therefore written out where it is used rather than called.
 
 /** One run length (T.4 §4.1.1: make-up codes, then one terminating code); -1 for anything else. */
 function readRun(black: i32): i32 {
@@ -247,93 +251,222 @@ function readRun(black: i32): i32 {
   return -1;
 }
 
-/** T.4 §4.1 one-dimensional line into `cur`. */
+/**
+ * T.4 §4.1 one-dimensional line into `cur`: white and black runs alternate, starting with white. Past the end
+ * of the data the reader supplies zero bits, which are no valid code, so the loop always ends.
+ */
 function decodeLine1D(): bool {
-  curCount = 0;
+  let bitsAcc = acc;
+  let bits = accBits;
+  let p = rdPtr;
+  const end = rdEnd;
+  const w = width;
+  const cur = curPtr;
+  let n = 0;
   let a0 = 0;
   let black = 0;
-  while (a0 < width) {
-    const run = readRun(black);
-    if (run < 0) return false;
+  let ok = true;
+  while (true) {
+    // one run: make-up codes then a terminating code, from the table of the current colour
+    const table = black ? BLACK_TABLE : WHITE_TABLE;
+    const shift: u64 = black ? 51 : 52;
+    let run = 0;
+    while (true) {
+      if (bits < 32) {
+        let word: u32 = 0;
+        if (p < end) word = bswap<u32>(load<u32>(p));
+        bitsAcc |= (<u64>word) << <u64>(32 - bits);
+        p += 4;
+        bits += 32;
+      }
+      const e = load<u32>(table + (<usize>(bitsAcc >> shift) << 2));
+      const length = <i32>(e & 15);
+      bitsAcc <<= <u64>length;
+      bits -= length;
+      run += <i32>(e >> 8);
+      const kind = (e >> 4) & 15;
+      if (kind == KIND_TERMINATING) break;
+      if (kind != KIND_MAKEUP || run > w) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) break;
     a0 += run;
-    if (a0 > width) return false;
-    if (a0 < width) pushChange(a0);
+    // a zero-length run inside the line cancels the change before it (only the first white run may be 0)
+    if (run == 0 && n > 0) n--;
+    else if (a0 < w) {
+      store<i32>(cur + (<usize>n << 2), a0);
+      n++;
+    }
+    if (a0 >= w) {
+      ok = a0 == w;
+      break;
+    }
     black ^= 1;
-    if (rdPtr > rdEnd + 8) return false;
   }
-  return true;
+  acc = bitsAcc;
+  accBits = bits;
+  rdPtr = p;
+  curCount = n;
+  return ok;
 }
 
 /** T.4 §4.2.1.3 / T.6 §2.2 two-dimensional line against `ref` into `cur`. */
 function decodeLine2D(): bool {
-  curCount = 0;
+  let bitsAcc = acc;
+  let bits = accBits;
+  let p = rdPtr;
+  const end = rdEnd;
+  const w = width;
+  const cur = curPtr;
+  const ref = refPtr;
+  let n = 0;
   let a0 = -1; // T.4 §4.2.1.3.1: an imaginary white changing element before the first pel
   let black = 0;
   let j = 0;
   let ops = 0;
-  const limit = width * 2 + 8;
-  while (a0 < width) {
+  let last = -1; // the last recorded change, cur[n - 1]
+  const limit = w * 2 + 8;
+  let ok = true;
+  while (a0 < w) {
     // b1: first changing element on the reference line right of a0 and of the opposite colour to a0's;
     // a change to black sits at an even index, so b1's index has the parity of a0's colour.
     if (j > 0) j--;
     if ((j & 1) != black) j++;
-    while (load<i32>(refPtr + (<usize>j << 2)) <= a0) j += 2;
-    const b1 = load<i32>(refPtr + (<usize>j << 2));
-    refill();
-    const e = load<u32>(MODE_TABLE + (<usize>(acc >> 57) << 2));
+    while (load<i32>(ref + (<usize>j << 2)) <= a0) j += 2;
+    const b1 = load<i32>(ref + (<usize>j << 2));
+    if (bits < 32) {
+      let word: u32 = 0;
+      if (p < end) word = bswap<u32>(load<u32>(p));
+      bitsAcc |= (<u64>word) << <u64>(32 - bits);
+      p += 4;
+      bits += 32;
+    }
+    const e = load<u32>(MODE_TABLE + (<usize>(bitsAcc >> 57) << 2));
     const mode = (e >> 4) & 15;
+    const length = <i32>(e & 15);
+    bitsAcc <<= <u64>length;
+    bits -= length;
     if (mode == MODE_VERTICAL) {
-      skipBits(<i32>(e & 15));
       const a1 = b1 + <i32>(e >> 8) - 3;
-      if (a1 < 0 || a1 > width || a1 < a0) return false;
-      if (a1 < width) pushChange(a1);
+      if (a1 < 0 || a1 > w || a1 < a0) {
+        ok = false;
+        break;
+      }
+      if (a1 < w) {
+        // two changes at one pel cancel
+        if (a1 == last && n > 0) {
+          n--;
+          last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
+        } else {
+          store<i32>(cur + (<usize>n << 2), a1);
+          n++;
+          last = a1;
+        }
+      }
       a0 = a1;
       black ^= 1;
     } else if (mode == MODE_HORIZONTAL) {
-      skipBits(3);
-      const start = a0 < 0 ? 0 : a0;
-      const r1 = readRun(black);
-      if (r1 < 0) return false;
-      const r2 = readRun(black ^ 1);
-      if (r2 < 0) return false;
-      const a1 = start + r1;
-      const a2 = a1 + r2;
-      if (a2 > width) return false;
-      if (a1 < width) pushChange(a1);
-      if (a2 < width) pushChange(a2);
-      a0 = a2;
+      // T.4 §4.2.1.3.2 c): a0a1 in a0's colour, then a1a2 in the other, each coded as in §4.1.1
+      let a = a0 < 0 ? 0 : a0;
+      let colour = black;
+      for (let r = 0; r < 2; r++) {
+        const table = colour ? BLACK_TABLE : WHITE_TABLE;
+        const shift: u64 = colour ? 51 : 52;
+        let run = 0;
+        while (true) {
+          if (bits < 32) {
+            let word: u32 = 0;
+            if (p < end) word = bswap<u32>(load<u32>(p));
+            bitsAcc |= (<u64>word) << <u64>(32 - bits);
+            p += 4;
+            bits += 32;
+          }
+          const re = load<u32>(table + (<usize>(bitsAcc >> shift) << 2));
+          const rl = <i32>(re & 15);
+          bitsAcc <<= <u64>rl;
+          bits -= rl;
+          run += <i32>(re >> 8);
+          const kind = (re >> 4) & 15;
+          if (kind == KIND_TERMINATING) break;
+          if (kind != KIND_MAKEUP || run > w) {
+            ok = false;
+            break;
+          }
+        }
+        if (!ok) break;
+        a += run;
+        if (a > w) {
+          ok = false;
+          break;
+        }
+        if (a < w) {
+          if (a == last && n > 0) {
+            n--;
+            last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
+          } else {
+            store<i32>(cur + (<usize>n << 2), a);
+            n++;
+            last = a;
+          }
+        }
+        colour ^= 1;
+      }
+      if (!ok) break;
+      a0 = a;
     } else if (mode == MODE_PASS) {
-      skipBits(4);
-      a0 = load<i32>(refPtr + (<usize>(j + 1) << 2)); // b2
+      a0 = load<i32>(ref + (<usize>(j + 1) << 2)); // b2
     } else {
-      return false; // EOL inside a line, an extension code (uncompressed mode is not supported), or garbage
+      ok = false; // EOL inside a line, an extension code (uncompressed mode is not supported), or garbage
+      break;
     }
-    if (++ops > limit) return false;
-    if (rdPtr > rdEnd + 8) return false;
+    if (++ops > limit) {
+      ok = false; // zero-length codes cannot spin a line forever
+      break;
+    }
   }
-  return true;
+  acc = bitsAcc;
+  accBits = bits;
+  rdPtr = p;
+  curCount = n;
+  return ok;
 }
 
-/** Paints the black spans of `cur` into a zeroed row (padding bits stay 0, as PBM wants). */
+/**
+ * Paints the black spans of `cur` into a row, 32 pels per store: fax lines (dithered photos above all) have
+ * many short spans, and gathering them in a register beats a read-modify-write of memory per span. Padding
+ * bits stay 0, as PBM wants. A word store may run up to 3 bytes past the row; the next row (or the padding
+ * after the bitmap) is written afterwards, so that is harmless.
+ */
 function paintRow(row: usize): void {
-  memory.fill(row, 0, <usize>stride);
-  for (let k = 0; k < curCount; k += 2) {
-    const s = load<i32>(curPtr + (<usize>k << 2));
-    const e = load<i32>(curPtr + (<usize>(k + 1) << 2));
-    const sb = s >> 3;
-    const eb = e >> 3;
-    if (sb == eb) {
-      const p = row + <usize>sb;
-      store<u8>(p, <u8>(<i32>load<u8>(p) | ((0xff >> (s & 7)) & ~(0xff >> (e & 7)))));
-      continue;
+  const cur = curPtr;
+  const count = curCount;
+  let wordIndex = 0; // next word to store
+  let word: u32 = 0;
+  for (let k = 0; k < count; k += 2) {
+    let s = load<i32>(cur + (<usize>k << 2));
+    const e = load<i32>(cur + (<usize>(k + 1) << 2));
+    while (s < e) {
+      const index = s >> 5;
+      while (wordIndex < index) {
+        store<u32>(row + (<usize>wordIndex << 2), bswap<u32>(word));
+        word = 0;
+        wordIndex++;
+      }
+      const wordEnd = (index + 1) << 5;
+      const stop = e < wordEnd ? e : wordEnd;
+      const head: u32 = 0xffffffff >>> <u32>(s & 31);
+      const tail: u32 = stop == wordEnd ? 0 : 0xffffffff >>> <u32>(stop & 31);
+      word |= head & ~tail;
+      s = stop;
     }
-    const first = row + <usize>sb;
-    store<u8>(first, <u8>(<i32>load<u8>(first) | (0xff >> (s & 7))));
-    if (eb - sb > 1) memory.fill(first + 1, 0xff, <usize>(eb - sb - 1));
-    if (e & 7) {
-      const last = row + <usize>eb;
-      store<u8>(last, <u8>(<i32>load<u8>(last) | ~(0xff >> (e & 7))));
-    }
+  }
+  const words = (width + 31) >> 5;
+  while (wordIndex < words) {
+    store<u32>(row + (<usize>wordIndex << 2), bswap<u32>(word));
+    word = 0;
+    wordIndex++;
   }
 }
 
