@@ -20,6 +20,10 @@ export default defineConfig(async () => {
             CLOUDFLARE_CF_FETCH_ENABLED: "false",
             SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
             GATEWAY_SECRET: "test-gateway-secret-0123456789abcdef",
+            // base64 of 32 bytes: the AES-GCM key that encrypts webhook secrets at rest.
+            WEBHOOK_ENCRYPTION_KEY: "ZWRnZWZheC10ZXN0LXdlYmhvb2sta2V5LTMyYnl0ZXM=",
+            // Webhook retries without waiting (same length as production: max_retries + 1 entries).
+            WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
           },
         },
       }),

@@ -1,18 +1,41 @@
-// `npm run -s key:create [-- --live] [-- --rate-limit N] [-- --name NAME]`: creates an account with
-// one API key and one number in local D1, and prints only the key (so `KEY=$(npm run -s key:create)` works).
-// The key is shown once; only its SHA-256 is stored.
-import { spawnSync } from "node:child_process";
+// `npm run -s key:create [-- --live] [--rate-limit N] [--name NAME]`: creates an account with one API
+// key (and, for a test key, one fictional number) in the local D1 of .wrangler/state (or
+// EDGEFAX_STATE_DIR), and prints only the key, so `KEY=$(npm run -s key:create)` works.
+// The key is shown once; only its SHA-256 is stored. Works while `npm start` runs.
 import { createHash, randomBytes } from "node:crypto";
-import { offlineEnv, persistDir, root, wranglerBin } from "./local-env.mjs";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { persistDir, runWrangler } from "./local-env.mjs";
 
-const args = process.argv.slice(2);
-const live = args.includes("--live");
-const rateIndex = args.indexOf("--rate-limit");
-const rateLimit = rateIndex >= 0 ? Number(args[rateIndex + 1]) : null;
-const nameIndex = args.indexOf("--name");
-const name = nameIndex >= 0 ? args[nameIndex + 1] : "Local account";
-if (rateLimit !== null && !(rateLimit > 0)) {
-  console.error("--rate-limit needs a positive number of requests per minute");
+const USAGE = "usage: npm run -s key:create [-- --live] [--rate-limit REQUESTS_PER_MINUTE] [--name ACCOUNT_NAME]";
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      live: { type: "boolean", default: false },
+      "rate-limit": { type: "string" },
+      name: { type: "string", default: "Local account" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.error(USAGE);
+  process.exit(0);
+}
+const live = values.live;
+const name = values.name;
+const rateLimit = values["rate-limit"] === undefined ? null : Number(values["rate-limit"]);
+if (rateLimit !== null && !(Number.isSafeInteger(rateLimit) && rateLimit > 0)) {
+  console.error(`--rate-limit needs a positive whole number of requests per minute, not ${JSON.stringify(values["rate-limit"])}\n${USAGE}`);
+  process.exit(2);
+}
+if (!existsSync(persistDir)) {
+  console.error(`No local state in ${persistDir}: run \`npm start\` once first (it applies the D1 migrations).`);
   process.exit(1);
 }
 
@@ -46,13 +69,13 @@ if (!live) {
     `INSERT INTO numbers (id, account_id, mode, number, label, created_at) VALUES (${sql(newId("num"))}, ${sql(accountId)}, 'test', ${sql(`+1555010${line}`)}, 'Test number', ${sql(now)});`,
   );
 }
-const result = spawnSync(
-  wranglerBin,
-  ["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--command", statements.join(" ")],
-  { cwd: root, env: { ...offlineEnv, CI: "true" }, encoding: "utf8" },
-);
+const result = runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--command", statements.join(" ")]);
 if (result.status !== 0) {
-  console.error("Could not create the key. Has `npm start` (or the migrations) run once?\n" + result.stdout + result.stderr);
+  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  const hint = /no such table/i.test(output)
+    ? `The local database in ${persistDir} has no tables yet: run \`npm start\` once first (it applies the D1 migrations).`
+    : `Could not create the key in ${persistDir}.`;
+  console.error(`${hint}\n${output}`);
   process.exit(1);
 }
 process.stdout.write(key + "\n");

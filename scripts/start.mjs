@@ -1,49 +1,309 @@
-// `npm start`: the whole local platform, offline. Applies the local D1 migrations, then runs the
-// Worker (local D1, R2, Durable Objects, Queues, cron) on http://127.0.0.1:8787 with state kept in
-// .wrangler/state between runs.
-import { spawn, spawnSync } from "node:child_process";
-import { ensureDevVars, offlineEnv, persistDir, root, wranglerBin } from "./local-env.mjs";
+// `npm start`: the whole local platform, offline. Applies the local D1 migrations, then runs every
+// local service (the Worker: local D1, R2, Durable Objects, Queues, cron; the origin gateway with its
+// loopback carrier, on GATEWAY_PORT or a free port) with its output prefixed by its name. State persists between runs in .wrangler/state (or EDGEFAX_STATE_DIR); the
+// Worker listens on http://127.0.0.1:8787 (or PORT). EDGEFAX_VARS, a JSON object of strings, overrides
+// Worker vars for this run (tests use it, e.g. {"TIME_COMPRESSION":"300"}).
+//
+// Ctrl-C or SIGTERM stops every service: each runs in its own process group, which gets SIGTERM and,
+// if anything in it is still alive after a grace period, SIGKILL, so no workerd is left behind.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { applyMigrations, ensureDevVars, offlineEnv, persistDir, root, wranglerBin, workerPort } from "./local-env.mjs";
 
-const port = process.env.PORT ?? "8787";
-ensureDevVars();
+let port;
+try {
+  port = workerPort();
+} catch (error) {
+  console.error(String(error.message));
+  process.exit(2);
+}
+const origin = `http://127.0.0.1:${port}`;
 
-const migrate = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], {
-  cwd: root,
-  env: { ...offlineEnv, CI: "true" },
-  encoding: "utf8",
-});
-if (migrate.status !== 0) {
-  process.stderr.write(migrate.stdout + migrate.stderr);
-  process.exit(migrate.status ?? 1);
+/** EDGEFAX_VARS → `--var NAME:VALUE` (wrangler splits at the first colon, so values may contain colons). */
+function varArgs() {
+  const raw = process.env.EDGEFAX_VARS;
+  if (!raw) return [];
+  let vars;
+  try {
+    vars = JSON.parse(raw);
+  } catch {
+    vars = null;
+  }
+  const valid =
+    vars !== null &&
+    typeof vars === "object" &&
+    !Array.isArray(vars) &&
+    Object.entries(vars).every(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && typeof v === "string");
+  if (!valid) {
+    console.error('EDGEFAX_VARS must be a JSON object of string values, e.g. {"TIME_COMPRESSION":"300"}.');
+    process.exit(2);
+  }
+  return Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+}
+const STOP_GRACE_MS = 5_000;
+
+/** The origin gateway's POST /jobs port: GATEWAY_PORT, or one the OS picks now (SIP binds its own free port). */
+const gatewayPort = process.env.GATEWAY_PORT ? Number(process.env.GATEWAY_PORT) : await pickFreePort();
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+const READY_TIMEOUT_MS = 120_000;
+
+/**
+ * The local services, started in this order. A later service (the origin gateway, the offline OCR
+ * process) is one more entry here: `command` and `args` to spawn in the repository root, `env`, and
+ * `ready()`, which resolves once the service answers.
+ */
+const services = [
+  {
+    name: "worker",
+    command: wranglerBin,
+    args: [
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistDir,
+      "--show-interactive-dev-session=false",
+      // wrangler dev never fires cron triggers itself, and with [assets] its /cdn-cgi/handler/scheduled
+      // answers "exception"; /__scheduled (enabled by this flag) reaches the Worker. See startCron().
+      "--test-scheduled",
+      // Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
+      "--var",
+      `GATEWAY_URL:${gatewayUrl}`,
+      "--var",
+      `PUBLIC_URL:${origin}`,
+      ...varArgs(),
+    ],
+    env: offlineEnv,
+    ready: () => waitForHttp(`${origin}/health`),
+  },
+  {
+    // The origin gateway (src/gateway/service) in loopback mode: its trunk is its own SIP listener on
+    // 127.0.0.1, so a live fax to a number provisioned here goes out over SIP/T.38 and comes back in.
+    name: "gateway",
+    command: process.execPath,
+    args: ["--import", "tsx", "src/gateway/service/main.ts"],
+    // A getter: .dev.vars (GATEWAY_SECRET) is written by ensureDevVars() before the services start.
+    get env() {
+      return {
+        ...offlineEnv,
+        EDGE_URL: origin,
+        GATEWAY_SECRET: ensureDevVars().GATEWAY_SECRET,
+        GATEWAY_HTTP: `127.0.0.1:${gatewayPort}`,
+        GATEWAY_SIP: process.env.GATEWAY_SIP ?? "127.0.0.1:0",
+        GATEWAY_TRUNK: process.env.GATEWAY_TRUNK ?? "loopback",
+        GATEWAY_SPOOL_DIR: `${persistDir}/gateway-spool`,
+        // Within STOP_GRACE_MS: calls still running are handed back (gateway.lost, retried) before the SIGKILL.
+        GATEWAY_SHUTDOWN_GRACE_SECONDS: "3",
+      };
+    },
+    ready: () => waitForHttp(`${gatewayUrl}/health`),
+  },
+];
+
+// ---- output ----
+
+const width = Math.max(...services.map((s) => s.name.length));
+function prefixLines(stream, name, out) {
+  const tag = `[${name.padEnd(width)}] `;
+  createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => out.write(tag + line + "\n"));
 }
 
-const worker = spawn(
-  wranglerBin,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", port, "--persist-to", persistDir, "--show-interactive-dev-session=false"],
-  { cwd: root, env: offlineEnv, stdio: ["ignore", "pipe", "inherit"] },
-);
+// ---- lifecycle ----
 
-let announced = false;
-worker.stdout.on("data", (chunk) => {
-  process.stdout.write(chunk);
-  if (!announced && String(chunk).includes("Ready on")) {
-    announced = true;
-    process.stdout.write(
-      [
-        "",
-        `edgefax is running on http://127.0.0.1:${port}  (API reference: http://127.0.0.1:${port}/docs)`,
-        "Get a test key:   npm run -s key:create",
-        `Send a fax:       curl -s http://127.0.0.1:${port}/v1/faxes -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
-        `                    -d '{"to":"+15550100001","cover_page":{"subject":"Hello"}}'`,
-        "",
-      ].join("\n"),
-    );
+const running = new Map(); // name -> { child, exited: Promise<void> }
+let stopping = false;
+let cronTimer = null; // see startCron()
+
+function processGroupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-});
+}
 
-const stop = (signal) => {
-  worker.kill(signal);
-};
-process.on("SIGINT", () => stop("SIGINT"));
-process.on("SIGTERM", () => stop("SIGTERM"));
-worker.on("exit", (code) => process.exit(code ?? 0));
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function launch(service) {
+  const child = spawn(service.command, service.args, {
+    cwd: root,
+    env: service.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: Ctrl-C reaches only us, and stopping the group reaches every descendant (workerd).
+    detached: true,
+  });
+  prefixLines(child.stdout, service.name, process.stdout);
+  prefixLines(child.stderr, service.name, process.stderr);
+  const exited = new Promise((resolve) => {
+    child.on("error", (error) => {
+      process.stderr.write(`[${service.name}] could not start: ${error.message}\n`);
+      resolve();
+    });
+    child.on("exit", (code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`[${service.name}] exited unexpectedly (${signal ?? `status ${code}`}); stopping everything.\n`);
+        void shutdown(1);
+      }
+      resolve();
+    });
+  });
+  running.set(service.name, { child, exited });
+  return child;
+}
+
+async function stopService(name, { child, exited }) {
+  if (!child.pid) return;
+  signalGroup(child.pid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+  // The leader may be gone while a grandchild (workerd) still shuts down: wait for the whole group.
+  while (processGroupAlive(child.pid) && Date.now() < deadline) await sleep(100);
+  if (processGroupAlive(child.pid)) {
+    process.stderr.write(`[${name}] did not stop within ${STOP_GRACE_MS / 1000} s; killing it.\n`);
+    signalGroup(child.pid, "SIGKILL");
+  }
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  if (cronTimer) clearTimeout(cronTimer);
+  if (running.size > 0) console.log("edgefax: stopping");
+  // Reverse order: later services depend on earlier ones.
+  for (const [name, entry] of [...running].reverse()) await stopService(name, entry);
+  process.exit(code);
+}
+
+// If we exit any other way (an uncaught error), take the services with us.
+process.on("exit", () => {
+  for (const { child } of running.values()) if (child.pid && processGroupAlive(child.pid)) signalGroup(child.pid, "SIGKILL");
+});
+// Stopping `npm start` with `kill <npm's pid>` kills only npm's `sh -c` child and leaves us orphaned:
+// under npm, losing our parent means we were asked to stop.
+if (process.env.npm_lifecycle_event) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown(143);
+  }, 1_000).unref();
+}
+process.on("SIGINT", () => void shutdown(130));
+process.on("SIGTERM", () => void shutdown(143));
+process.on("SIGHUP", () => void shutdown(129));
+
+// ---- cron ----
+
+/** wrangler.toml [triggers]: `* * * * *`. Local dev does not fire it, so we do, at each minute's start. */
+const CRON = "* * * * *";
+function startCron() {
+  const tick = async () => {
+    if (stopping) return;
+    try {
+      const response = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent(CRON)}`, { signal: AbortSignal.timeout(30_000) });
+      if (!response.ok) process.stderr.write(`[cron] the scheduled handler answered ${response.status}\n`);
+    } catch (error) {
+      if (!stopping) process.stderr.write(`[cron] could not run the scheduled handler: ${error.message}\n`);
+    }
+    schedule();
+  };
+  const schedule = () => {
+    if (stopping) return;
+    cronTimer = setTimeout(tick, 60_000 - (Date.now() % 60_000));
+  };
+  schedule();
+}
+
+// ---- helpers ----
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitForHttp(url) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(150);
+  }
+  throw new Error(`${url} did not answer within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+function pickFreePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port: free } = server.address();
+      server.close(() => resolve(free));
+    });
+  });
+}
+
+/** Resolves whether nothing listens on 127.0.0.1:port (so /health answers come from our Worker). */
+function portIsFree(p) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(p, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+// ---- main ----
+
+if (!(await portIsFree(port))) {
+  console.error(`Port ${port} on 127.0.0.1 is in use (another \`npm start\`?). Stop it, or pick another port: PORT=8788 npm start`);
+  process.exit(1);
+}
+
+ensureDevVars();
+console.log(`edgefax: applying the local D1 migrations (state in ${persistDir})`);
+const migrated = applyMigrations();
+if (!migrated.ok) {
+  console.error(migrated.message);
+  process.exit(1);
+}
+
+for (const service of services) {
+  launch(service);
+  try {
+    await service.ready();
+  } catch (error) {
+    if (stopping) break;
+    console.error(`[${service.name}] is not ready: ${error.message}`);
+    await shutdown(1);
+  }
+}
+
+if (!stopping) {
+  startCron();
+  console.log(
+    [
+      "",
+      `edgefax is running on ${origin}  (API reference: ${origin}/docs)`,
+      `The origin gateway takes jobs on ${gatewayUrl} (loopback carrier: a live fax to a number provisioned here comes back in as a received fax).`,
+      `State is kept in ${persistDir} between runs. Cron (${CRON}) runs every minute. Stop with Ctrl-C.`,
+      "",
+      `Get a test key:   KEY=$(${process.env.EDGEFAX_STATE_DIR ? `EDGEFAX_STATE_DIR=${persistDir} ` : ""}npm run -s key:create)`,
+      `Send a fax:       curl -s ${origin}/v1/faxes -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
+      `                    -d '{"to":"+15550100001","cover_page":{"subject":"Hello"}}'`,
+      `Follow it:        curl -s ${origin}/v1/faxes/FAX_ID -H "Authorization: Bearer $KEY"`,
+      "",
+    ].join("\n"),
+  );
+}

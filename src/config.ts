@@ -15,6 +15,8 @@ export interface Settings {
   sweepStaleSeconds: number;
   liveNumberPool: string[];
   gatewayUrl: string | null;
+  /** Where this Worker is reachable, for links handed to others (the gateway fetches the TIFF-F there). */
+  publicUrl: string;
 }
 
 export function settings(env: Env): Settings {
@@ -32,6 +34,7 @@ export function settings(env: Env): Settings {
       .map((n) => n.trim())
       .filter(Boolean),
     gatewayUrl: env.GATEWAY_URL ? env.GATEWAY_URL.replace(/\/+$/, "") : null,
+    publicUrl: (env.PUBLIC_URL || "http://127.0.0.1:8787").replace(/\/+$/, ""),
   };
 }
 

@@ -6,5 +6,7 @@ declare namespace Cloudflare {
     SIGNING_SECRET: string;
     /** Shared secret that signs messages between the Worker and the origin gateway. */
     GATEWAY_SECRET?: string;
+    /** AES-256-GCM key (base64 of 32 bytes) that encrypts webhook secrets at rest. */
+    WEBHOOK_ENCRYPTION_KEY: string;
   }
 }

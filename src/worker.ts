@@ -5,6 +5,7 @@
 import { createApp } from "./api/app";
 import { handleFaxJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
+import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 
 export { FaxObject } from "./fax/fax-object";
 export { IdempotencyObject } from "./api/middleware/idempotency-object";
@@ -16,6 +17,8 @@ export default {
   fetch: app.fetch,
 
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    if (batch.queue === "webhooks") return handleWebhookBatch(batch, env);
+    if (batch.queue === "dead-letters") return recordDeadLetters(batch, env);
     for (const message of batch.messages) {
       try {
         if (batch.queue === "fax-jobs") await handleFaxJob(message.body as FaxJob, env);

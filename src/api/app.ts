@@ -6,12 +6,15 @@ import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
 import { registerFaxRoutes } from "./faxes";
 import { registerFileRoutes } from "./files";
+import { registerGatewayCallbacks } from "./gateway-callbacks";
 import { requireAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { notFound, problemResponse, renderError } from "./middleware/problem";
 import { rateLimit } from "./middleware/rate-limit";
 import { registerNumberRoutes } from "./numbers";
 import { registerOAuthRoutes } from "./oauth";
+import { registerReceivedRoutes } from "./received";
+import { registerWebhookRoutes } from "./webhooks";
 import { invalid } from "./validation";
 
 export function createApp() {
@@ -24,12 +27,15 @@ export function createApp() {
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.use("/v1/*", requireAuth, rateLimit, idempotency);
+  registerReceivedRoutes(app);
   registerFaxRoutes(app);
   registerNumberRoutes(app);
+  registerWebhookRoutes(app);
   registerOAuthRoutes(app);
   registerFileRoutes(app);
   registerErrorPages(app);
   registerDocs(app);
+  registerGatewayCallbacks(app);
 
   app.onError(renderError);
   app.notFound((c) => {

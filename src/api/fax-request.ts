@@ -11,6 +11,7 @@ import { assembleFaxDocument, fetchDocumentUrl, type IncomingDocument } from "..
 import { normalizeE164 } from "../fax/phone";
 import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
 import { fromBase64 } from "../lib/crypto";
+import { webhookUrlRefusal } from "../webhooks/url-policy";
 import type { AppEnv } from "./context";
 import { invalid } from "./validation";
 
@@ -130,6 +131,12 @@ export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequ
       detail: `${input.to} is not a valid phone number in E.164 form.`,
       errors: [{ pointer: "/to", detail: "must be E.164, such as +15550100001" }],
     });
+  }
+  if (input.webhook_url) {
+    const refusal = webhookUrlRefusal(c.env, input.webhook_url);
+    if (refusal) {
+      throw new ApiError("webhook.url_refused", { detail: `webhook_url is not allowed: ${refusal}`, errors: [{ pointer: "/webhook_url", detail: refusal }] });
+    }
   }
   if (input.send_at) {
     const at = Date.parse(input.send_at);

@@ -7,18 +7,27 @@ import { findAccountNumber, firstAccountNumber } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { EVENT_TYPES } from "../events/catalog";
 import { faxObject } from "../fax/fax-stub";
+import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
 import { expectedCallMs } from "../fax/simulated-carrier";
 import { FAX_STATUSES } from "../fax/state-machine";
-import { newId } from "../lib/ids";
+import { isId, newId } from "../lib/ids";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
 import { buildFaxDocument, FaxCreateSchema, parseFaxRequest, type FaxCreate } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
-import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "./pagination";
+import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
 const FaxIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
+});
+
+const FaxPageParams = FaxIdParams.extend({
+  n: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .openapi({ param: { name: "n", in: "path" }, description: "Page number, from 1.", example: 1 }),
 });
 
 const SignedUrlSchema = z
@@ -51,7 +60,7 @@ const faxExample: Fax = {
   next_attempt_at: null,
   last_error: null,
   error: null,
-  options: { resolution: "fine", max_attempts: 3, retry_delay: 300 },
+  options: { resolution: "fine", max_attempts: 3, retry_delay: 300, image_conversion: "auto" },
   header_text: "ACME Clinic",
   cover_page: null,
   metadata: {},
@@ -60,12 +69,13 @@ const faxExample: Fax = {
   estimated_delivery: "2026-11-23T15:00:09.000Z",
   resent_from: null,
   remote_ident: null,
+  image_downloaded: null,
   created_at: "2026-11-23T15:00:00.000Z",
   updated_at: "2026-11-23T15:00:00.000Z",
   completed_at: null,
 };
 
-const documentKey = (accountId: string, faxId: string) => `faxes/${accountId}/${faxId}/document.pdf`;
+const documentKey = (accountId: string, faxId: string) => faxFileKeys(accountId, faxId).document;
 
 function estimatedDelivery(fax: Pick<Fax, "send_at" | "mode" | "created_at">, pageCount: number, env: Env): string {
   const start = fax.send_at ? Date.parse(fax.send_at) : Date.parse(fax.created_at);
@@ -161,8 +171,7 @@ export function registerFaxRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
-      const last = page.data.at(-1);
-      return c.json({ data: page.data, has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null }, 200);
+      return c.json(pageResponse(page), 200);
     },
   );
 
@@ -182,7 +191,10 @@ export function registerFaxRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const fax = await findFax(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      // Straight from the FaxObject: one round trip, and the freshest state. An id that is not a fax id
+      // never reaches a Durable Object.
+      const id = c.req.valid("param").id;
+      const fax = isId(id, "fax") ? await faxObject(c.env, id).readOwned(c.get("caller").accountId) : null;
       if (!fax) throw new ApiError("fax.not_found");
       return c.json(fax, 200);
     },
@@ -320,6 +332,38 @@ export function registerFaxRoutes(app: App): void {
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
     },
   );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/{id}/pages/{n}",
+      operationId: "getFaxPagePreview",
+      tags: ["Faxes"],
+      summary: "Download link for a page preview",
+      description:
+        "A time-limited signed URL to a PNG of page `n` as the recipient gets it (outbound: after rendering, header line included; inbound: as received). Standard-resolution pages repeat each row so the preview is not squashed.",
+      security: bearerSecurity,
+      request: { params: FaxPageParams },
+      responses: {
+        200: { description: "The signed URL.", content: { "application/json": { schema: SignedUrlSchema, example: { url: "https://fax.example.com/files/faxes/acct_x/fax_y/pages/1.png?expires=1767225600&signature=ab12", expires_at: "2026-11-23T15:15:00.000Z" } } } },
+        ...problemResponses("fax.not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const { id, n } = c.req.valid("param");
+      const fax = await findFax(database(c.env.DB), caller.accountId, id);
+      if (!fax) throw new ApiError("fax.not_found");
+      const key = faxFileKeys(caller.accountId, id).preview(n);
+      if (n > fax.page_count || !(await c.env.DOCUMENTS.head(key))) {
+        throw new ApiError("fax.no_document", {
+          detail: n > fax.page_count ? `The fax has ${fax.page_count} page(s).` : `Page ${n} has no preview yet: the fax is ${fax.status}.`,
+        });
+      }
+      const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, key, settings(c.env).signedUrlTtlSeconds);
+      return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
+    },
+  );
 }
 
 /** Shared by send and resend: resolve `from`, store the document, create the FaxObject. */
@@ -346,7 +390,7 @@ async function createFax(
   const id = newId("fax", now.getTime());
   const key = documentKey(accountId, id);
   await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
-  const options = { resolution: "fine" as const, max_attempts: 3, retry_delay: 300, ...input.options };
+  const options = { resolution: "fine" as const, max_attempts: 3, retry_delay: 300, image_conversion: "auto" as const, ...input.options };
   const created = now.toISOString();
   const sendAt = input.send_at ? new Date(input.send_at).toISOString() : null;
   const fax: Fax = {
@@ -372,6 +416,7 @@ async function createFax(
     estimated_delivery: null,
     resent_from: resentFrom,
     remote_ident: null,
+    image_downloaded: null,
     created_at: created,
     updated_at: created,
     completed_at: null,

@@ -6,7 +6,7 @@ import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberRow
 import { ApiError } from "../errors/api-error";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
-import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "./pagination";
+import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
 export const FaxNumberSchema = z
   .object({
@@ -45,8 +45,7 @@ export function registerNumberRoutes(app: App): void {
     async (c) => {
       const q = c.req.valid("query");
       const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
-      const last = page.data.at(-1);
-      return c.json({ data: page.data.map(present), has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null }, 200);
+      return c.json(pageResponse(page, present), 200);
     },
   );
 

@@ -31,3 +31,9 @@ export function decodeCursor(cursor: string): string {
   }
   throw new ApiError("request.cursor_invalid", { errors: [{ pointer: "cursor", detail: "not a cursor this API returned" }] });
 }
+
+/** The list envelope for a page of rows with ids: `next_cursor` points after the last row. */
+export function pageResponse<R extends { id: string }, T = R>(page: { data: R[]; hasMore: boolean }, present: (row: R) => T = (row) => row as unknown as T) {
+  const last = page.data.at(-1);
+  return { data: page.data.map(present), has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+}

@@ -2,7 +2,7 @@
  * Reads and writes of fax rows. Writes come only from the FaxObject (its projection into D1);
  * reads always filter by account_id, so one account can never see another's fax.
  */
-import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { PlatformEvent } from "../events/catalog";
 import type { Fax } from "../fax/schema";
 import type { Db } from "./client";
@@ -82,6 +82,19 @@ export interface FaxListFilter {
   limit: number;
 }
 
+/** Newest first, before the cursor; fetches limit + 1 rows to know whether there is a next page. */
+async function pageOfFaxes(db: Db, where: SQL[], before: string | undefined, limit: number): Promise<{ data: Fax[]; hasMore: boolean }> {
+  if (before) where.push(lt(faxes.id, before));
+  const rows = await db
+    .select({ body: faxes.body })
+    .from(faxes)
+    .where(and(...where))
+    .orderBy(desc(faxes.id))
+    .limit(limit + 1)
+    .all();
+  return { data: rows.slice(0, limit).map((r) => JSON.parse(r.body) as Fax), hasMore: rows.length > limit };
+}
+
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
 export async function listFaxes(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: Fax[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId)];
@@ -90,15 +103,7 @@ export async function listFaxes(db: Db, accountId: string, f: FaxListFilter): Pr
   if (f.to) where.push(eq(faxes.to, f.to));
   if (f.createdAfter) where.push(gte(faxes.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(faxes.createdAt, f.createdBefore));
-  if (f.before) where.push(lt(faxes.id, f.before));
-  const rows = await db
-    .select({ body: faxes.body })
-    .from(faxes)
-    .where(and(...where))
-    .orderBy(desc(faxes.id))
-    .limit(f.limit + 1)
-    .all();
-  return { data: rows.slice(0, f.limit).map((r) => JSON.parse(r.body) as Fax), hasMore: rows.length > f.limit };
+  return pageOfFaxes(db, where, f.before, f.limit);
 }
 
 export async function listFaxEvents(db: Db, accountId: string, faxId: string): Promise<PlatformEvent[]> {
@@ -111,12 +116,12 @@ export async function listFaxEvents(db: Db, accountId: string, faxId: string): P
   return rows.map((r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: JSON.parse(r.data) }));
 }
 
-/** Faxes in `sending` whose last change is older than the cutoff: candidates for the sweep. */
-export async function findStaleSendingFaxes(db: Db, updatedBefore: string, limit = 100): Promise<string[]> {
+/** Faxes in `sending` or `rendering` whose last change is older than the cutoff: candidates for the sweep. */
+export async function findStaleFaxes(db: Db, updatedBefore: string, limit = 100): Promise<string[]> {
   const rows = await db
     .select({ id: faxes.id })
     .from(faxes)
-    .where(and(eq(faxes.status, "sending"), lt(faxes.updatedAt, updatedBefore)))
+    .where(and(inArray(faxes.status, ["sending", "rendering"]), lt(faxes.updatedAt, updatedBefore)))
     .limit(limit)
     .all();
   return rows.map((r) => r.id);
@@ -130,4 +135,27 @@ export async function findExpiredDocuments(db: Db, completedBefore: string, limi
     .where(and(lt(faxes.completedAt, completedBefore), sql`${faxes.documentKey} IS NOT NULL`))
     .limit(limit)
     .all();
+}
+
+export interface ReceivedFilter {
+  minCompleted?: string;
+  imageDownloaded?: boolean;
+  /** Matched against the sender, the number it came to, the TSI and metadata (OCR text once available). */
+  searchText?: string;
+  before?: string;
+  limit: number;
+}
+
+/** Inbound faxes that arrived completely, newest first (eFax-style polling). */
+export async function listReceivedFaxes(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: Fax[]; hasMore: boolean }> {
+  const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
+  if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
+  if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
+  if (f.searchText) {
+    const like = `%${f.searchText.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    where.push(
+      sql`(${faxes.from} LIKE ${like} ESCAPE '\\' OR ${faxes.to} LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.remote_ident') LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.metadata') LIKE ${like} ESCAPE '\\')`,
+    );
+  }
+  return pageOfFaxes(db, where, f.before, f.limit);
 }

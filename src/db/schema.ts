@@ -104,6 +104,104 @@ export const faxEvents = sqliteTable(
     type: text("type").notNull(),
     createdAt: text("created_at").notNull(),
     data: text("data").notNull(),
+    /** When the webhooks consumer fanned the event out to its deliveries; null until then (the cron re-enqueues). */
+    publishedAt: text("published_at"),
   },
-  (t) => [index("fax_events_fax").on(t.accountId, t.faxId, t.id)],
+  (t) => [
+    index("fax_events_fax").on(t.accountId, t.faxId, t.id),
+    index("fax_events_unpublished").on(t.createdAt).where(sql`published_at IS NULL`),
+  ],
+);
+
+/** Webhook endpoints (DESIGN.md "Conventions": Standard Webhooks v1). Secrets are AES-GCM encrypted at rest. */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON array of event types from the catalog, or ["*"] for every type. */
+    eventTypes: text("event_types").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Why the platform disabled the endpoint (e.g. the receiver answered 410 Gone); null when a user did. */
+    disabledReason: text("disabled_reason"),
+    secret: text("secret").notNull(),
+    /** The secret before the last rotation: it keeps signing beside the new one until it expires. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    deletedAt: text("deleted_at"),
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId, t.id)],
+);
+
+/** Account-level secrets: the one that signs deliveries to a fax's own webhook_url. */
+export const accountSecrets = sqliteTable("account_secrets", {
+  accountId: text("account_id").primaryKey().references(() => accounts.id),
+  callbackSecret: text("callback_secret").notNull(),
+  previousCallbackSecret: text("previous_callback_secret"),
+  previousCallbackSecretExpiresAt: text("previous_callback_secret_expires_at"),
+  /** Null until the secret was returned by the API once (it is created lazily by the first delivery). */
+  revealedAt: text("revealed_at"),
+  createdAt: text("created_at").notNull(),
+  rotatedAt: text("rotated_at"),
+});
+
+/**
+ * One message (an event for one endpoint, or for a fax's webhook_url). The id (msg_…) is derived
+ * from (event id, target), so a duplicate enqueue finds the same row instead of making another.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** The endpoint, or null for a delivery to a fax's webhook_url. */
+    endpointId: text("endpoint_id"),
+    /** For a fax's webhook_url: the URL; endpoint deliveries use the endpoint's current URL. */
+    url: text("url"),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The envelope exactly as sent: { id, type, created_at, data }. */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed", "exhausted"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextRetryAt: text("next_retry_at"),
+    lastAttemptAt: text("last_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    /** When the dead-letter queue recorded the delivery's message after its last retry. */
+    deadLetteredAt: text("dead_lettered_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_endpoint").on(t.accountId, t.endpointId, t.id),
+    index("webhook_deliveries_event").on(t.eventId),
+    // The cron finds pending deliveries whose retry is long overdue (a lost queue message).
+    index("webhook_deliveries_overdue").on(t.nextRetryAt).where(sql`status = 'pending'`),
+  ],
+);
+
+/** Every HTTP attempt of a delivery: the delivery log. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    /** `${delivery id}.${attempt number}`: a repeated attempt record overwrites nothing. */
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    number: integer("number").notNull(),
+    url: text("url").notNull(),
+    attemptedAt: text("attempted_at").notNull(),
+    /** Null when no response came (timeout, connection error, refused URL). */
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** The first 1 KB of the response body, or why there was no response. */
+    responseExcerpt: text("response_excerpt"),
+    error: text("error"),
+    nextRetryAt: text("next_retry_at"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.accountId, t.deliveryId, t.number)],
 );

@@ -178,6 +178,21 @@ export const REQUEST_ERRORS = {
     title: "The link has expired",
     next: "Links are short-lived: request a fresh one from the API.",
   },
+  "webhook.not_found": {
+    status: 404,
+    title: "No such webhook endpoint",
+    next: "Check the id with GET /v1/webhooks; endpoints of other accounts are not visible to your key.",
+  },
+  "webhook.delivery_not_found": {
+    status: 404,
+    title: "No such webhook delivery",
+    next: "Take the delivery id (msg_…) from GET /v1/webhooks/{id}/deliveries of the same endpoint.",
+  },
+  "webhook.url_refused": {
+    status: 422,
+    title: "The webhook URL is not allowed",
+    next: "Use a public https URL; private, loopback, link-local and metadata addresses and localhost are refused.",
+  },
   internal: {
     status: 500,
     title: "Something went wrong on our side",

@@ -14,6 +14,7 @@ import { writeFaxProjection } from "../db/fax-store";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
+import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
 import type { Fax, FaxError } from "./schema";
 import { simulateCall, type CarrierStep } from "./simulated-carrier";
@@ -61,6 +62,11 @@ export type AttemptReport =
 
 export type CancelResult = { ok: true; fax: Fax } | { ok: false; status: FaxStatus | null };
 
+function initialState(init: FaxInit, releaseAtMs: number | null): FaxState {
+  return { fax: init.fax, accountId: init.accountId, documentKey: init.documentKey, version: 0, attempt: null, carrier: null, releaseAtMs, flushRetryAtMs: null };
+}
+
+const ALARM_TOLERANCE_MS = 250;
 const STATE = "state";
 const OUTBOX = "outbox";
 
@@ -78,16 +84,7 @@ export class FaxObject extends DurableObject<Env> {
     if (existing) return existing.fax;
     const now = Date.now();
     const sendAtMs = init.fax.send_at ? Date.parse(init.fax.send_at) : null;
-    const state: FaxState = {
-      fax: init.fax,
-      accountId: init.accountId,
-      documentKey: init.documentKey,
-      version: 0,
-      attempt: null,
-      carrier: null,
-      releaseAtMs: sendAtMs !== null && sendAtMs > now ? sendAtMs : null,
-      flushRetryAtMs: null,
-    };
+    const state = initialState(init, sendAtMs !== null && sendAtMs > now ? sendAtMs : null);
     const events: PlatformEvent[] = [];
     if (init.fax.direction === "outbound") {
       events.push(this.event("fax.queued", state.fax));
@@ -99,6 +96,12 @@ export class FaxObject extends DurableObject<Env> {
 
   async read(): Promise<Fax | null> {
     return (await this.load())?.fax ?? null;
+  }
+
+  /** The fax if it belongs to the account: the API reads the source of truth, not the D1 projection. */
+  async readOwned(accountId: string): Promise<Fax | null> {
+    const state = await this.load();
+    return state && state.accountId === accountId ? state.fax : null;
   }
 
   /** DELETE /v1/faxes/{id}: only while queued (which includes scheduled and waiting to retry). */
@@ -173,10 +176,54 @@ export class FaxObject extends DurableObject<Env> {
     }
   }
 
-  /** Called by the cron sweep: an attempt with no word for `staleMs` is failed or retried, never left in sending. */
+  /** An inbound call is being received (idempotent: a repeat returns the fax as it is). */
+  async receive(init: FaxInit): Promise<Fax> {
+    const existing = await this.load();
+    if (existing) return existing.fax;
+    const state = initialState(init, null);
+    await this.commit(state, []);
+    return state.fax;
+  }
+
+  /** The received pages are stored: `receiving` → `received`, and `fax.received` goes out. */
+  async receivedComplete(result: { pageCount: number; remoteIdent: string | null }): Promise<Fax | null> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "receiving") return state?.fax ?? null;
+    this.move(state, "received");
+    state.fax.page_count = result.pageCount;
+    state.fax.pages_sent = result.pageCount;
+    state.fax.remote_ident = result.remoteIdent;
+    state.fax.image_downloaded = false;
+    await this.commit(state, [this.event("fax.received", state.fax)]);
+    return state.fax;
+  }
+
+  async receiveFailed(detail: string): Promise<void> {
+    const state = await this.load();
+    if (!state || state.fax.status !== "receiving") return;
+    this.move(state, "failed");
+    state.fax.error = this.failure("document.unreadable", detail, null);
+    await this.commit(state, [this.event("fax.failed", state.fax)]);
+  }
+
+  /** eFax-style polling: a user fetched the image, so `image_downloaded=false` stops listing it. */
+  async imageDownloaded(): Promise<void> {
+    const state = await this.load();
+    if (!state || state.fax.image_downloaded !== false) return;
+    state.fax.image_downloaded = true;
+    await this.commit(state, []);
+  }
+
+  /** Called by the cron sweep: an attempt with no word for `staleMs` is failed or retried, never left in sending; a render that never finished is failed. */
   async sweep(staleMs: number): Promise<void> {
     const state = await this.load();
-    if (!state || state.fax.status !== "sending" || !state.attempt) return;
+    if (!state) return;
+    if (state.fax.status === "rendering" && Date.now() - Date.parse(state.fax.updated_at) >= staleMs) {
+      // The render job's isolate died (CPU or memory limit) and its redelivery found the fax claimed.
+      await this.renderFailed("document.unreadable", `Rendering did not finish within ${Math.round(staleMs / 1000)} s.`);
+      return;
+    }
+    if (state.fax.status !== "sending" || !state.attempt) return;
     if (Date.now() - state.attempt.lastHeardMs < staleMs) return;
     await this.attemptFailed(
       state,
@@ -195,7 +242,10 @@ export class FaxObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const state = await this.load();
     if (!state) return;
-    const now = Date.now();
+    // An alarm may run a moment before its time by this isolate's clock. Work due within the tolerance
+    // is done now: otherwise the handler would re-set the very alarm that is running, which the runtime
+    // may then drop, and the fax would wait forever.
+    const now = Date.now() + ALARM_TOLERANCE_MS;
     if (state.flushRetryAtMs !== null && state.flushRetryAtMs <= now) {
       state.flushRetryAtMs = null;
       await this.ctx.storage.put(STATE, state);
@@ -236,7 +286,7 @@ export class FaxObject extends DurableObject<Env> {
       );
       return;
     }
-    await this.enqueue({ faxId: state.fax.id, kind: "dispatch", attemptId: attempt.id });
+    await this.enqueue({ faxId: state.fax.id, kind: "dispatch", attemptId: attempt.id, accountId: state.accountId });
     await this.commit(state, events);
   }
 
@@ -319,6 +369,8 @@ export class FaxObject extends DurableObject<Env> {
       const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
       try {
         await writeFaxProjection(database(this.env.DB), state, outbox);
+        // Enqueued before the outbox is cleared: a crash in between re-sends, which fan-out deduplicates.
+        if (outbox.length > 0) await publishEvents(this.env, state.accountId, outbox);
         if (outbox.length > 0) await this.ctx.storage.put(OUTBOX, []);
       } catch (error) {
         console.error(JSON.stringify({ msg: "fax projection failed; will retry", fax: state.fax.id, error: String(error) }));

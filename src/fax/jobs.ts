@@ -5,24 +5,53 @@
 import { settings } from "../config";
 import { faxObject } from "./fax-stub";
 import { dispatchToGateway } from "./gateway-client";
+import { RenderError, renderFailure } from "./render/errors";
+import { renderOutboundFax } from "./render/outbound";
 
-export type FaxJob = { faxId: string; kind: "render" } | { faxId: string; kind: "dispatch"; attemptId: string };
+export type FaxJob = { faxId: string; kind: "render" } | { faxId: string; kind: "dispatch"; attemptId: string; accountId: string };
 
 export async function handleFaxJob(job: FaxJob, env: Env): Promise<void> {
   const fax = faxObject(env, job.faxId);
   if (job.kind === "render") {
     const claim = await fax.startRendering();
     if (!claim) return;
-    // The documents were merged and counted when the fax was created; rasterising to TIFF-F
-    // for the gateway plugs in here (see src/fax/render when present).
-    await fax.rendered({ pageCount: claim.pageCount });
+    const current = await fax.read();
+    let pageCount: number;
+    try {
+      if (!claim.documentKey || !current) throw new RenderError("document.unreadable", "The fax's document is no longer stored.");
+      const rendered = await renderOutboundFax(env, {
+        accountId: accountOfDocument(claim.documentKey),
+        faxId: job.faxId,
+        documentKey: claim.documentKey,
+        resolution: claim.resolution,
+        // Faxes created before the option existed carry no value.
+        imageConversion: current.options.image_conversion ?? "auto",
+        header: { text: current.header_text, from: current.from, date: new Date() },
+        limits: { maxPages: settings(env).maxPages },
+      });
+      pageCount = rendered.pageCount;
+    } catch (error) {
+      // Every render failure ends the fax (failed, with the reason), never a queue retry: the same document
+      // would fail the same way again, and a redelivered job finds the fax no longer queued.
+      const failure = renderFailure(error);
+      const cause = error instanceof RenderError ? error.cause : error;
+      if (cause !== undefined) console.error(JSON.stringify({ msg: "render failed unexpectedly", fax: job.faxId, error: String(cause) }));
+      await fax.renderFailed(failure.code, failure.detail);
+      return;
+    }
+    await fax.rendered({ pageCount });
     return;
   }
   const current = await fax.read();
   if (!current || current.status !== "sending") return;
   const gatewayUrl = settings(env).gatewayUrl;
-  const outcome = gatewayUrl ? await dispatchToGateway(env, gatewayUrl, current, job.attemptId) : { ok: false as const, detail: "GATEWAY_URL is empty" };
+  const outcome = gatewayUrl ? await dispatchToGateway(env, gatewayUrl, current, job.attemptId, job.accountId) : { ok: false as const, detail: "GATEWAY_URL is empty" };
   if (!outcome.ok) {
     await fax.report({ attemptId: job.attemptId, kind: "failed", code: "gateway.unavailable", detail: outcome.detail, t30Result: null });
   }
+}
+
+/** `faxes/{account}/{fax}/document.pdf` (src/fax/render/keys.ts): the render step's files sit beside it. */
+function accountOfDocument(documentKey: string): string {
+  return documentKey.split("/")[1] ?? "";
 }

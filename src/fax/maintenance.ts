@@ -1,24 +1,28 @@
 /**
- * Cron work: the sweep (a fax in `sending` that nobody reports on is retried or failed, never left
- * there) and the retention purge (documents of faxes finished more than RETENTION_DAYS ago).
+ * Cron work: the sweep (a fax in `sending` that nobody reports on is retried or failed, and one whose
+ * rendering died with its isolate is failed: neither is left where it is) and the retention purge (the
+ * files of faxes finished more than RETENTION_DAYS ago: document, TIFF-F, previews).
  */
 import { settings } from "../config";
 import { database } from "../db/client";
-import { findExpiredDocuments, findStaleSendingFaxes } from "../db/fax-store";
+import { findExpiredDocuments, findStaleFaxes } from "../db/fax-store";
+import { sweepWebhooks } from "../webhooks/publish";
 import { faxObject } from "./fax-stub";
+import { deleteFaxFiles } from "./render/keys";
 
 export async function runScheduledMaintenance(env: Env, nowMs: number): Promise<{ swept: number; purged: number }> {
   const config = settings(env);
   const db = database(env.DB);
   const staleMs = config.sweepStaleSeconds * 1000;
-  const stale = await findStaleSendingFaxes(db, new Date(nowMs - staleMs).toISOString());
+  const stale = await findStaleFaxes(db, new Date(nowMs - staleMs).toISOString());
   for (const id of stale) await faxObject(env, id).sweep(staleMs);
 
   const cutoff = new Date(nowMs - config.retentionDays * 24 * 3600 * 1000).toISOString();
   const expired = await findExpiredDocuments(db, cutoff);
   for (const fax of expired) {
-    if (fax.documentKey) await env.DOCUMENTS.delete(fax.documentKey);
+    if (fax.documentKey) await deleteFaxFiles(env.DOCUMENTS, fax.documentKey);
     await faxObject(env, fax.id).documentPurged();
   }
+  await sweepWebhooks(env, nowMs);
   return { swept: stale.length, purged: expired.length };
 }

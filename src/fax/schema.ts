@@ -27,6 +27,10 @@ export const FaxOptionsSchema = z
       .max(86_400)
       .default(300)
       .openapi({ description: "Seconds between attempts (compressed by TIME_COMPRESSION in test mode)." }),
+    image_conversion: z.enum(["auto", "monochrome", "halftone"]).default("auto").openapi({
+      description:
+        "How grey becomes black and white: monochrome keeps text and lines sharp, halftone dithers photographs, auto decides for each area of each page.",
+    }),
   })
   .openapi("FaxOptions");
 
@@ -68,6 +72,10 @@ export const FaxSchema = z
     estimated_delivery: z.string().nullable(),
     resent_from: z.string().nullable(),
     remote_ident: z.string().nullable().openapi({ description: "The far end's CSI (outbound) or TSI (inbound)." }),
+    image_downloaded: z
+      .boolean()
+      .nullable()
+      .openapi({ description: "Inbound faxes: whether the image was downloaded (GET /v1/faxes/{id}/image). Null for outbound faxes." }),
     created_at: z.string(),
     updated_at: z.string(),
     completed_at: z.string().nullable(),

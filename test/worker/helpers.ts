@@ -17,7 +17,9 @@ export interface TestAccount {
 
 export async function createTestAccount(mode: "test" | "live" = "test", rateLimitPerMinute: number | null = 100_000): Promise<TestAccount> {
   const created = await createAccountWithKey(env.DB, { name: "Test", mode, rateLimitPerMinute });
-  const number = await provisionNumber(database(env.DB), created.accountId, mode, ["+15557010001", "+15557010002", "+15557010003"], null);
+  // Live accounts get a number of their own outside the operator's pool, so tests never exhaust it.
+  const ownLiveNumber = `+1555702${String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, "0")}`;
+  const number = await provisionNumber(database(env.DB), created.accountId, mode, [ownLiveNumber], null);
   return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
 }
 

@@ -31,6 +31,26 @@ describe("the sweep", () => {
     expect(fax.error?.retryable).toBe(true);
   });
 
+  it("fails a fax whose rendering died with its isolate", async () => {
+    const account = await createTestAccount();
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: later })).json<{ id: string }>();
+    const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
+    await runInDurableObject(faxObject(env, id), async (instance, state) => {
+      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+      stored.fax.status = "rendering";
+      stored.fax.updated_at = tenMinutesAgo;
+      stored.releaseAtMs = null;
+      await state.storage.put("state", stored);
+      (instance as unknown as { state: unknown }).state = undefined;
+    });
+    await env.DB.prepare("UPDATE faxes SET status = 'rendering', updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
+    expect((await runScheduledMaintenance(env, Date.now())).swept).toBe(1);
+    const fax = await waitForFax(account.key, id, (f) => f.status !== "rendering");
+    expect(fax.status).toBe("failed");
+    expect(fax.error?.code).toBe("document.unreadable");
+  });
+
   it("leaves a fax that is making progress alone", async () => {
     const account = await createTestAccount();
     const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()] })).json<{ id: string }>();

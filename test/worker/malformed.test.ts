@@ -99,6 +99,17 @@ describe("malformed requests get problem+json and create nothing", () => {
   });
 });
 
+describe("a webhook_url inside the network", () => {
+  it("is refused when the fax is created, not only at delivery", async () => {
+    const account = await createTestAccount();
+    for (const url of ["https://127.0.0.1/hook", "http://hooks.example.com/x", "https://169.254.169.254/"]) {
+      const body = await expectProblem(await sendFax(account.key, { to: "+15550100001", cover_page: {}, webhook_url: url }), 422, "webhook.url_refused");
+      expect(body.errors).toEqual([{ pointer: "/webhook_url", detail: expect.any(String) }]);
+    }
+    await expectNothingCreated(account);
+  });
+});
+
 describe("what works besides JSON", () => {
   it("accepts multipart/form-data files, merged in order after the cover page", async () => {
     const account = await createTestAccount();

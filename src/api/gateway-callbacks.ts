@@ -1,0 +1,115 @@
+/**
+ * The Worker's side of the gateway contract (DESIGN.md "Gateway contract"), not part of the public API:
+ * - POST /internal/gateway/events: progress of an attempt (ringing, negotiated, page_sent, delivered, failed);
+ * - POST /internal/gateway/inbound: a received fax (TIFF-F, base64) with caller, callee and TSI;
+ * - POST /internal/gateway/route: whether a number is provisioned here (the loopback carrier asks first).
+ * Both are signed like webhooks (Standard Webhooks v1) with GATEWAY_SECRET; every message carries the
+ * attempt or call id, so a repeat changes nothing.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { database } from "../db/client";
+import { findNumberHolder } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
+import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
+import { faxObject } from "../fax/fax-stub";
+import { acceptInboundFax } from "../fax/inbound";
+import { fromBase64 } from "../lib/crypto";
+import { verifyPayload } from "../lib/signature";
+import type { App, AppEnv } from "./context";
+import { invalid } from "./validation";
+
+const failureCodes = Object.keys(FAX_FAILURES) as [FaxFailureCode, ...FaxFailureCode[]];
+
+const GatewayEventSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.enum(["ringing", "negotiated", "heartbeat"]), fax_id: z.string(), attempt_id: z.string(), detail: z.record(z.string(), z.unknown()).optional() }),
+  z.object({ kind: z.literal("page_sent"), fax_id: z.string(), attempt_id: z.string(), page: z.number().int().min(1) }),
+  z.object({ kind: z.literal("delivered"), fax_id: z.string(), attempt_id: z.string(), remote_ident: z.string().nullable().optional() }),
+  z.object({
+    kind: z.literal("failed"),
+    fax_id: z.string(),
+    attempt_id: z.string(),
+    code: z.enum(failureCodes),
+    detail: z.string(),
+    t30_result: z.string().nullable(),
+    pages_sent: z.number().int().min(0).optional(),
+  }),
+]);
+export type GatewayEvent = z.infer<typeof GatewayEventSchema>;
+
+const InboundSchema = z.object({
+  call_id: z.string().min(1).max(200),
+  caller: z.string().max(64),
+  callee: z.string().max(64),
+  remote_ident: z.string().max(64).nullable(),
+  received_at: z.iso.datetime({ offset: true }),
+  tiff: z.string().min(1),
+});
+export type GatewayInbound = z.infer<typeof InboundSchema>;
+
+async function signedJson(c: Context<AppEnv>): Promise<unknown> {
+  const secret = c.env.GATEWAY_SECRET;
+  const body = await c.req.text();
+  const ok =
+    !!secret &&
+    (await verifyPayload(secret, { id: c.req.header("webhook-id") ?? null, timestamp: c.req.header("webhook-timestamp") ?? null, signature: c.req.header("webhook-signature") ?? null }, body));
+  if (!ok) throw new ApiError("auth.invalid", { detail: "The gateway signature is missing, wrong or too old." });
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError("request.malformed_json");
+  }
+}
+
+const RouteSchema = z.object({ callee: z.string().max(64) });
+
+export function registerGatewayCallbacks(app: App): void {
+  // The loopback carrier asks before answering: is this number provisioned on this instance?
+  app.post("/internal/gateway/route", async (c) => {
+    const parsed = RouteSchema.safeParse(await signedJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    const holder = await findNumberHolder(database(c.env.DB), parsed.data.callee);
+    if (!holder) throw new ApiError("number.not_found", { detail: `${parsed.data.callee} is not a number of this instance.` });
+    return c.json({ callee: holder.number, mode: holder.mode });
+  });
+
+  app.post("/internal/gateway/events", async (c) => {
+    const parsed = GatewayEventSchema.safeParse(await signedJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    const event = parsed.data;
+    const stub = faxObject(c.env, event.fax_id);
+    const base = { attemptId: event.attempt_id };
+    const fax =
+      event.kind === "page_sent"
+        ? await stub.report({ ...base, kind: "page_sent", page: event.page })
+        : event.kind === "delivered"
+          ? await stub.report({ ...base, kind: "delivered", remoteIdent: event.remote_ident ?? null })
+          : event.kind === "failed"
+            ? await stub.report({ ...base, kind: "failed", code: event.code, detail: event.detail, t30Result: event.t30_result, pagesSent: event.pages_sent })
+            : await stub.report({ ...base, kind: "heartbeat" });
+    if (!fax) throw new ApiError("fax.not_found");
+    return c.json({ fax_id: fax.id, status: fax.status });
+  });
+
+  app.post("/internal/gateway/inbound", async (c) => {
+    const parsed = InboundSchema.safeParse(await signedJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    const upload = parsed.data;
+    let tiff: Uint8Array;
+    try {
+      tiff = fromBase64(upload.tiff);
+    } catch {
+      throw new ApiError("request.invalid", { errors: [{ pointer: "/tiff", detail: "must be base64" }] });
+    }
+    const result = await acceptInboundFax(c.env, {
+      callId: upload.call_id,
+      caller: upload.caller,
+      callee: upload.callee,
+      remoteIdent: upload.remote_ident,
+      receivedAtMs: Date.parse(upload.received_at),
+      tiff,
+    });
+    if (!result.ok) throw new ApiError("number.not_found", { detail: `${upload.callee} is not a number of this instance.` });
+    return c.json({ fax_id: result.fax.id, status: result.fax.status });
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Received faxes, eFax-style: poll `GET /v1/faxes/received` for what arrived since a time or what has
+ * not been downloaded yet, then fetch `GET /v1/faxes/{id}/image` (PDF, TIFF or a PNG page), which
+ * marks the fax downloaded. Registered before /v1/faxes/{id} so "received" is not taken for an id.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { findFax, findFaxDocumentKey, listReceivedFaxes } from "../db/fax-store";
+import { ApiError } from "../errors/api-error";
+import { faxObject } from "../fax/fax-stub";
+import { faxFileKeys } from "../fax/render/keys";
+import { FaxSchema, type Fax } from "../fax/schema";
+import type { App } from "./context";
+import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+
+const receivedExample: Fax = {
+  id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
+  direction: "inbound",
+  mode: "live",
+  status: "received",
+  to: "+15557010001",
+  from: "+14155552671",
+  page_count: 3,
+  pages_sent: 3,
+  attempts: 1,
+  max_attempts: 1,
+  next_attempt_at: null,
+  last_error: null,
+  error: null,
+  options: { resolution: "fine", max_attempts: 1, retry_delay: 300, image_conversion: "auto" },
+  header_text: null,
+  cover_page: null,
+  metadata: { call_id: "a84b4c76e66710@127.0.0.1" },
+  webhook_url: null,
+  send_at: null,
+  estimated_delivery: null,
+  resent_from: null,
+  remote_ident: "+1 415 555 2671",
+  image_downloaded: false,
+  created_at: "2026-11-23T15:00:00.000Z",
+  updated_at: "2026-11-23T15:00:41.000Z",
+  completed_at: "2026-11-23T15:00:41.000Z",
+};
+
+const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export function registerReceivedRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/received",
+      operationId: "listReceivedFaxes",
+      tags: ["Faxes"],
+      summary: "List received faxes",
+      description:
+        "Inbound faxes that arrived completely, newest first. Poll with `min_completed_timestamp`, or with `image_downloaded=false` to get what nobody has fetched yet.",
+      security: bearerSecurity,
+      request: {
+        query: ListQuerySchema.extend({
+          min_completed_timestamp: z.iso.datetime({ offset: true }).optional().openapi({ example: "2026-11-23T00:00:00Z" }),
+          image_downloaded: booleanQuery.optional().openapi({ type: "string", enum: ["true", "false"] }),
+          search_text: z.string().min(1).max(100).optional().openapi({ description: "Matches the sender, the receiving number, the TSI and metadata." }),
+        }),
+      },
+      responses: {
+        200: { description: "A page of received faxes.", content: { "application/json": { schema: listSchema(FaxSchema, "ReceivedFaxList"), example: { data: [receivedExample], has_more: false, next_cursor: null } } } },
+        ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS, "request.invalid"),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listReceivedFaxes(database(c.env.DB), c.get("caller").accountId, {
+        minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
+        imageDownloaded: q.image_downloaded,
+        searchText: q.search_text,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        limit: q.limit,
+      });
+      return c.json(pageResponse(page), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/faxes/{id}/image",
+      operationId: "getFaxImage",
+      tags: ["Faxes"],
+      summary: "Download a fax's image",
+      description: "The fax as PDF (default), as the TIFF-F that was on the line, or one page as PNG. Downloading marks an inbound fax image_downloaded.",
+      security: bearerSecurity,
+      request: {
+        params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }) }),
+        query: z.object({
+          format: z.enum(["pdf", "tiff", "png"]).default("pdf"),
+          page: z.coerce.number().int().min(1).default(1).openapi({ description: "For png: which page." }),
+        }),
+      },
+      responses: {
+        200: {
+          description: "The image.",
+          content: {
+            "application/pdf": { schema: z.string().openapi({ format: "binary" }), example: "%PDF-1.7 …" },
+            "image/tiff": { schema: z.string().openapi({ format: "binary" }) },
+            "image/png": { schema: z.string().openapi({ format: "binary" }) },
+          },
+        },
+        ...problemResponses("fax.not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+      },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const { id } = c.req.valid("param");
+      const { format, page } = c.req.valid("query");
+      const db = database(c.env.DB);
+      const fax = await findFax(db, caller.accountId, id);
+      const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
+      if (!fax || !stored) throw new ApiError("fax.not_found");
+      if (!stored.documentKey) throw new ApiError("fax.no_document");
+      const keys = faxFileKeys(caller.accountId, id);
+      const key = format === "pdf" ? keys.document : format === "tiff" ? keys.tiff : keys.preview(page);
+      const object = await c.env.DOCUMENTS.get(key);
+      if (!object) throw new ApiError("fax.no_document", { detail: format === "png" ? `The fax has no page ${page}.` : `No ${format} is stored for this fax yet.` });
+      if (fax.direction === "inbound") await faxObject(c.env, id).imageDownloaded();
+      const type = format === "pdf" ? "application/pdf" : format === "tiff" ? "image/tiff" : "image/png";
+      return new Response(object.body, {
+        headers: { "content-type": type, "cache-control": "private, no-store", "content-disposition": `inline; filename="${id}${format === "png" ? `-${page}` : ""}.${format === "tiff" ? "tif" : format}"` },
+      });
+    },
+  );
+}

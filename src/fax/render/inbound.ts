@@ -1,0 +1,33 @@
+/**
+ * A received TIFF-F into what the API serves for an inbound fax (DESIGN.md "Flows", inbound): the TIFF as
+ * received, a PDF whose pages embed the CCITT data exactly as it came off the line (one CCITTFaxDecode image
+ * per page, no re-encoding), and a PNG preview per page. Pages are decoded one at a time for the previews,
+ * so a long fax never holds more than one bitmap.
+ */
+// The Worker entry of the codec: it loads the WASM module (wrangler CompiledWasm) before first use.
+import "../../codec/worker";
+import { settings } from "../../config";
+import { faxFileKeys } from "./keys";
+import { readReceivedPages, receivedPagePreview, receivedPagesToPdf } from "./received-pages";
+
+export interface InboundRender {
+  pdfKey: string;
+  tiffKey: string;
+  previewKeys: string[];
+  pageCount: number;
+}
+
+export async function renderInboundFax(env: Env, accountId: string, faxId: string, tiffBytes: Uint8Array): Promise<InboundRender> {
+  const pages = readReceivedPages(tiffBytes, settings(env).maxPages);
+  const keys = faxFileKeys(accountId, faxId);
+  const metadata = { accountId, faxId };
+  await env.DOCUMENTS.put(keys.tiff, tiffBytes, { httpMetadata: { contentType: "image/tiff" }, customMetadata: metadata });
+  await env.DOCUMENTS.put(keys.document, await receivedPagesToPdf(pages), { httpMetadata: { contentType: "application/pdf" }, customMetadata: metadata });
+  const previewKeys: string[] = [];
+  for (const [i, page] of pages.entries()) {
+    const key = keys.preview(i + 1);
+    await env.DOCUMENTS.put(key, receivedPagePreview(page), { httpMetadata: { contentType: "image/png" }, customMetadata: metadata });
+    previewKeys.push(key);
+  }
+  return { pdfKey: keys.document, tiffKey: keys.tiff, previewKeys, pageCount: pages.length };
+}

@@ -1,0 +1,110 @@
+/**
+ * The `webhooks` queue consumer and the `dead-letters` recorder.
+ *
+ * An event message is fanned out and each new delivery's first attempt runs at once (no second
+ * queue hop, so a receiver hears of a state change within a batch). A failed delivery then rides
+ * one delivery message: `message.retry({ delaySeconds })` per the retry schedule; after the
+ * schedule's last retry the queue moves the message to `dead-letters`, where it is recorded as
+ * exhausted and stays in the delivery log for a manual redelivery.
+ */
+import { database } from "../db/client";
+import { findDelivery, markDeadLettered } from "../db/webhook-store";
+import { ATTEMPT_LEASE_MS, attemptDelivery, newDeliveryCache, type AttemptOutcome, type DeliveryCache } from "./deliver";
+import { fanOut } from "./fan-out";
+import { isWebhookMessage, type WebhookDeliveryMessage, type WebhookEventMessage } from "./messages";
+
+export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const cache = newDeliveryCache();
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        const body = message.body;
+        if (!isWebhookMessage(body)) {
+          console.error(JSON.stringify({ msg: "unknown message on the webhooks queue; dropped", id: message.id }));
+          message.ack();
+          return;
+        }
+        if (body.kind === "webhook.event") {
+          await handleEvent(env, body, cache);
+          message.ack();
+          return;
+        }
+        const next = await handleDelivery(env, body, message.attempts, cache);
+        if (next === null) message.ack();
+        else message.retry({ delaySeconds: next });
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "webhook message failed; will retry", id: message.id, error: String(error) }));
+        message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+      }
+    }),
+  );
+}
+
+async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache): Promise<void> {
+  const { stored, claimed } = await fanOut(env, body.accountId, body.event, body.endpointId, cache, ATTEMPT_LEASE_MS);
+  // New rows come claimed; a row created earlier but never attempted (a ping, a crash) is claimed now.
+  const unattempted = stored.filter((d) => d.status === "pending" && d.attempts === 0);
+  await Promise.all(
+    [...claimed.map((d) => ({ delivery: d, claimed: true })), ...unattempted.map((d) => ({ delivery: d, claimed: false }))].map(
+      async ({ delivery, claimed: preclaimed }) => {
+        const outcome = await attemptDelivery(env, delivery, 1, cache, preclaimed);
+        const delay = followUpDelay(outcome);
+        if (delay === null) return;
+        const retry: WebhookDeliveryMessage = { kind: "webhook.delivery", accountId: delivery.accountId, deliveryId: delivery.id, attempt: 2 };
+        await env.WEBHOOKS.send(retry, { delaySeconds: delay });
+      },
+    ),
+  );
+}
+
+/**
+ * Receipt `receipt` (1-based, message.attempts) of a delivery message performs attempt
+ * `attempt + receipt - 1`. Returns the retry delay in seconds, or null to acknowledge.
+ */
+async function handleDelivery(env: Env, body: WebhookDeliveryMessage, receipt: number, cache: DeliveryCache): Promise<number | null> {
+  const attempt = body.attempt + receipt - 1;
+  const delivery = await findDelivery(database(env.DB), body.accountId, body.deliveryId);
+  if (!delivery) return null;
+  // Exhausted, and this message has not reached the dead-letter queue yet: pass through the
+  // remaining receipts without sending, so the queue dead-letters it.
+  if (delivery.status === "exhausted" && attempt > delivery.attempts) return 0;
+  // Another copy of the message already made this attempt, or the delivery finished.
+  if (delivery.status !== "pending" || delivery.attempts !== attempt - 1) return null;
+  return followUpDelay(await attemptDelivery(env, delivery, attempt, cache));
+}
+
+function followUpDelay(outcome: AttemptOutcome): number | null {
+  if (outcome.kind === "retry") return outcome.delaySeconds;
+  if (outcome.kind === "exhausted") return 0;
+  return null;
+}
+
+/**
+ * `dead-letters` holds what the queues gave up on: webhook delivery messages after their last retry
+ * are recorded as exhausted; fax events that could not even be fanned out are left to the cron,
+ * which re-enqueues every event not marked as fanned out. Other queues' dead letters are logged.
+ */
+export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const body = message.body;
+    try {
+      if (isWebhookMessage(body) && body.kind === "webhook.delivery") {
+        await markDeadLettered(db, body.accountId, body.deliveryId);
+      } else {
+        console.error(
+          JSON.stringify({
+            msg: "dead letter",
+            id: message.id,
+            kind: isWebhookMessage(body) ? body.kind : "other",
+            event: isWebhookMessage(body) && body.kind === "webhook.event" ? body.event.id : undefined,
+          }),
+        );
+      }
+      message.ack();
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "dead letter could not be recorded; will retry", id: message.id, error: String(error) }));
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}
