@@ -9,16 +9,10 @@
 // It starts its own instance on a fresh temporary state directory and a free port, and stops it at the end.
 // Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (default 50),
 // BENCH_SCENARIOS (comma-separated subset of health,get,post), BENCH_JSON=1 (also print the results as JSON).
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { sleep, startBenchInstance } from "./local-instance.mjs";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const seconds = positive(process.env.BENCH_SECONDS ?? "10", "BENCH_SECONDS");
 const connections = positive(process.env.BENCH_CONNECTIONS ?? "50", "BENCH_CONNECTIONS");
 const only = new Set((process.env.BENCH_SCENARIOS ?? "health,get,post").split(",").map((s) => s.trim()));
@@ -33,74 +27,9 @@ function positive(raw, name) {
   return n;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---- the instance ----
 
-const stateDir = mkdtempSync(path.join(tmpdir(), "edgefax-bench-"));
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-let log = "";
-const server = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], {
-  cwd: root,
-  env: { ...process.env, EDGEFAX_STATE_DIR: stateDir, PORT: String(port), EDGEFAX_VARS: "" },
-  stdio: ["ignore", "pipe", "pipe"],
-});
-server.stdout.on("data", (c) => (log += c));
-server.stderr.on("data", (c) => (log += c));
-const serverExited = new Promise((resolve) => server.once("exit", resolve));
-
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  if (server.exitCode === null && server.signalCode === null) {
-    server.kill("SIGTERM");
-    const stopped = await Promise.race([serverExited.then(() => true), sleep(20_000).then(() => false)]);
-    if (!stopped) server.kill("SIGKILL");
-  }
-  rmSync(stateDir, { recursive: true, force: true });
-}
-process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
-process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
-
-async function fail(message) {
-  console.error(message);
-  await cleanup();
-  process.exit(1);
-}
-
-async function waitReady() {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) await fail(`npm start exited early:\n${log}`);
-    if (log.includes("edgefax is running on")) return;
-    await sleep(100);
-  }
-  await fail(`npm start was not ready within 120 s:\n${log}`);
-}
-
-function createKey() {
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [path.join(root, "scripts", "key-create.mjs"), "--rate-limit", "100000000", "--name", "Benchmark"],
-      { cwd: root, env: { ...process.env, EDGEFAX_STATE_DIR: stateDir }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim())),
-    ),
-  );
-}
+const { origin, createKey, cleanup, fail } = await startBenchInstance({ name: "api" });
 
 async function onePagePdfBase64() {
   const doc = await PDFDocument.create();
@@ -129,8 +58,6 @@ function summarize(name, result) {
   };
 }
 
-console.error(`bench:api  starting a local instance on ${origin} (state ${stateDir}) ...`);
-await waitReady();
 const key = await createKey().catch((error) => fail(`key:create failed: ${error.message}`));
 const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
 const pdf = await onePagePdfBase64();

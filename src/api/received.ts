@@ -8,6 +8,7 @@ import { database } from "../db/client";
 import { findFax, findFaxDocumentKey, listReceivedFaxes } from "../db/fax-store";
 import { ApiError } from "../errors/api-error";
 import { faxObject } from "../fax/fax-stub";
+import { inboundFax } from "../fax/inbound";
 import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
 import type { App } from "./context";
@@ -15,31 +16,20 @@ import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common"
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
 const receivedExample: Fax = {
-  id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
-  direction: "inbound",
-  mode: "live",
+  ...inboundFax({
+    id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
+    mode: "live",
+    to: "+15557010001",
+    from: "+14155552671",
+    remoteIdent: "+1 415 555 2671",
+    callId: "a84b4c76e66710@127.0.0.1",
+    receivedAtMs: Date.parse("2026-11-23T15:00:00.000Z"),
+    nowIso: "2026-11-23T15:00:41.000Z",
+  }),
   status: "received",
-  to: "+15557010001",
-  from: "+14155552671",
   page_count: 3,
   pages_sent: 3,
-  attempts: 1,
-  max_attempts: 1,
-  next_attempt_at: null,
-  last_error: null,
-  error: null,
-  options: { resolution: "fine", max_attempts: 1, retry_delay: 300, image_conversion: "auto" },
-  header_text: null,
-  cover_page: null,
-  metadata: { call_id: "a84b4c76e66710@127.0.0.1" },
-  webhook_url: null,
-  send_at: null,
-  estimated_delivery: null,
-  resent_from: null,
-  remote_ident: "+1 415 555 2671",
   image_downloaded: false,
-  created_at: "2026-11-23T15:00:00.000Z",
-  updated_at: "2026-11-23T15:00:41.000Z",
   completed_at: "2026-11-23T15:00:41.000Z",
 };
 

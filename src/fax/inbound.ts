@@ -38,6 +38,38 @@ async function inboundFaxId(callId: string, receivedAtMs: number): Promise<strin
   return `fax_${time}${tail}`;
 }
 
+/** An inbound fax as it starts: `receiving`, one attempt, the call id kept in metadata. */
+export function inboundFax(f: { id: string; mode: "test" | "live"; to: string; from: string; remoteIdent: string | null; callId: string; receivedAtMs: number; nowIso: string }): Fax {
+  return {
+    id: f.id,
+    direction: "inbound",
+    mode: f.mode,
+    status: "receiving",
+    to: f.to,
+    from: f.from,
+    page_count: 0,
+    pages_sent: 0,
+    attempts: 1,
+    max_attempts: 1,
+    next_attempt_at: null,
+    last_error: null,
+    error: null,
+    options: { resolution: "fine", max_attempts: 1, retry_delay: 300, image_conversion: "auto" },
+    header_text: null,
+    cover_page: null,
+    metadata: { call_id: f.callId },
+    webhook_url: null,
+    send_at: null,
+    estimated_delivery: null,
+    resent_from: null,
+    remote_ident: f.remoteIdent,
+    image_downloaded: null,
+    created_at: isoNow(f.receivedAtMs),
+    updated_at: f.nowIso,
+    completed_at: null,
+  };
+}
+
 export type InboundResult = { ok: true; fax: Fax } | { ok: false; reason: "unknown_number" };
 
 export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise<InboundResult> {
@@ -45,39 +77,11 @@ export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise
   if (!holder) return { ok: false, reason: "unknown_number" };
   const id = await inboundFaxId(upload.callId, upload.receivedAtMs);
   const keys = faxFileKeys(holder.accountId, id);
-  const now = isoNow();
   const stub = faxObject(env, id);
   const fax = await stub.receive({
     accountId: holder.accountId,
     documentKey: keys.document,
-    fax: {
-      id,
-      direction: "inbound",
-      mode: holder.mode,
-      status: "receiving",
-      to: upload.callee,
-      from: upload.caller,
-      page_count: 0,
-      pages_sent: 0,
-      attempts: 1,
-      max_attempts: 1,
-      next_attempt_at: null,
-      last_error: null,
-      error: null,
-      options: { resolution: "fine", max_attempts: 1, retry_delay: 300, image_conversion: "auto" },
-      header_text: null,
-      cover_page: null,
-      metadata: { call_id: upload.callId },
-      webhook_url: null,
-      send_at: null,
-      estimated_delivery: null,
-      resent_from: null,
-      remote_ident: upload.remoteIdent,
-      image_downloaded: null,
-      created_at: isoNow(upload.receivedAtMs),
-      updated_at: now,
-      completed_at: null,
-    },
+    fax: inboundFax({ id, mode: holder.mode, to: upload.callee, from: upload.caller, remoteIdent: upload.remoteIdent, callId: upload.callId, receivedAtMs: upload.receivedAtMs, nowIso: isoNow() }),
   });
   if (fax.status !== "receiving") return { ok: true, fax };
   try {
