@@ -55,6 +55,8 @@ function summarize(name, result) {
     total: result.requests.total,
     errors: result.errors + result.timeouts,
     non_2xx: result.non2xx,
+    // Which statuses other than 2xx came back, so a failure says what it was (e.g. {"500": 1}).
+    other_statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([code]) => !code.startsWith("2")).map(([code, v]) => [code, v.count])),
   };
 }
 
@@ -114,5 +116,6 @@ if (byId.get && byId.health) {
 if (byId.get) checks.push([`GET p99 < 100 ms (${fmt(byId.get.p99_ms)} ms)`, byId.get.p99_ms < 100]);
 for (const row of rows) checks.push([`${row.scenario}: no errors, all 2xx`, row.errors === 0 && row.non_2xx === 0]);
 for (const [label, ok] of checks) console.log(`${ok ? "met   " : "MISSED"}  ${label}`);
+for (const row of rows) if (row.non_2xx > 0) console.log(`        ${row.scenario}: statuses ${JSON.stringify(row.other_statuses)}`);
 if (process.env.BENCH_JSON) console.log(JSON.stringify(rows, null, 2));
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

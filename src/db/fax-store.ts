@@ -116,12 +116,12 @@ export async function listFaxEvents(db: Db, accountId: string, faxId: string): P
   return rows.map((r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: JSON.parse(r.data) }));
 }
 
-/** Faxes in `sending` or `rendering` whose last change is older than the cutoff: candidates for the sweep. */
+/** Faxes in `queued`, `rendering` or `sending` whose last change is older than the cutoff: candidates for the sweep. */
 export async function findStaleFaxes(db: Db, updatedBefore: string, limit = 100): Promise<string[]> {
   const rows = await db
     .select({ id: faxes.id })
     .from(faxes)
-    .where(and(inArray(faxes.status, ["sending", "rendering"]), lt(faxes.updatedAt, updatedBefore)))
+    .where(and(inArray(faxes.status, ["queued", "sending", "rendering"]), lt(faxes.updatedAt, updatedBefore)))
     .limit(limit)
     .all();
   return rows.map((r) => r.id);

@@ -218,7 +218,15 @@ export class FaxObject extends DurableObject<Env> {
   async sweep(staleMs: number): Promise<void> {
     const state = await this.load();
     if (!state) return;
-    if (state.fax.status === "rendering" && Date.now() - Date.parse(state.fax.updated_at) >= staleMs) {
+    const quietMs = Date.now() - Date.parse(state.fax.updated_at);
+    if (state.fax.status === "queued" && state.releaseAtMs === null && quietMs >= staleMs) {
+      // Due for rendering but nobody took it: its job message was lost (a local queue lives in memory
+      // and a reload drops it). Sending it again is harmless: a second job finds the fax claimed.
+      await this.enqueue({ faxId: state.fax.id, kind: "render" });
+      await this.commit(state, []);
+      return;
+    }
+    if (state.fax.status === "rendering" && quietMs >= staleMs) {
       // The render job's isolate died (CPU or memory limit) and its redelivery found the fax claimed.
       await this.renderFailed("document.unreadable", `Rendering did not finish within ${Math.round(staleMs / 1000)} s.`);
       return;

@@ -51,6 +51,26 @@ describe("the sweep", () => {
     expect(fax.error?.code).toBe("document.unreadable");
   });
 
+  it("sends a render job again for a due fax whose job was lost", async () => {
+    const account = await createTestAccount();
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: later })).json<{ id: string }>();
+    // Due ten minutes ago, never picked up: what a dropped queue message leaves behind.
+    const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
+    await runInDurableObject(faxObject(env, id), async (instance, state) => {
+      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+      stored.releaseAtMs = null;
+      stored.fax.updated_at = tenMinutesAgo;
+      await state.storage.put("state", stored);
+      await state.storage.deleteAlarm();
+      (instance as unknown as { state: unknown }).state = undefined;
+    });
+    await env.DB.prepare("UPDATE faxes SET updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
+    expect((await runScheduledMaintenance(env, Date.now())).swept).toBe(1);
+    const fax = await waitForFinal(account.key, id);
+    expect(fax.status).toBe("delivered");
+  });
+
   it("leaves a fax that is making progress alone", async () => {
     const account = await createTestAccount();
     const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()] })).json<{ id: string }>();
