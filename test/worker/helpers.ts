@@ -1,10 +1,11 @@
 /** Test helpers: accounts with keys in the real local D1, and requests through the real Worker. */
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { expect } from "vitest";
 import { createAccountWithKey } from "../../src/db/account-store";
 import { database } from "../../src/db/client";
 import { provisionNumber } from "../../src/db/number-store";
+import { faxObject } from "../../src/fax/fax-stub";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
 
@@ -88,4 +89,18 @@ export async function expectProblem(res: Response, status: number, code: string)
   expect(typeof body.next).toBe("string");
   expect(body.type).toMatch(new RegExp(`/errors/${code.replace(/\./g, "\\.")}$`));
   return body;
+}
+
+/**
+ * Rewrites a FaxObject's stored state, to put a fax where a crash, a lost message or a silent
+ * gateway would leave it; the object re-reads its state on the next call.
+ */
+export async function rewriteFaxState(faxId: string, mutate: (stored: Record<string, any>) => void, options: { deleteAlarm?: boolean } = {}): Promise<void> {
+  await runInDurableObject(faxObject(env, faxId), async (instance, state) => {
+    const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    mutate(stored);
+    await state.storage.put("state", stored);
+    if (options.deleteAlarm) await state.storage.deleteAlarm();
+    (instance as unknown as { state: unknown }).state = undefined;
+  });
 }

@@ -1,14 +1,13 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import "../../src/codec/worker";
 import { readTiff, writeTiff, type Bitmap } from "../../src/codec";
-import { faxObject } from "../../src/fax/fax-stub";
 import { dispatchToGateway } from "../../src/fax/gateway-client";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
 import { signPayload } from "../../src/lib/signature";
-import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFax } from "./helpers";
+import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFax, rewriteFaxState } from "./helpers";
 
 function page(seed: number): Bitmap {
   const width = 1728;
@@ -104,14 +103,11 @@ describe("progress from the gateway", () => {
     const account = await createTestAccount("live");
     const { id } = await (await sendFax(account.key, { to: "+14155552671", documents: [await pdfDocument(2)], send_at: new Date(Date.now() + 3600_000).toISOString(), options: { max_attempts: 2, retry_delay: 600 } })).json<{ id: string }>();
     // The state a dispatched attempt is in: sending, attempt att_gw (what the dispatch job would have created).
-    await runInDurableObject(faxObject(env, id), async (instance, state) => {
-      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await rewriteFaxState(id, (stored) => {
       stored.fax.status = "sending";
       stored.fax.attempts = 1;
       stored.releaseAtMs = null;
       stored.attempt = { id: "att_gw", number: 1, startedAtMs: Date.now(), lastHeardMs: Date.now() };
-      await state.storage.put("state", stored);
-      (instance as unknown as { state: unknown }).state = undefined;
     });
     return { account, id };
   }

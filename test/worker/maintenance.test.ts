@@ -1,9 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { faxObject } from "../../src/fax/fax-stub";
 import { runScheduledMaintenance } from "../../src/fax/maintenance";
 import { canTransition, FAX_STATUSES, isFinal } from "../../src/fax/state-machine";
-import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFinal, waitForFax } from "./helpers";
+import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFinal, waitForFax, rewriteFaxState } from "./helpers";
 
 describe("the sweep", () => {
   it("fails a live fax whose gateway went silent mid-call, never leaving it in sending", async () => {
@@ -12,14 +12,11 @@ describe("the sweep", () => {
     const { id } = await (await sendFax(account.key, { to: "+14155552671", documents: [await pdfDocument()], send_at: later, options: { max_attempts: 1 } })).json<{ id: string }>();
     // Put the fax where a crashed gateway leaves it: sending, last heard from ten minutes ago.
     const tenMinutesAgo = Date.now() - 600_000;
-    await runInDurableObject(faxObject(env, id), async (instance, state) => {
-      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await rewriteFaxState(id, (stored) => {
       stored.fax.status = "sending";
       stored.fax.attempts = 1;
       stored.releaseAtMs = null;
       stored.attempt = { id: "att_test", number: 1, startedAtMs: tenMinutesAgo, lastHeardMs: tenMinutesAgo };
-      await state.storage.put("state", stored);
-      (instance as unknown as { state: unknown }).state = undefined;
     });
     await env.DB.prepare("UPDATE faxes SET status = 'sending', updated_at = ? WHERE id = ?").bind(new Date(tenMinutesAgo).toISOString(), id).run();
 
@@ -36,13 +33,10 @@ describe("the sweep", () => {
     const later = new Date(Date.now() + 3600_000).toISOString();
     const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: later })).json<{ id: string }>();
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
-    await runInDurableObject(faxObject(env, id), async (instance, state) => {
-      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await rewriteFaxState(id, (stored) => {
       stored.fax.status = "rendering";
       stored.fax.updated_at = tenMinutesAgo;
       stored.releaseAtMs = null;
-      await state.storage.put("state", stored);
-      (instance as unknown as { state: unknown }).state = undefined;
     });
     await env.DB.prepare("UPDATE faxes SET status = 'rendering', updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
     expect((await runScheduledMaintenance(env, Date.now())).swept).toBe(1);
@@ -57,14 +51,10 @@ describe("the sweep", () => {
     const { id } = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: later })).json<{ id: string }>();
     // Due ten minutes ago, never picked up: what a dropped queue message leaves behind.
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
-    await runInDurableObject(faxObject(env, id), async (instance, state) => {
-      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await rewriteFaxState(id, (stored) => {
       stored.releaseAtMs = null;
       stored.fax.updated_at = tenMinutesAgo;
-      await state.storage.put("state", stored);
-      await state.storage.deleteAlarm();
-      (instance as unknown as { state: unknown }).state = undefined;
-    });
+    }, { deleteAlarm: true });
     await env.DB.prepare("UPDATE faxes SET updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
     expect((await runScheduledMaintenance(env, Date.now())).swept).toBe(1);
     const fax = await waitForFinal(account.key, id);

@@ -1,8 +1,7 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { faxObject } from "../../../src/fax/fax-stub";
-import { api, createTestAccount, pdfDocument, sendFax, waitForFinal } from "../helpers";
+import { api, createTestAccount, pdfDocument, sendFax, waitForFinal, rewriteFaxState } from "../helpers";
 import { createEndpoint, deliveries, newReceiver, verified, waitFor, type DeliveryView } from "./receiver";
 
 const FAX_EVENTS = ["fax.queued", "fax.sending", "fax.page_sent", "fax.delivered"];
@@ -135,11 +134,8 @@ describe("deliveries of fax events", () => {
     const receiver = newReceiver();
     const later = new Date(Date.now() + 3600_000).toISOString();
     const fax = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], webhook_url: receiver.url(), send_at: later })).json<{ id: string }>();
-    await runInDurableObject(faxObject(env, fax.id), async (instance, state) => {
-      const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await rewriteFaxState(fax.id, (stored) => {
       stored.fax.webhook_url = "https://169.254.169.254/latest";
-      await state.storage.put("state", stored);
-      (instance as unknown as { state: unknown }).state = undefined;
     });
     expect((await api(`/v1/faxes/${fax.id}`, { key: account.key, method: "DELETE" })).status).toBe(200);
     const refused = await waitFor("the refused callback", async () => {

@@ -1,0 +1,75 @@
+/**
+ * Grey → 1-bit on synthetic pages: the pels a recipient sees. The converter reads aligned buffers four pels at
+ * a time and anything else pel by pel; both readings must give the same page.
+ */
+import { describe, expect, it } from "vitest";
+import { greyToBilevel, type ImageConversion } from "../../../src/fax/render/bilevel";
+
+const WIDTH = 200;
+const HEIGHT = 100;
+
+function blank(): Uint8Array {
+  return new Uint8Array(WIDTH * HEIGHT).fill(255);
+}
+
+function black(data: Uint8Array, x: number, y: number): boolean {
+  const stride = (WIDTH + 7) >> 3;
+  return ((data[y * stride + (x >> 3)] as number) & (0x80 >> (x & 7))) !== 0;
+}
+
+/** Text, hairlines, an antialiased edge, a grey photograph and speckle: every kind of pel the rules tell apart. */
+function mixedPage(): Uint8Array {
+  const grey = blank();
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const at = y * WIDTH + x;
+      if (x >= 120 && x < 184 && y >= 32 && y < 96) grey[at] = 60 + ((x * 3 + y * 5) % 140); // photograph
+      else if (y % 9 === 4 && x < 110) grey[at] = 200; // hairline rules, lighter than the cut
+      else if (y % 9 === 5 && x < 110) grey[at] = 40 + (x % 200); // an antialiased stroke
+      else if (random() < 0.05) grey[at] = Math.floor(random() * 256); // speckle
+    }
+  }
+  return grey;
+}
+
+describe("greyToBilevel", () => {
+  it("keeps ink, drops paper and keeps a hairline lighter than the cut, but not a flat area of the same grey", () => {
+    const grey = blank();
+    for (let x = 0; x < WIDTH; x++) grey[10 * WIDTH + x] = 100; // ink
+    for (let x = 0; x < WIDTH; x++) grey[20 * WIDTH + x] = 200; // a one-pel hairline
+    for (let y = 40; y < 50; y++) for (let x = 0; x < 8; x++) grey[y * WIDTH + x] = 200; // a light grey patch
+    const { bitmap, halftoneShare } = greyToBilevel(grey, WIDTH, HEIGHT, WIDTH, "auto");
+    expect(halftoneShare).toBe(0);
+    expect(black(bitmap.data, 0, 10) && black(bitmap.data, 199, 10)).toBe(true);
+    expect(black(bitmap.data, 0, 20) && black(bitmap.data, 100, 20) && black(bitmap.data, 199, 20)).toBe(true);
+    expect(black(bitmap.data, 4, 45)).toBe(false);
+    expect(black(bitmap.data, 50, 30)).toBe(false);
+  });
+
+  it("dithers a photograph in auto mode and leaves the text beside it crisp", () => {
+    const { bitmap, halftoneShare } = greyToBilevel(mixedPage(), WIDTH, HEIGHT, WIDTH, "auto");
+    expect(halftoneShare).toBeGreaterThan(0);
+    let photoBlack = 0;
+    for (let y = 32; y < 96; y++) for (let x = 128; x < 160; x++) if (black(bitmap.data, x, y)) photoBlack++;
+    // Mid-grey comes out as a mix of black and white pels, not a solid blotch.
+    expect(photoBlack).toBeGreaterThan(32 * 64 * 0.2);
+    expect(photoBlack).toBeLessThan(32 * 64 * 0.8);
+    expect(black(bitmap.data, 50, 14)).toBe(true); // a stroke in a band without the photograph
+  });
+
+  for (const conversion of ["auto", "monochrome", "halftone"] as const satisfies readonly ImageConversion[]) {
+    it(`gives the same page from an aligned buffer and from an unaligned, padded one (${conversion})`, () => {
+      const grey = mixedPage();
+      const aligned = greyToBilevel(grey, WIDTH, HEIGHT, WIDTH, conversion);
+      // Rows 203 bytes apart, starting one byte into the buffer: no four-pel reading possible.
+      const stride = WIDTH + 3;
+      const padded = new Uint8Array(1 + stride * HEIGHT).fill(0);
+      for (let y = 0; y < HEIGHT; y++) padded.set(grey.subarray(y * WIDTH, (y + 1) * WIDTH), 1 + y * stride);
+      const unaligned = greyToBilevel(padded.subarray(1), WIDTH, HEIGHT, stride, conversion);
+      expect(unaligned.halftoneShare).toBe(aligned.halftoneShare);
+      expect(Buffer.compare(unaligned.bitmap.data, aligned.bitmap.data)).toBe(0);
+    });
+  }
+});
