@@ -55,7 +55,7 @@ import type {
   T30Session,
 } from "./index.js";
 import { loadCodecCoder, type PageCoder } from "./page-coding.js";
-import { T38Receiver, T38Transmitter, type RxSignal } from "./t38-io.js";
+import { T38Receiver, T38Transmitter, type RxSignal, type Training } from "./t38-io.js";
 
 /** T.30 §5.4.3.1: T1 is 35 ± 5 s (waiting for the other terminal in phase B). */
 export const T1_MS = 35_000;
@@ -168,7 +168,7 @@ const TABLE: Partial<Record<T30State, Partial<Record<T30Signal, Handler>>>> = {
     T4: (e) => e.repeatDis(),
   },
   T30_STATE_D_POST_TCF: {
-    CFR: (e) => e.startPhaseC(),
+    CFR: (e) => e.trainingConfirmed(),
     FTT: (e) => e.fallBack(),
     // Our DCS was not heard: T.30 §5.3.2.3 lets the receiver repeat DIS; answer it again.
     DIS: (e, f) => e.senderGotCapabilities(f!, true),
@@ -352,6 +352,13 @@ export class Engine {
   private rates: ModemRate[] = [];
   private rateIndex = 0;
   private negotiated: T30Negotiated | null = null;
+  /**
+   * The rate at which the receiver's modem has trained on our long train (CFR after TCF, or its
+   * answer to the PPS of the block that follows CTC). V.17: data at that rate may then start with
+   * the short train, as spandsp's t30.c does from CFR on; DCS (any retrain) and CTC clear it, so the
+   * next train is long again.
+   */
+  private trainedRate: ModemRate | null = null;
 
   // Sender progress
   private pageIndex = 0;
@@ -806,9 +813,11 @@ export class Engine {
     this.emit({ type: "negotiated", negotiated: this.negotiated!, remoteIdent: this.remoteIdent });
     const frames = [this.frame(FCF.TSI, encodeIdent(this.localIdent), false), this.frame(FCF.DCS, encodeDcs(dcs))];
     const tcf = new Uint8Array(Math.ceil((dcs.rate.bitRate * TCF_MS) / 8000));
+    // TCF checks the receiver's training from scratch, so it always follows the long train.
+    this.trainedRate = null;
     const send = () => {
       this.tx.v21Frames(frames);
-      this.tx.nonEcm(dcs.rate, tcf, () => this.startTimer("T4", T4_MS));
+      this.tx.nonEcm(dcs.rate, "long", tcf, () => this.startTimer("T4", T4_MS));
     };
     this.command = { name: "DCS", send, tries: 1 };
     this.lastResponse = null;
@@ -890,6 +899,17 @@ export class Engine {
 
   // ---- Phase C, transmitter
 
+  /** CFR: the receiver trained on our TCF at the DCS rate; phase C follows. */
+  trainingConfirmed(): void {
+    this.trainedRate = this.dcs!.rate;
+    this.startPhaseC();
+  }
+
+  /** The train that starts our next fast-modem data: short once the receiver is trained at this rate. */
+  private training(): Training {
+    return this.trainedRate === this.dcs!.rate ? "short" : "long";
+  }
+
   startPhaseC(): void {
     if (this.dcs!.ecm) this.ecmStartPage();
     else this.sendNonEcmPage();
@@ -923,7 +943,7 @@ export class Engine {
     }
     this.postPage = this.nextPostPage();
     this.lastPageBytes = coded.length;
-    this.tx.nonEcm(dcs.rate, coded, () => {
+    this.tx.nonEcm(dcs.rate, this.training(), coded, () => {
       this.setState("T30_STATE_II_Q");
       this.sendCommand(fcfName(this.postPage), [this.frame(this.postPage)]);
     });
@@ -1027,7 +1047,7 @@ export class Engine {
     const sent = b.pending.length;
     const lastBlock = b.first + b.count >= b.frames.length;
     const post = lastBlock ? this.postPage : FCF.NULL;
-    this.tx.fastHdlcFrames(dcs.rate, frames, () => {
+    this.tx.fastHdlcFrames(dcs.rate, this.training(), frames, () => {
       this.setState("T30_STATE_IV_PPS_Q");
       const pps = encodePps(post, this.pageIndex, b.block, sent, this.x());
       this.sendCommand(`PPS-${post === FCF.NULL ? "NULL" : fcfName(post)}`, [this.frame(FCF.PPS, pps)]);
@@ -1036,6 +1056,7 @@ export class Engine {
 
   ecmBlockConfirmed(): void {
     this.command = null;
+    this.trainedRate = this.dcs!.rate;
     const b = this.ecmTx!;
     if (b.first + b.count < b.frames.length) {
       this.ecmTx = this.newEcmBlock(b.frames, b.block + 1, b.first + b.count);
@@ -1057,6 +1078,9 @@ export class Engine {
   /** PPR: resend the frames it marks (T.30 A.4); after four PPRs, CTC at a lower rate or EOR (A.5). */
   ecmRetransmit(f: T30Frame): void {
     this.command = null;
+    // An answer to PPS after a block means the receiver has had our long train at this rate (it
+    // only matters after CTC; spandsp likewise goes back to the short train once the block is out).
+    this.trainedRate = this.dcs!.rate;
     const b = this.ecmTx!;
     const map = f.fif.subarray(0, 32);
     const pending: number[] = [];
@@ -1075,6 +1099,8 @@ export class Engine {
         b.progress = false;
         this.rateIndex++;
         this.dcs!.rate = this.rates[this.rateIndex]!;
+        // The block after CTC/CTR goes at a rate the receiver has not trained at: long train again.
+        this.trainedRate = null;
         this.updateNegotiated();
         this.setState("T30_STATE_IV_CTC");
         // T.30 Table 2 note: CTC's FIF carries the new rate in DCS bits 11-14.

@@ -12,7 +12,7 @@
  * octets are bit-reversed back into T.30 order (see frames.ts). Non-ECM data (TCF or a T.4 page)
  * is collected until t4-non-ecm-sig-end or the next no-signal.
  */
-import { FAST_MODEMS, type IfpPacket, type T38DataField, type T38DataType, type T38Port } from "../t38/ifp-types.js";
+import { FAST_MODEMS, type IfpPacket, type T30Indicator, type T38DataField, type T38DataType, type T38Port } from "../t38/ifp-types.js";
 import type { T30Clock, TimerHandle } from "./clock.js";
 import { fromT38Octets, toT38Octets, type ModemRate } from "./frames.js";
 
@@ -35,6 +35,22 @@ const V21_PREAMBLE_MS = 1000;
 export const TURNAROUND_MS = 75;
 /** Training sequence lengths (V.17 long train, V.29, V.27 ter at 4800 and 2400). */
 const TRAINING_MS: Record<string, number> = { v17: 1393, v29: 253, "v27-4800": 708, "v27-2400": 943 };
+/** V.17 short training sequence (the same 142 ms spandsp's t38_terminal paces it with). */
+const V17_SHORT_TRAINING_MS = 142;
+/** T.38 Annex A indicators for the V.17 short train, by rate (FAST_MODEMS names the long ones). */
+const V17_SHORT_TRAINING: Partial<Record<ModemRate["t38"], T30Indicator>> = {
+  "v17-14400": "v17-14400-short-training",
+  "v17-12000": "v17-12000-short-training",
+  "v17-9600": "v17-9600-short-training",
+  "v17-7200": "v17-7200-short-training",
+};
+
+/**
+ * Which training precedes fast-modem data. V.17 has a short train for a receiver that has already
+ * trained on a long one at the same rate; every other modem has a single training, so "short"
+ * means the long one there.
+ */
+export type Training = "long" | "short";
 
 export class T38Transmitter {
   private queue: { items: TxItem[]; done?: () => void }[] = [];
@@ -93,9 +109,9 @@ export class T38Transmitter {
   }
 
   /** ECM image frames on the fast modem (T.30 Annex A over T.38 §7.4), then no-signal. */
-  fastHdlcFrames(rate: ModemRate, frames: Uint8Array[], done?: () => void): void {
+  fastHdlcFrames(rate: ModemRate, training: Training, frames: Uint8Array[], done?: () => void): void {
     const modem = FAST_MODEMS[rate.t38];
-    const items: TxItem[] = [{ packet: { kind: "indicator", indicator: modem.training }, ms: trainingMs(rate) }];
+    const items: TxItem[] = [trainingItem(rate, training)];
     frames.forEach((frame, i) => items.push(...this.hdlcFrameItems(modem.data, frame, rate.bitRate, i === frames.length - 1)));
     items.push({ packet: { kind: "indicator", indicator: "no-signal" }, ms: 0 });
     this.enqueue(items, done, TURNAROUND_MS);
@@ -105,9 +121,9 @@ export class T38Transmitter {
    * Non-ECM data on the fast modem (TCF or a T.4 page): training, t4-non-ecm-data in chunks,
    * t4-non-ecm-sig-end, no-signal. `data` is already in T.38 octet order.
    */
-  nonEcm(rate: ModemRate, data: Uint8Array, done?: () => void): void {
+  nonEcm(rate: ModemRate, training: Training, data: Uint8Array, done?: () => void): void {
     const modem = FAST_MODEMS[rate.t38];
-    const items: TxItem[] = [{ packet: { kind: "indicator", indicator: modem.training }, ms: trainingMs(rate) }];
+    const items: TxItem[] = [trainingItem(rate, training)];
     const chunk = Math.max(1, Math.floor((rate.bitRate * this.chunkMs) / 8000));
     for (let at = 0; at < data.length; at += chunk) {
       const part = data.subarray(at, Math.min(data.length, at + chunk));
@@ -167,8 +183,12 @@ export class T38Transmitter {
   }
 }
 
-function trainingMs(rate: ModemRate): number {
-  return TRAINING_MS[rate.modem === "v27ter" ? rate.t38 : rate.modem] ?? 0;
+/** The training indicator (T.38 Annex A `T30-indicator`) and how long the training lasts on the line. */
+function trainingItem(rate: ModemRate, training: Training): TxItem {
+  const short = training === "short" ? V17_SHORT_TRAINING[rate.t38] : undefined;
+  if (short) return { packet: { kind: "indicator", indicator: short }, ms: V17_SHORT_TRAINING_MS };
+  const ms = TRAINING_MS[rate.modem === "v27ter" ? rate.t38 : rate.modem] ?? 0;
+  return { packet: { kind: "indicator", indicator: FAST_MODEMS[rate.t38].training }, ms };
 }
 
 /** What the engine hears. */
