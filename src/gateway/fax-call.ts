@@ -66,7 +66,25 @@ export interface SendFaxOptions extends FaxCallCommon {
   /** "reinvite" (default): audio first, then T.38 by re-INVITE. "invite": T.38 in the first INVITE. */
   t38Offer?: "invite" | "reinvite";
   headerInfo?: string;
+  /** CANCEL the INVITE when nobody answers within this long (`fax.no_answer`). Default 60 s. */
+  ringTimeoutMs?: number;
+  /**
+   * Hang up: before the answer the INVITE is CANCELled (§9.1), after it the T.30 session ends (DCN) and
+   * we send BYE. The result is `fax.canceled` with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
+
+const DEFAULT_RING_TIMEOUT_MS = 60_000;
+
+/** Why the caller hung up, from the signal's reason ("hung up" for a bare abort()). */
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.name === "AbortError" ? "hung up" : r.message;
+  return r === undefined ? "hung up" : String(r);
+}
+
+const abortText = (signal: AbortSignal) => `Aborted: ${abortReason(signal)}`;
 
 const SIP_FAILURES: Array<[number[], FaxFailureCode]> = [
   [[486, 600], "fax.busy"],
@@ -131,6 +149,7 @@ async function runFax(
   opts: FaxCallCommon,
   t30: { role: "sender" | "receiver"; callingParty: boolean; pages?: FaxPageImage[]; headerInfo?: string },
   start: number,
+  signal?: AbortSignal,
 ): Promise<FaxCallResult> {
   opts.onEvent?.({ type: "t38", t38, localPort: media.udptl.address().port });
   const port = createUdptlPort({
@@ -167,14 +186,18 @@ async function runFax(
   });
   const timeout = setTimeout(() => session.abort("Call time limit reached"), opts.callTimeoutMs ?? 15 * 60_000);
   timeout.unref();
+  const onAbort = () => session.abort(signal ? abortReason(signal) : "hung up");
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
   const outcome = await session.outcome;
   clearTimeout(timeout);
+  signal?.removeEventListener("abort", onAbort);
   port.close();
   if (!hungUp) await dialog.bye();
   media.close();
   return {
     success: outcome.success,
-    failureCode: outcome.failureCode ?? (outcome.success ? null : hungUp ? "fax.carrier_lost" : "fax.protocol_error"),
+    failureCode: !outcome.success && signal?.aborted ? "fax.canceled" : (outcome.failureCode ?? (outcome.success ? null : hungUp ? "fax.carrier_lost" : "fax.protocol_error")),
     t30Result: outcome.t30Result,
     pagesTransferred: outcome.pagesTransferred,
     negotiated: outcome.negotiated,
@@ -224,12 +247,42 @@ export async function sendFax(opts: SendFaxOptions): Promise<FaxCallResult> {
     opts.onEvent?.({ type: "sip", state: "calling", detail: opts.to });
     const offer = buildOffer({ address: ua.address, sessionId, sessionVersion: version.n, kind: direct ? "t38" : "audio", port: direct ? media.udptl.address().port : media.audio.address().port, t38: local });
     const call = ua.invite({ target: opts.to, sdp: offer, onProvisional: (r) => r.status === 180 && opts.onEvent?.({ type: "sip", state: "ringing" }) });
-    const r = await call.result;
+    // §9.1: CANCEL goes once a provisional response came; UserAgent.invite holds it back until then.
+    let ringTimedOut = false;
+    const ringTimer = setTimeout(() => {
+      ringTimedOut = true;
+      call.cancel();
+    }, opts.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS);
+    ringTimer.unref();
+    const cancelCall = () => call.cancel();
+    opts.signal?.addEventListener("abort", cancelCall, { once: true });
+    if (opts.signal?.aborted) call.cancel();
+    const r = await call.result.finally(() => {
+      clearTimeout(ringTimer);
+      opts.signal?.removeEventListener("abort", cancelCall);
+    });
     if (!r.ok) {
       media.close();
+      if (opts.signal?.aborted) return failed(start, "fax.canceled", `${abortText(opts.signal)} (SIP ${r.status} ${r.reason})`, { sipStatus: r.status });
+      if (ringTimedOut) return failed(start, "fax.no_answer", `SIP ${r.status} ${r.reason} after ring timeout`, { sipStatus: r.status });
       return failed(start, sipFailure(r.status), `SIP ${r.status} ${r.reason}`, { sipStatus: r.status });
     }
     const dialog = r.dialog;
+    if (opts.signal?.aborted || ringTimedOut) {
+      // The 200 crossed our CANCEL's wish before any provisional response: hang up at once.
+      await dialog.bye();
+      media.close();
+      return opts.signal?.aborted
+        ? failed(start, "fax.canceled", abortText(opts.signal), { sipStatus: 200 })
+        : failed(start, "fax.no_answer", "Answered after the ring timeout", { sipStatus: 200 });
+    }
+    // Aborted between the answer and T.30 (the T.38 switch): hang up; runFax handles it from then on.
+    const aborted = new Promise<{ refused: number; aborted: true }>((resolve) => {
+      if (!opts.signal) return;
+      const hangUp = () => resolve({ refused: 0, aborted: true });
+      opts.signal.addEventListener("abort", hangUp, { once: true });
+      dialog.onTerminated(() => opts.signal?.removeEventListener("abort", hangUp));
+    });
     opts.onEvent?.({ type: "sip", state: "answered" });
     const answer = readAnswer(r.response.body, local);
     let t38: NegotiatedT38 | null = answer.kind === "t38" ? answer.t38 : null;
@@ -249,7 +302,12 @@ export async function sendFax(opts: SendFaxOptions): Promise<FaxCallResult> {
         }
         return { refused: res.status } as const;
       });
-      let first: NegotiatedT38 | { refused: number } = await Promise.race([theirs, ours]);
+      let first: NegotiatedT38 | { refused: number; aborted?: true } = await Promise.race([theirs, ours, aborted]);
+      if ("aborted" in first && opts.signal) {
+        await dialog.bye();
+        media.close();
+        return failed(start, "fax.canceled", abortText(opts.signal), { sipStatus: 200 });
+      }
       if ("refused" in first) {
         // A 491 (glare) can mean the far end's own T.38 re-INVITE is what we should follow.
         const late = await Promise.race([theirs, new Promise<null>((res) => setImmediate(() => res(null)))]);
@@ -265,7 +323,7 @@ export async function sendFax(opts: SendFaxOptions): Promise<FaxCallResult> {
       acceptT38ReInvites(dialog, ua.address, media, local, sessionId, version, () => undefined, () => t38);
     }
     opts.onEvent?.({ type: "sip", state: "t38" });
-    return await runFax(dialog, media, t38, opts, { role: "sender", callingParty: true, pages: opts.pages, ...(opts.headerInfo ? { headerInfo: opts.headerInfo } : {}) }, start);
+    return await runFax(dialog, media, t38, opts, { role: "sender", callingParty: true, pages: opts.pages, ...(opts.headerInfo ? { headerInfo: opts.headerInfo } : {}) }, start, opts.signal);
   } catch (err) {
     media.close();
     return failed(start, "fax.protocol_error", `Internal error: ${(err as Error).message}`);

@@ -9,7 +9,9 @@
  * | --public-address ADDR | GATEWAY_PUBLIC_ADDRESS | the SIP bind address (advertised in Via, Contact, SDP) |
  * | --trunk HOST:PORT or loopback | GATEWAY_TRUNK | loopback: calls go to our own SIP listener |
  * | --trunk-user, --trunk-password | GATEWAY_TRUNK_USER, GATEWAY_TRUNK_PASSWORD | none (digest auth, RFC 3261 §22.2) |
- * | --register | GATEWAY_REGISTER | false; REGISTER is not implemented, so true is refused |
+ * | --register | GATEWAY_REGISTER | false; true REGISTERs the SIP listener with the trunk (RFC 3261 §10), which needs --trunk |
+ * | --register-aor URI | GATEWAY_REGISTER_AOR | sip:TRUNK_USER@TRUNK_HOST (the address-of-record to bind) |
+ * | --register-expires SECONDS | GATEWAY_REGISTER_EXPIRES | 3600 (asked for; the registrar may grant less) |
  * | --dids +1555...,... | GATEWAY_DIDS | any: the edge's route check decides |
  * | --edge-url URL | EDGE_URL | required |
  * | (env only) | GATEWAY_SECRET | required |
@@ -38,7 +40,8 @@ export interface GatewayConfig {
   /** null: loopback mode, calls go to our own SIP listener (the local default, no carrier). */
   trunk: HostPort | null;
   trunkCredentials: { username: string; password: string } | null;
-  register: false;
+  /** REGISTER with the trunk as registrar (RFC 3261 §10), refreshed until shutdown; false: the trunk routes to us by IP. */
+  register: false | { aor: string; expires: number };
   /** E.164 numbers we answer; null answers any (the edge's route check decides). */
   dids: string[] | null;
   edgeUrl: string;
@@ -100,6 +103,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
         "trunk-user": { type: "string" },
         "trunk-password": { type: "string" },
         register: { type: "boolean" },
+        "register-aor": { type: "string" },
+        "register-expires": { type: "string" },
         dids: { type: "string" },
         "edge-url": { type: "string" },
         "max-calls": { type: "string" },
@@ -128,11 +133,18 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const secret = env.GATEWAY_SECRET;
   if (!secret) throw new ConfigError("GATEWAY_SECRET must be set in the environment (the same secret as the Worker's)");
   const register = values.register === true || (env.GATEWAY_REGISTER !== undefined && env.GATEWAY_REGISTER !== "" && onOff(env.GATEWAY_REGISTER, "GATEWAY_REGISTER"));
-  if (register) throw new ConfigError("REGISTER is not implemented by the SIP user agent: use a trunk that routes to this gateway by IP (register is off)");
   const trunkRaw = pick("trunk", "GATEWAY_TRUNK");
   const user = pick("trunk-user", "GATEWAY_TRUNK_USER");
   const password = pick("trunk-password", "GATEWAY_TRUNK_PASSWORD");
   if (!!user !== !!password) throw new ConfigError("--trunk-user and --trunk-password go together");
+  const trunk = !trunkRaw || trunkRaw === "loopback" ? null : hostPort(trunkRaw, "--trunk");
+  let registration: GatewayConfig["register"] = false;
+  if (register) {
+    if (!trunk) throw new ConfigError("--register needs --trunk HOST:PORT: the trunk is the registrar");
+    const aor = pick("register-aor", "GATEWAY_REGISTER_AOR") ?? (user ? `sip:${user}@${trunk.address}` : undefined);
+    if (!aor || !/^sips?:[^@\s]+@[^\s]+$/.test(aor)) throw new ConfigError("--register needs --register-aor sip:USER@DOMAIN (or --trunk-user to default it)");
+    registration = { aor, expires: positiveInt(pick("register-expires", "GATEWAY_REGISTER_EXPIRES") ?? "3600", "--register-expires", 60) };
+  }
   const didsRaw = pick("dids", "GATEWAY_DIDS");
   let dids: string[] | null = null;
   if (didsRaw && didsRaw !== "any") {
@@ -148,9 +160,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     http: hostPort(pick("http", "GATEWAY_HTTP") ?? "127.0.0.1:8790", "--http"),
     sip: hostPort(pick("sip", "GATEWAY_SIP") ?? "127.0.0.1:5090", "--sip"),
     publicAddress: pick("public-address", "GATEWAY_PUBLIC_ADDRESS") ?? null,
-    trunk: !trunkRaw || trunkRaw === "loopback" ? null : hostPort(trunkRaw, "--trunk"),
+    trunk,
     trunkCredentials: user && password ? { username: user, password } : null,
-    register: false,
+    register: registration,
     dids,
     edgeUrl: edgeUrl.replace(/\/+$/, ""),
     secret,

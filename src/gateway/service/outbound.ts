@@ -92,6 +92,8 @@ export interface OutboundDeps {
   fetch?: typeof fetch;
   reporter: AttemptReporter;
   log: Logger;
+  /** Hangs the call up (CANCEL before the answer, BYE after): the service aborts it when it hands the attempt back. */
+  signal?: AbortSignal;
 }
 
 /** Runs the whole attempt; resolves once its result is reported. Never rejects. */
@@ -129,6 +131,10 @@ export async function runOutboundJob(job: GatewayJob, deps: OutboundDeps): Promi
       }
     };
     let answered = false;
+    const hangUp = new AbortController();
+    const onHandBack = () => hangUp.abort(deps.signal?.reason);
+    if (deps.signal?.aborted) onHandBack();
+    else deps.signal?.addEventListener("abort", onHandBack, { once: true });
     const call = deps.sendFax({
       to: target,
       pages,
@@ -143,18 +149,21 @@ export async function runOutboundJob(job: GatewayJob, deps: OutboundDeps): Promi
         ...(config.trunkCredentials ? { credentials: config.trunkCredentials } : {}),
       },
       callTimeoutMs: config.callTimeoutMs,
+      signal: hangUp.signal,
       onEvent: (e) => {
         if (e.type === "sip" && e.state === "answered") answered = true;
         onEvent(e);
       },
     });
-    // sendFax cannot be cancelled from outside, and an INVITE that rings forever never ends (no Timer C in
-    // a UA): past the call's own limit plus a margin, the attempt is reported and its slot freed.
+    // A last resort: sendFax ends on its ring timeout and call time limit, but should it still be running
+    // past the limit plus a margin, it is hung up (the signal) and the attempt reported, freeing the slot.
     let watchdog: NodeJS.Timeout | undefined;
     const overdue = new Promise<null>((resolve) => (watchdog = setTimeout(() => resolve(null), config.callTimeoutMs + WATCHDOG_MARGIN_MS)));
     const finished = await Promise.race([call, overdue]);
     clearTimeout(watchdog);
+    deps.signal?.removeEventListener("abort", onHandBack);
     if (!finished) {
+      hangUp.abort(new Error("the call did not end within its time limit"));
       log.error("the call did not end within its time limit; giving up on it", { answered });
       await reporter.result({
         kind: "failed",

@@ -23,6 +23,7 @@ import { createSpool, inboundMessage, sipUserNumber, uploadSpooled, type Spool }
 import { createLogger, type Logger } from "./log.js";
 import { runOutboundJob, type SendFaxFn } from "./outbound.js";
 import { createAttemptReporter, type AttemptReporter } from "./reporter.js";
+import { RegistrationError, type Registration } from "../sip/register.js";
 
 const MAX_JOB_BODY_BYTES = 64 * 1024;
 /** Attempt ids remembered to refuse a repeated job (the Worker sends each attempt once; this is for its retries). */
@@ -36,6 +37,8 @@ export interface GatewayServiceDeps {
   log?: Logger;
   /** Waits between tries of an edge POST (default 0.5, 1, 2, 4 s). */
   edgeBackoffMs?: number[];
+  /** Waits between failed REGISTERs at start (default 5 s, 15 s, 1 min, then every 5 min). */
+  registerBackoffMs?: number[];
 }
 
 export interface GatewayService {
@@ -54,6 +57,8 @@ interface RunningJob {
   job: GatewayJob;
   reporter: AttemptReporter;
   log: Logger;
+  /** Aborted when the attempt is handed back at shutdown, so the call is hung up, not left running. */
+  hangUp: AbortController;
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string | null> {
@@ -89,7 +94,7 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
   let trunk = config.trunk;
 
   const queue = new CallQueue<RunningJob>(config.maxCalls, config.maxQueue, (running) =>
-    runOutboundJob(running.job, { config, trunk: trunk!, sendFax: doSendFax, reporter: running.reporter, log: running.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
+    runOutboundJob(running.job, { config, trunk: trunk!, sendFax: doSendFax, reporter: running.reporter, log: running.log, signal: running.hangUp.signal, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
   );
 
   const remember = (attemptId: string) => {
@@ -180,6 +185,37 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
   });
   if (!trunk) trunk = { address: config.publicAddress ?? config.sip.address, port: listener.port };
 
+  // ---- registration (RFC 3261 §10): the listener's Contact, bound at the trunk until we stop ----
+
+  let registration: Registration | null = null;
+  let registerTimer: NodeJS.Timeout | undefined;
+  const registerBackoffMs = deps.registerBackoffMs ?? [5_000, 15_000, 60_000, 300_000];
+  const registerOnce = async (attempt: number): Promise<void> => {
+    if (!config.register || !config.trunk || draining || !listener) return;
+    const { aor, expires } = config.register;
+    const rlog = log.child({ aor, registrar: `${config.trunk.address}:${config.trunk.port}` });
+    try {
+      const r = await listener.ua.register({
+        registrar: `${config.trunk.address}:${config.trunk.port}`,
+        aor,
+        expires,
+        ...(config.trunkCredentials ?? {}),
+        onRefreshError: (err) => rlog.warn("REGISTER refresh failed; trying again", { status: err.status, detail: err.message }),
+      });
+      if (draining) return void r.unregister().catch(() => undefined);
+      registration = r;
+      rlog.info("registered", { expires: r.expires });
+    } catch (err) {
+      // A registrar that is down or refuses us must not take the gateway down: log and try again later.
+      const retryMs = registerBackoffMs[Math.min(attempt, registerBackoffMs.length - 1)]!;
+      rlog.error("REGISTER failed", { status: err instanceof RegistrationError ? err.status : null, detail: (err as Error).message, retry_ms: retryMs });
+      if (draining) return;
+      registerTimer = setTimeout(() => void registerOnce(attempt + 1), retryMs);
+      registerTimer.unref();
+    }
+  };
+  void registerOnce(0);
+
   // ---- jobs ----
 
   const handleJobs = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -209,7 +245,7 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
       return json(res, 202, { attempt_id: job.attempt_id, status: "duplicate" });
     }
     if (draining) return json(res, 503, { error: "The gateway is shutting down." }, { "retry-after": "30" });
-    const outcome = queue.submit({ job, reporter: createAttemptReporter(edge, job, jlog), log: jlog });
+    const outcome = queue.submit({ job, reporter: createAttemptReporter(edge, job, jlog), log: jlog, hangUp: new AbortController() });
     if (outcome === "full" || outcome === "closed") {
       jlog.warn("job refused: queue full", { queued: queue.queued });
       return json(res, 503, { error: "Every line is busy and the queue is full." }, { "retry-after": "60" });
@@ -261,6 +297,12 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
     stopped = (async () => {
       draining = true;
       clearInterval(spoolTimer);
+      clearTimeout(registerTimer);
+      if (registration) {
+        // §10.2.2: remove our binding first, so the trunk stops sending calls we would refuse.
+        await registration.unregister().catch((err: Error) => log.warn("unREGISTER failed", { detail: err.message }));
+        registration = null;
+      }
       const deadline = Date.now() + graceMs;
       const waiting = queue.close();
       log.info("shutting down", { active: queue.active, queued: waiting.length, inbound_active: listener?.active ?? 0, grace_ms: graceMs });
@@ -276,6 +318,7 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
         await Promise.all(
           left.map((r) => {
             r.log.warn("call handed back at shutdown");
+            r.hangUp.abort(new Error("the gateway shut down"));
             return r.reporter.result({ kind: "failed", code: "gateway.lost", detail: "The gateway shut down during the call.", t30_result: null });
           }),
         );

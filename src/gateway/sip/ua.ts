@@ -1,7 +1,7 @@
 /**
  * A small SIP user agent over UDP (RFC 3261): UAC and UAS cores (§8), INVITE/ACK/BYE/CANCEL/OPTIONS,
- * re-INVITE within a dialog (§14), dialogs (§12), and digest authentication toward a carrier trunk
- * (§22). Anything malformed is answered 400 or dropped (§8.2, §18.3); nothing received can throw.
+ * re-INVITE within a dialog (§14), dialogs (§12), REGISTER (§10, ./register.ts), and digest
+ * authentication toward a carrier trunk (§22). Anything malformed is answered 400 or dropped (§8.2, §18.3); nothing received can throw.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { randomBytes } from "node:crypto";
@@ -23,6 +23,7 @@ import {
 } from "./message.js";
 import { ClientTransaction, DEFAULT_TIMERS, ServerTransaction, transactionKey, type Destination, type SipTimers } from "./transaction.js";
 import { authorizationHeader, parseChallenge, type DigestCredentials } from "./digest.js";
+import { Registration, type RegisterOptions } from "./register.js";
 
 export const ALLOWED_METHODS = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"];
 const USER_AGENT = "edgefax-gateway";
@@ -182,6 +183,7 @@ export class UserAgent {
   private dialogs = new Map<string, Dialog>();
   private inviteHandler: ((invite: IncomingInvite) => void) | undefined;
   private cancelHandlers = new Map<string, () => void>();
+  private registrations = new Set<Registration>();
   readonly stats = { received: 0, malformed: 0, badRequests: 0 };
   closed = false;
 
@@ -230,16 +232,63 @@ export class UserAgent {
     this.inviteHandler = handler;
   }
 
+  /** @internal Random hex for Call-IDs and tags (§8.1.1.3, §19.3). */
+  token(bytes = 8): string {
+    return token(bytes);
+  }
+
+  /** @internal */
+  newBranch(): string {
+    return newBranch();
+  }
+
+  /**
+   * REGISTER our Contact for `aor` (§10.2), answering a digest challenge with `username`/`password`.
+   * Resolves once the registrar accepted (the binding then refreshes itself before it expires); rejects
+   * with a RegistrationError carrying the registrar's status. `close()` removes the binding.
+   */
+  async register(opts: RegisterOptions): Promise<Registration> {
+    if (this.closed) throw new Error("user agent closed");
+    const r = new Registration(this, opts);
+    this.registrations.add(r);
+    try {
+      await r.refresh();
+    } catch (err) {
+      this.registrations.delete(r);
+      throw err;
+    }
+    return r;
+  }
+
+  /** @internal */
+  forgetRegistration(r: Registration): void {
+    this.registrations.delete(r);
+  }
+
   close(): void {
     if (this.closed) return;
+    const unregisters = [...this.registrations].flatMap((r) => r.unregisterNow() ?? []);
+    this.registrations.clear();
     this.closed = true;
     for (const t of [...this.clients.values()]) t.terminate();
     for (const t of [...this.servers.values()]) t.terminate();
     for (const d of [...this.dialogs.values()]) d.end("closed");
-    try {
-      this.socket.close();
-    } catch {
-      // already closed
+    const closeSocket = () => {
+      try {
+        this.socket.close();
+      } catch {
+        // already closed
+      }
+    };
+    // A send is queued, not done, when socket.send returns: close only once the unregisters went out.
+    let pending = unregisters.length;
+    if (pending === 0) return closeSocket();
+    for (const u of unregisters) {
+      try {
+        this.socket.send(serializeSipMessage(u.request), u.to.port, u.to.address, () => --pending === 0 && closeSocket());
+      } catch {
+        if (--pending === 0) closeSocket();
+      }
     }
   }
 
@@ -271,7 +320,8 @@ export class UserAgent {
     req: SipRequest,
     to: Destination,
     onProvisional?: (res: SipResponse) => void,
-    onAuthRetry?: (retry: SipRequest, seq: number) => void,
+    onAuthRetry?: (retry: SipRequest, seq: number, challenge: SipResponse) => void,
+    credentials: DigestCredentials | undefined = this.options.credentials,
   ): Promise<SipResponse> {
     return new Promise((resolve) => {
       let authTried = false;
@@ -284,11 +334,11 @@ export class UserAgent {
           (res, retransmission) => {
             if (retransmission) return;
             if (res.status < 200) return onProvisional?.(res);
-            if ((res.status === 401 || res.status === 407) && this.options.credentials && !authTried && r.method !== "ACK" && r.method !== "CANCEL") {
+            if ((res.status === 401 || res.status === 407) && credentials && !authTried && r.method !== "ACK" && r.method !== "CANCEL") {
               authTried = true;
-              const retry = this.withAuthorization(r, res);
+              const retry = this.withAuthorization(r, res, credentials);
               if (retry) {
-                onAuthRetry?.(retry, parseCSeq(getHeader(retry, "CSeq"))!.seq);
+                onAuthRetry?.(retry, parseCSeq(getHeader(retry, "CSeq"))!.seq, res);
                 return start(retry);
               }
             }
@@ -304,13 +354,13 @@ export class UserAgent {
   }
 
   /** §22.2: the same request again, new branch and CSeq, with Authorization / Proxy-Authorization. */
-  private withAuthorization(req: SipRequest, res: SipResponse): SipRequest | undefined {
+  private withAuthorization(req: SipRequest, res: SipResponse, credentials: DigestCredentials): SipRequest | undefined {
     const proxy = res.status === 407;
     const challenge = parseChallenge(getHeader(res, proxy ? "Proxy-Authenticate" : "WWW-Authenticate"));
-    if (!challenge || !this.options.credentials) return undefined;
+    if (!challenge) return undefined;
     let value: string;
     try {
-      value = authorizationHeader({ challenge, credentials: this.options.credentials, method: req.method, uri: req.uri });
+      value = authorizationHeader({ challenge, credentials, method: req.method, uri: req.uri });
     } catch {
       return undefined;
     }
@@ -353,9 +403,19 @@ export class UserAgent {
     let cancelWanted = false;
     let cancelled = false;
     const to = this.destinationFor(opts.target);
+    let giveUp: (res: SipResponse) => void = () => undefined;
+    const abandoned = new Promise<SipResponse>((resolve) => (giveUp = resolve));
     const sendCancel = () => {
       if (cancelled || !to) return;
       cancelled = true;
+      // §9.1: no final response 64*T1 after the CANCEL: consider the INVITE transaction cancelled.
+      const timerB = setTimeout(() => {
+        const branch = viaBranch(current);
+        if (branch) this.clients.get(transactionKey(branch, "INVITE"))?.terminate();
+        giveUp({ kind: "response", status: 487, reason: "Request Terminated", headers: [["CSeq", getHeader(current, "CSeq") ?? ""]], body: "" });
+      }, 64 * this.timers.T1);
+      timerB.unref();
+      void result.finally(() => clearTimeout(timerB));
       // §9.1: CANCEL copies Request-URI, Call-ID, To, From, top Via and the CSeq number of the INVITE.
       const cseq = parseCSeq(getHeader(current, "CSeq"))!;
       const cancel: SipRequest = {
@@ -376,7 +436,7 @@ export class UserAgent {
     };
     const result: OutgoingCall["result"] = (async () => {
       if (!to) return { ok: false as const, status: 416, reason: "Unsupported URI Scheme" };
-      const res = await this.sendRequest(
+      const sent = this.sendRequest(
         current,
         to,
         (p) => {
@@ -390,6 +450,7 @@ export class UserAgent {
           seq = s;
         },
       );
+      const res = await Promise.race([sent, abandoned]);
       if (res.status >= 200 && res.status < 300) {
         const dialog = this.dialogFromResponse(res, callId, localTag, localUri, opts.target, seq, to);
         const ack = dialog.buildRequest("ACK", "", undefined, seq);

@@ -178,7 +178,10 @@ describe("graceful shutdown", () => {
     await postJob(service.httpUrl, running);
     await postJob(service.httpUrl, waiting);
     await until("the first call", () => send.calls.length === 1);
+    expect(send.calls[0]!.opts.signal?.aborted).toBe(false);
     await service.stop(0);
+    // The handed-back call is hung up (CANCEL or BYE in sendFax), not left running.
+    expect(send.calls[0]!.opts.signal?.aborted).toBe(true);
     const failed = edge.events().filter((e) => e.kind === "failed");
     expect(failed).toHaveLength(2);
     expect(failed.find((e) => e.attempt_id === waiting.attempt_id)).toMatchObject({ code: "gateway.lost", pages_sent: 0 });
