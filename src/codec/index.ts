@@ -16,7 +16,7 @@
  *   `initCodec(mod)`. Code that imports this file directly in a Worker gets `codec.unavailable` unless
  *   worker.ts has been evaluated first.
  *
- * Working memory: one WebAssembly.Memory per process/isolate; it holds the coding tables (~50 KiB), two
+ * Working memory: one WebAssembly.Memory per process/isolate; it holds the coding tables (~30 KiB), two
  * changing-element arrays (4 bytes per pel of width each), the coded data and the page bitmap. It grows to
  * fit the largest page seen and never shrinks (WebAssembly memories cannot), bounded by limits.ts.
  */

@@ -104,6 +104,36 @@ describe("hard cases", () => {
     }
   });
 
+  it("short runs up to the last pel, repeated and shifted down the page (two-run codes, strings of V0)", () => {
+    for (const width of [2, 7, 8, 64, 1727, 1728]) {
+      const stride = (width + 7) >> 3;
+      const height = 12;
+      const bitmap: Bitmap = { width, height, data: new Uint8Array(stride * height) };
+      for (let y = 0; y < height; y++) {
+        // runs of 1-3 pels, alternating colours, the pattern changing every third row: rows repeat (V0 all
+        // along), shift by a pel (VR1/VL1), or start black; the last run always ends at the last pel
+        let x = y % 3 === 2 ? 1 : 0;
+        let black = y >= 6;
+        let n = Math.floor(y / 3);
+        while (x < width) {
+          const run = Math.min(1 + (n++ % 3), width - x);
+          if (black) for (let i = x; i < x + run; i++) bitmap.data[y * stride + (i >> 3)]! |= 0x80 >> (i & 7);
+          x += run;
+          black = !black;
+        }
+      }
+      for (const scheme of SCHEMES) {
+        const { known } = roundTrip(bitmap, scheme, { k: 4 });
+        expect({ scheme, width, bad: known.badRows, diff: firstDifferentRow(known.bitmap, bitmap) }).toEqual({
+          scheme,
+          width,
+          bad: 0,
+          diff: -1,
+        });
+      }
+    }
+  });
+
   it("runs longer than 2560 pels use repeated extended make-up codes (T.4 §4.1.1.2)", () => {
     for (const width of [2560, 2561, 2623, 2624, 5185, 9000]) {
       for (const style of ["solid-white", "solid-black", "runs"] as const) {

@@ -3,8 +3,8 @@
 //
 // Shape (after libtiff's tif_fax3.c, written anew): a line is held as its changing elements (T.4 §4.2.1.3.1),
 // the pel positions where the colour flips, first flip white->black. Decoding reads Huffman codes through
-// single-lookup tables and fills black spans bytewise; encoding finds changing elements 64 pels at a time
-// with count-leading-zeros. Nothing here loops per pel.
+// single-lookup tables (two short runs per lookup where they fit) and fills black spans wordwise; encoding
+// finds changing elements 64 pels at a time with count-leading-zeros. Nothing here loops per pel.
 //
 // Memory layout (import-free module, runtime stub: no allocator, the glue and these functions own the layout):
 //   [static data: code tables]  [cur changes][ref changes]  [decode: coded input | bitmap...grows]
@@ -17,36 +17,64 @@ import { WHITE_CODES, BLACK_CODES } from "../build/tables";
 const WHITE_LOOKUP_BITS: i32 = 12; // longest white code (and EOL) is 12 bits
 const BLACK_LOOKUP_BITS: i32 = 13; // longest black make-up code is 13 bits
 const MODE_LOOKUP_BITS: i32 = 7; // longest mode code (VR3/VL3) is 7 bits
+const PAIR_LOOKUP_BITS: i32 = 10;
 
-// Decode table entry: run << 8 | kind << 4 | code length. kind 0 = not a code (or needs more bits: EOL).
-const KIND_INVALID: u32 = 0;
-const KIND_TERMINATING: u32 = 1;
-const KIND_MAKEUP: u32 = 2;
-const KIND_EOL: u32 = 3;
+// Run table entry (u16, so both tables take 24 KiB of L1 cache rather than 48): run << 4 | code length.
+// 0 = not a run code (EOL, a wrong code, or zero fill). A run below 64 is a terminating code, 64 or more a
+// make-up code (T.4 §4.1.1).
+//
+// Pair table entry (u16): first run << 4 | second run << 10 | length of both codes; 0 = no pair. Two
+// terminating codes of alternating colours (runs 1..63) that together fit in 10 bits, so the short runs of a
+// dithered photo or small print decode two per lookup: white then black in 1-D lines and in horizontal mode
+// from white, black then white in horizontal mode from black (T.4 §4.2.1.3.2 c).
 
 // Mode table entry: vertical offset + 3 << 8 | mode << 4 | code length.
 const MODE_INVALID: u32 = 0;
 const MODE_PASS: u32 = 1;
 const MODE_HORIZONTAL: u32 = 2;
 const MODE_VERTICAL: u32 = 3;
+const V0_ENTRY: u32 = (3 << 8) | (MODE_VERTICAL << 4) | 1;
 
-const WHITE_TABLE: usize = memory.data(4096 * 4, 16);
-const BLACK_TABLE: usize = memory.data(8192 * 4, 16);
+const WHITE_TABLE: usize = memory.data(4096 * 2, 16);
+const BLACK_TABLE: usize = memory.data(8192 * 2, 16);
+const PAIR_WHITE_BLACK: usize = memory.data(1024 * 2, 16);
+const PAIR_BLACK_WHITE: usize = memory.data(1024 * 2, 16);
 const MODE_TABLE: usize = memory.data(128 * 4, 16);
 const REVERSE_TABLE: usize = memory.data(256, 16);
 
 const EOL_CODE: u32 = 1; // 000000000001, T.4 §4.1.2
 const EOL_LENGTH: i32 = 12;
 
-function fillLookup(table: usize, bits: i32, code: u32, length: i32, value: u32): void {
-  const shift = bits - length;
-  const start = code << shift;
-  const end = (code + 1) << shift;
-  for (let i = start; i < end; i++) store<u32>(table + (<usize>i << 2), value);
+function fillMode(code: u32, length: i32, mode: u32, offset: i32): void {
+  const value = (<u32>(offset + 3) << 8) | (mode << 4) | <u32>length;
+  const shift = MODE_LOOKUP_BITS - length;
+  for (let i = code << shift; i < (code + 1) << shift; i++) store<u32>(MODE_TABLE + (<usize>i << 2), value);
 }
 
-function fillMode(code: u32, length: i32, mode: u32, offset: i32): void {
-  fillLookup(MODE_TABLE, MODE_LOOKUP_BITS, code, length, (<u32>(offset + 3) << 8) | (mode << 4) | <u32>length);
+function fillLookup16(table: usize, bits: i32, code: u32, length: i32, value: u32): void {
+  const shift = bits - length;
+  for (let i = code << shift, end = (code + 1) << shift; i < end; i++) store<u16>(table + (<usize>i << 1), <u16>value);
+}
+
+@inline function whiteEntry(bits: u64): u32 {
+  return <u32>load<u16>(WHITE_TABLE + (<usize>(bits >> 52) << 1));
+}
+
+@inline function blackEntry(bits: u64): u32 {
+  return <u32>load<u16>(BLACK_TABLE + (<usize>(bits >> 51) << 1));
+}
+
+function fillPairs(table: usize, first: StaticArray<u32>, second: StaticArray<u32>): void {
+  for (let r1 = 1; r1 < 64; r1++) {
+    const c1 = unchecked(first[r1]);
+    for (let r2 = 1; r2 < 64; r2++) {
+      const c2 = unchecked(second[r2]);
+      const length = <i32>((c1 >> 16) + (c2 >> 16));
+      if (length > PAIR_LOOKUP_BITS) continue;
+      const code = ((c1 & 0xffff) << (c2 >> 16)) | (c2 & 0xffff);
+      fillLookup16(table, PAIR_LOOKUP_BITS, code, length, (<u32>r2 << 10) | (<u32>r1 << 4) | <u32>length);
+    }
+  }
 }
 
 let ready = false;
@@ -56,16 +84,13 @@ export function init(): void {
   if (ready) return;
   for (let i = 0; i < 104; i++) {
     const run: u32 = i < 64 ? <u32>i : <u32>(i - 63) * 64;
-    const kind: u32 = i < 64 ? KIND_TERMINATING : KIND_MAKEUP;
     const w = unchecked(WHITE_CODES[i]);
-    const wl = <i32>(w >> 16);
-    fillLookup(WHITE_TABLE, WHITE_LOOKUP_BITS, w & 0xffff, wl, (run << 8) | (kind << 4) | <u32>wl);
+    fillLookup16(WHITE_TABLE, WHITE_LOOKUP_BITS, w & 0xffff, <i32>(w >> 16), (run << 4) | (w >> 16));
     const b = unchecked(BLACK_CODES[i]);
-    const bl = <i32>(b >> 16);
-    fillLookup(BLACK_TABLE, BLACK_LOOKUP_BITS, b & 0xffff, bl, (run << 8) | (kind << 4) | <u32>bl);
+    fillLookup16(BLACK_TABLE, BLACK_LOOKUP_BITS, b & 0xffff, <i32>(b >> 16), (run << 4) | (b >> 16));
   }
-  fillLookup(WHITE_TABLE, WHITE_LOOKUP_BITS, EOL_CODE, EOL_LENGTH, (KIND_EOL << 4) | <u32>EOL_LENGTH);
-  fillLookup(BLACK_TABLE, BLACK_LOOKUP_BITS, EOL_CODE, EOL_LENGTH, (KIND_EOL << 4) | <u32>EOL_LENGTH);
+  fillPairs(PAIR_WHITE_BLACK, WHITE_CODES, BLACK_CODES);
+  fillPairs(PAIR_BLACK_WHITE, BLACK_CODES, WHITE_CODES);
   // Table 4/T.4
   fillMode(0b0001, 4, MODE_PASS, 0);
   fillMode(0b001, 3, MODE_HORIZONTAL, 0);
@@ -228,28 +253,8 @@ function scanEol(resync: bool): i32 {
 //
 // The line decoders keep the reader state (acc, accBits, rdPtr) and the change count in locals and write them
 // back once per line: WebAssembly globals live in memory, locals in registers, and these loops run once per
-// code. The run-length loop is therefore written out where it is used rather than called.
-
-/** One run length (T.4 §4.1.1: make-up codes, then one terminating code); -1 for anything else. */
-function readRun(black: i32): i32 {
-  let total = 0;
-  while (true) {
-    refill();
-    let e: u32;
-    if (black) e = load<u32>(BLACK_TABLE + (<usize>(acc >> 51) << 2));
-    else e = load<u32>(WHITE_TABLE + (<usize>(acc >> 52) << 2));
-    const kind = (e >> 4) & 15;
-    if (kind == KIND_TERMINATING) {
-      skipBits(<i32>(e & 15));
-      return total + <i32>(e >> 8);
-    }
-    if (kind != KIND_MAKEUP) return -1;
-    skipBits(<i32>(e & 15));
-    total += <i32>(e >> 8);
-    if (total > width) return -1;
-  }
-  return -1;
-}
+// code. The run-length loop is therefore written out where it is used rather than called, once per colour so
+// each copy reads its own table without a branch on the colour.
 
 /**
  * T.4 §4.1 one-dimensional line into `cur`: white and black runs alternate, starting with white. Past the end
@@ -264,12 +269,32 @@ function decodeLine1D(): bool {
   const cur = curPtr;
   let n = 0;
   let a0 = 0;
-  let black = 0;
   let ok = true;
   while (true) {
-    // one run: make-up codes then a terminating code, from the table of the current colour
-    const table = black ? BLACK_TABLE : WHITE_TABLE;
-    const shift: u64 = black ? 51 : 52;
+    if (bits < 32) {
+      let word: u32 = 0;
+      if (p < end) word = bswap<u32>(load<u32>(p));
+      bitsAcc |= (<u64>word) << <u64>(32 - bits);
+      p += 4;
+      bits += 32;
+    }
+    const pair = <u32>load<u16>(PAIR_WHITE_BLACK + (<usize>(bitsAcc >> 54) << 1));
+    if (pair != 0) {
+      const a1 = a0 + <i32>((pair >> 4) & 63);
+      const a2 = a1 + <i32>(pair >> 10);
+      if (a2 < w) {
+        // both runs end inside the line and neither is 0, so nothing cancels
+        const length = <i32>(pair & 15);
+        bitsAcc <<= <u64>length;
+        bits -= length;
+        store<i32>(cur + (<usize>n << 2), a1);
+        store<i32>(cur + (<usize>n << 2), a2, 4);
+        n += 2;
+        a0 = a2;
+        continue;
+      }
+    }
+    // white run: make-up codes, then a terminating code
     let run = 0;
     while (true) {
       if (bits < 32) {
@@ -279,17 +304,17 @@ function decodeLine1D(): bool {
         p += 4;
         bits += 32;
       }
-      const e = load<u32>(table + (<usize>(bitsAcc >> shift) << 2));
+      const e = whiteEntry(bitsAcc);
       const length = <i32>(e & 15);
+      const r = <i32>(e >> 4);
       bitsAcc <<= <u64>length;
       bits -= length;
-      run += <i32>(e >> 8);
-      const kind = (e >> 4) & 15;
-      if (kind == KIND_TERMINATING) break;
-      if (kind != KIND_MAKEUP || run > w) {
+      run += r;
+      if (length == 0 || run > w) {
         ok = false;
         break;
       }
+      if (r < 64) break;
     }
     if (!ok) break;
     a0 += run;
@@ -303,7 +328,40 @@ function decodeLine1D(): bool {
       ok = a0 == w;
       break;
     }
-    black ^= 1;
+
+    // black run
+    run = 0;
+    while (true) {
+      if (bits < 32) {
+        let word: u32 = 0;
+        if (p < end) word = bswap<u32>(load<u32>(p));
+        bitsAcc |= (<u64>word) << <u64>(32 - bits);
+        p += 4;
+        bits += 32;
+      }
+      const e = blackEntry(bitsAcc);
+      const length = <i32>(e & 15);
+      const r = <i32>(e >> 4);
+      bitsAcc <<= <u64>length;
+      bits -= length;
+      run += r;
+      if (length == 0 || run > w) {
+        ok = false;
+        break;
+      }
+      if (r < 64) break;
+    }
+    if (!ok) break;
+    a0 += run;
+    if (run == 0) n--; // n > 0 here: the white run before it ended inside the line
+    else if (a0 < w) {
+      store<i32>(cur + (<usize>n << 2), a0);
+      n++;
+    }
+    if (a0 >= w) {
+      ok = a0 == w;
+      break;
+    }
   }
   acc = bitsAcc;
   accBits = bits;
@@ -332,10 +390,19 @@ function decodeLine2D(): bool {
   while (a0 < w) {
     // b1: first changing element on the reference line right of a0 and of the opposite colour to a0's;
     // a change to black sits at an even index, so b1's index has the parity of a0's colour.
-    if (j > 0) j--;
-    if ((j & 1) != black) j++;
-    while (load<i32>(ref + (<usize>j << 2)) <= a0) j += 2;
-    const b1 = load<i32>(ref + (<usize>j << 2));
+    // Written without branches for the usual step of 0 or 1 (which one is as random as the picture); the loop
+    // runs for longer steps only.
+    j -= <i32>(j > 0);
+    j += (j ^ black) & 1;
+    const near = load<i32>(ref + (<usize>j << 2));
+    const next = load<i32>(ref + (<usize>j << 2), 8);
+    const step = near <= a0;
+    j += <i32>step << 1;
+    let b1 = select<i32>(next, near, step);
+    while (b1 <= a0) {
+      j += 2;
+      b1 = load<i32>(ref + (<usize>j << 2));
+    }
     if (bits < 32) {
       let word: u32 = 0;
       if (p < end) word = bswap<u32>(load<u32>(p));
@@ -349,71 +416,141 @@ function decodeLine2D(): bool {
     bitsAcc <<= <u64>length;
     bits -= length;
     if (mode == MODE_VERTICAL) {
+      // The commonest code by far, so its path is short: a1 >= 0 makes `last` = -1 (nothing recorded) never
+      // match, and it needs no `ops` count, since every code takes at least one bit and the zero bits past the
+      // data are no mode code.
       const a1 = b1 + <i32>(e >> 8) - 3;
-      if (a1 < 0 || a1 > w || a1 < a0) {
+      if (<u32>a1 > <u32>w || a1 < a0) {
         ok = false;
         break;
       }
-      if (a1 < w) {
+      if (a1 == last) {
         // two changes at one pel cancel
-        if (a1 == last && n > 0) {
-          n--;
-          last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
-        } else {
-          store<i32>(cur + (<usize>n << 2), a1);
-          n++;
-          last = a1;
-        }
+        n--;
+        last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
+      } else {
+        store<i32>(cur + (<usize>n << 2), a1); // at a1 == width this writes into the sentinels, then the line ends
+        n += <i32>(a1 < w);
+        last = a1;
       }
       a0 = a1;
       black ^= 1;
+      if (e == V0_ENTRY) {
+        // After V0 (a0 = b1) the next b1 is simply the next reference change, so a string of V0 codes (the
+        // straight edges of text and rules) copies reference changes one bit at a time, without a search. A set
+        // top bit is a real one: the bits below `bits` are zero.
+        while (<i64>bitsAcc < 0 && a0 < w) {
+          j++;
+          const c = load<i32>(ref + (<usize>j << 2));
+          bitsAcc <<= 1;
+          bits--;
+          store<i32>(cur + (<usize>n << 2), c);
+          n += <i32>(c < w);
+          a0 = c;
+          black ^= 1;
+        }
+        last = a0;
+      }
+      continue;
     } else if (mode == MODE_HORIZONTAL) {
       // T.4 §4.2.1.3.2 c): a0a1 in a0's colour, then a1a2 in the other, each coded as in §4.1.1
       let a = a0 < 0 ? 0 : a0;
-      let colour = black;
-      for (let r = 0; r < 2; r++) {
-        const table = colour ? BLACK_TABLE : WHITE_TABLE;
-        const shift: u64 = colour ? 51 : 52;
-        let run = 0;
-        while (true) {
-          if (bits < 32) {
-            let word: u32 = 0;
-            if (p < end) word = bswap<u32>(load<u32>(p));
-            bitsAcc |= (<u64>word) << <u64>(32 - bits);
-            p += 4;
-            bits += 32;
-          }
-          const re = load<u32>(table + (<usize>(bitsAcc >> shift) << 2));
-          const rl = <i32>(re & 15);
-          bitsAcc <<= <u64>rl;
-          bits -= rl;
-          run += <i32>(re >> 8);
-          const kind = (re >> 4) & 15;
-          if (kind == KIND_TERMINATING) break;
-          if (kind != KIND_MAKEUP || run > w) {
+      // two short runs in one lookup; the mode code took at most 7 of the 32 bits refilled above
+      const pair = <u32>load<u16>((black ? PAIR_BLACK_WHITE : PAIR_WHITE_BLACK) + (<usize>(bitsAcc >> 54) << 1));
+      if (pair != 0) {
+        const a1 = a + <i32>((pair >> 4) & 63);
+        const a2 = a1 + <i32>(pair >> 10);
+        if (a2 < w) {
+          // neither run is 0, so a1 > a0 >= last and nothing cancels
+          const pl = <i32>(pair & 15);
+          bitsAcc <<= <u64>pl;
+          bits -= pl;
+          store<i32>(cur + (<usize>n << 2), a1);
+          store<i32>(cur + (<usize>n << 2), a2, 4);
+          n += 2;
+          last = a2;
+          a0 = a2;
+          if (++ops > limit) {
             ok = false;
             break;
           }
+          continue;
         }
-        if (!ok) break;
-        a += run;
-        if (a > w) {
+      }
+      let run = 0;
+      while (true) {
+        if (bits < 32) {
+          let word: u32 = 0;
+          if (p < end) word = bswap<u32>(load<u32>(p));
+          bitsAcc |= (<u64>word) << <u64>(32 - bits);
+          p += 4;
+          bits += 32;
+        }
+        const re = black ? blackEntry(bitsAcc) : whiteEntry(bitsAcc);
+        const rl = <i32>(re & 15);
+        const r = <i32>(re >> 4);
+        bitsAcc <<= <u64>rl;
+        bits -= rl;
+        run += r;
+        if (rl == 0 || run > w) {
           ok = false;
           break;
         }
-        if (a < w) {
-          if (a == last && n > 0) {
-            n--;
-            last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
-          } else {
-            store<i32>(cur + (<usize>n << 2), a);
-            n++;
-            last = a;
-          }
-        }
-        colour ^= 1;
+        if (r < 64) break;
       }
       if (!ok) break;
+      a += run;
+      if (a > w) {
+        ok = false;
+        break;
+      }
+      if (a < w) {
+        if (a == last && n > 0) {
+          n--;
+          last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
+        } else {
+          store<i32>(cur + (<usize>n << 2), a);
+          n++;
+          last = a;
+        }
+      }
+      run = 0;
+      while (true) {
+        if (bits < 32) {
+          let word: u32 = 0;
+          if (p < end) word = bswap<u32>(load<u32>(p));
+          bitsAcc |= (<u64>word) << <u64>(32 - bits);
+          p += 4;
+          bits += 32;
+        }
+        const re = black ? whiteEntry(bitsAcc) : blackEntry(bitsAcc);
+        const rl = <i32>(re & 15);
+        const r = <i32>(re >> 4);
+        bitsAcc <<= <u64>rl;
+        bits -= rl;
+        run += r;
+        if (rl == 0 || run > w) {
+          ok = false;
+          break;
+        }
+        if (r < 64) break;
+      }
+      if (!ok) break;
+      a += run;
+      if (a > w) {
+        ok = false;
+        break;
+      }
+      if (a < w) {
+        if (a == last && n > 0) {
+          n--;
+          last = n > 0 ? load<i32>(cur + (<usize>(n - 1) << 2)) : -1;
+        } else {
+          store<i32>(cur + (<usize>n << 2), a);
+          n++;
+          last = a;
+        }
+      }
       a0 = a;
     } else if (mode == MODE_PASS) {
       a0 = load<i32>(ref + (<usize>(j + 1) << 2)); // b2
