@@ -10,10 +10,9 @@
  * interoperability, and a few tens of KiB per page in R2 cost less than a reader that cannot open the file.
  * `scheme: "mmr"` is there for callers who prefer size (the CLI's `--scheme mmr`).
  */
-import { encodePage, type CodingScheme } from "../../codec";
+import { encodePage, writeCodedTiff, type CodedTiffPage, type CodingScheme } from "../../codec";
 import { renderPdfPages, type PdfRenderOptions, type RenderedFaxPage } from "./pdf-pages";
 import type { PdfiumHolder } from "./pdfium";
-import { assembleTiffF, type CodedFaxPage } from "./tiff-f";
 
 export interface PdfToFaxOptions extends PdfRenderOptions {
   scheme?: CodingScheme;
@@ -26,7 +25,7 @@ export interface FaxDocument {
   pageCount: number;
 }
 
-export function codePage(page: RenderedFaxPage, scheme: CodingScheme): CodedFaxPage {
+export function codePage(page: RenderedFaxPage, scheme: CodingScheme): CodedTiffPage {
   const data =
     scheme === "mmr"
       ? encodePage(page.bitmap, { scheme: "mmr", rtc: true })
@@ -36,10 +35,10 @@ export function codePage(page: RenderedFaxPage, scheme: CodingScheme): CodedFaxP
 
 export async function renderPdfToFax(holder: PdfiumHolder, pdf: Uint8Array, opts: PdfToFaxOptions): Promise<FaxDocument> {
   const scheme = opts.scheme ?? "mh";
-  const coded: CodedFaxPage[] = [];
+  const coded: CodedTiffPage[] = [];
   for await (const page of renderPdfPages(holder, pdf, opts)) {
     coded.push(codePage(page, scheme));
     if (opts.onPage) await opts.onPage(page);
   }
-  return { tiff: assembleTiffF(coded, scheme), pageCount: coded.length };
+  return { tiff: writeCodedTiff(coded, { scheme, byteAlign: true }), pageCount: coded.length };
 }
