@@ -16,8 +16,8 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
-  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-    if (batch.queue === "webhooks") return handleWebhookBatch(batch, env);
+  async queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+    if (batch.queue === "webhooks") return handleWebhookBatch(batch, env, (work) => ctx.waitUntil(work));
     if (batch.queue === "dead-letters") return recordDeadLetters(batch, env);
     for (const message of batch.messages) {
       try {

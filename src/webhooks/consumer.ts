@@ -1,8 +1,9 @@
 /**
  * The `webhooks` queue consumer and the `dead-letters` recorder.
  *
- * An event message is fanned out and each new delivery's first attempt runs at once (no second
- * queue hop, so a receiver hears of a state change within a batch). A failed delivery then rides
+ * An event message is fanned out and each new delivery's first attempt starts at once (no second
+ * queue hop), in the background once the delivery rows are stored, so the message is acknowledged
+ * without waiting for the receiver and the next batch is not held up. A failed delivery then rides
  * one delivery message: `message.retry({ delaySeconds })` per the retry schedule; after the
  * schedule's last retry the queue moves the message to `dead-letters`, where it is recorded as
  * exhausted and stays in the delivery log for a manual redelivery.
@@ -13,7 +14,16 @@ import { ATTEMPT_LEASE_MS, attemptDelivery, newDeliveryCache, type AttemptOutcom
 import { fanOut } from "./fan-out";
 import { isWebhookMessage, type WebhookDeliveryMessage, type WebhookEventMessage } from "./messages";
 
-export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+/**
+ * Where an event message's first attempts run once its deliveries are stored: `ctx.waitUntil` in the
+ * Worker, so the batch is acknowledged as soon as the rows are durable and the queue can hand over
+ * its next batch (a consumer gets one batch at a time) instead of waiting for the slowest receiver.
+ * Nothing is lost if the isolate dies mid-attempt: the rows are claimed with a lease, and the cron's
+ * overdue sweep re-drives them (wrangler.toml sets `queue_consumer_no_wait_for_wait_until`).
+ */
+export type Background = (work: Promise<unknown>) => void;
+
+export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env, background: Background): Promise<void> {
   const cache = newDeliveryCache();
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -25,7 +35,7 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env)
           return;
         }
         if (body.kind === "webhook.event") {
-          await handleEvent(env, body, cache);
+          await handleEvent(env, body, cache, background);
           message.ack();
           return;
         }
@@ -40,21 +50,25 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env)
   );
 }
 
-async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache): Promise<void> {
+async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache, background: Background): Promise<void> {
   const { stored, claimed } = await fanOut(env, body.accountId, body.event, body.endpointId, cache, ATTEMPT_LEASE_MS);
   // New rows come claimed; a row created earlier but never attempted (a ping, a crash) is claimed now.
   const unattempted = stored.filter((d) => d.status === "pending" && d.attempts === 0);
-  await Promise.all(
-    [...claimed.map((d) => ({ delivery: d, claimed: true })), ...unattempted.map((d) => ({ delivery: d, claimed: false }))].map(
-      async ({ delivery, claimed: preclaimed }) => {
+  const attempts = [...claimed.map((d) => ({ delivery: d, claimed: true })), ...unattempted.map((d) => ({ delivery: d, claimed: false }))];
+  for (const { delivery, claimed: preclaimed } of attempts) {
+    background(
+      (async () => {
         const outcome = await attemptDelivery(env, delivery, 1, cache, preclaimed);
         const delay = followUpDelay(outcome);
         if (delay === null) return;
         const retry: WebhookDeliveryMessage = { kind: "webhook.delivery", accountId: delivery.accountId, deliveryId: delivery.id, attempt: 2 };
         await env.WEBHOOKS.send(retry, { delaySeconds: delay });
-      },
-    ),
-  );
+      })().catch((error: unknown) => {
+        // The row stays pending with its lease: the cron's overdue sweep attempts it again.
+        console.error(JSON.stringify({ msg: "webhook first attempt failed; the sweep will re-drive it", delivery: delivery.id, error: String(error) }));
+      }),
+    );
+  }
 }
 
 /**

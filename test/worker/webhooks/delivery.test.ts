@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { api, createTestAccount, pdfDocument, sendFax, waitForFinal, rewriteFaxState } from "../helpers";
+import { DELIVERY_TIMEOUT_MS } from "../../../src/webhooks/deliver";
 import { createEndpoint, deliveries, newReceiver, verified, waitFor, type DeliveryView } from "./receiver";
 
 const FAX_EVENTS = ["fax.queued", "fax.sending", "fax.page_sent", "fax.delivered"];
@@ -12,8 +13,8 @@ async function ping(key: string, endpointId: string): Promise<DeliveryView> {
   return res.json<DeliveryView>();
 }
 
-async function deliveryNamed(key: string, endpointId: string, id: string, done: (d: DeliveryView) => boolean): Promise<DeliveryView> {
-  return waitFor(`delivery ${id}`, async () => (await deliveries(key, endpointId)).find((d) => d.id === id && done(d)));
+async function deliveryNamed(key: string, endpointId: string, id: string, done: (d: DeliveryView) => boolean, timeoutMs?: number): Promise<DeliveryView> {
+  return waitFor(`delivery ${id}`, async () => (await deliveries(key, endpointId)).find((d) => d.id === id && done(d)), timeoutMs);
 }
 
 describe("deliveries of fax events", () => {
@@ -168,6 +169,26 @@ describe("retries", () => {
     expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"]))).toEqual(new Set([queued.id]));
     for (const r of receiver.requests) verified(endpoint.secret, r);
   });
+
+  it("gives up on a receiver that does not answer within 10 s, logs it as a timeout, and retries", async () => {
+    const account = await createTestAccount();
+    const receiver = newReceiver();
+    receiver.answer = (request, i) => {
+      if (i > 0) return new Response("ok", { status: 200 });
+      // Never answers: only the sender's own timeout ends this request.
+      return new Promise<Response>((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)));
+    };
+    const endpoint = await createEndpoint(account.key, { url: receiver.url() });
+    const queued = await ping(account.key, endpoint.id);
+    const done = await deliveryNamed(account.key, endpoint.id, queued.id, (d) => d.status === "succeeded", 25_000);
+    expect(done.attempts.map((a) => a.status_code)).toEqual([null, 200]);
+    const timedOut = done.attempts[0]!;
+    expect(timedOut.error).toBe("no response within 10 s");
+    expect(timedOut.latency_ms).toBeGreaterThanOrEqual(DELIVERY_TIMEOUT_MS - 50);
+    expect(timedOut.latency_ms).toBeLessThan(DELIVERY_TIMEOUT_MS + 2_000);
+    expect(timedOut.next_retry_at).not.toBeNull();
+    expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([queued.id, queued.id]);
+  }, 40_000);
 
   it("waits as long as Retry-After says", async () => {
     const account = await createTestAccount();

@@ -107,6 +107,30 @@ describe("lossless delivery", () => {
     expect(receiver.requests).toHaveLength(1);
   });
 
+  it("re-drives a ping whose queue message was lost", async () => {
+    const account = await createTestAccount();
+    const receiver = newReceiver();
+    const endpoint = await createEndpoint(account.key, { url: receiver.url() });
+    // The ping's delivery row is stored before its queue message is sent; here the message never arrives.
+    const lossyQueue = { send: async () => undefined, sendBatch: async () => undefined };
+    const request = new Request(`https://fax.test/v1/webhooks/${endpoint.id}/ping`, { method: "POST", headers: { authorization: `Bearer ${account.key}` } });
+    const answer = await worker.fetch(request, { ...env, WEBHOOKS: lossyQueue as unknown as Queue }, createExecutionContext());
+    expect(answer.status).toBe(202);
+    const ping = await answer.json<{ id: string; status: string; attempt_count: number }>();
+    expect(ping).toMatchObject({ status: "pending", attempt_count: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.requests).toHaveLength(0);
+    // The cron finds it once it is overdue (ten minutes on a deployment; the row is aged instead of waiting).
+    const aged = new Date(Date.now() - 30 * 60_000).toISOString();
+    await env.DB.prepare("UPDATE webhook_deliveries SET next_retry_at = ? WHERE id = ?").bind(aged, ping.id).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const delivered = await waitFor("the re-driven ping", () => receiver.requests[0]);
+    expect(delivered.headers["webhook-id"]).toBe(ping.id);
+    expect(verified(endpoint.secret, delivered)).toMatchObject({ type: "webhook.ping", data: { endpoint_id: endpoint.id } });
+  });
+
   it("re-drives a pending delivery whose queue message was lost", async () => {
     const account = await createTestAccount();
     const receiver = newReceiver();

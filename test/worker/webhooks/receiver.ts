@@ -14,6 +14,8 @@ export interface ReceivedRequest {
   headers: Record<string, string>;
   body: string;
   at: number;
+  /** The sender's abort signal (its timeout), so an answer can hang until the sender gives up. */
+  signal: AbortSignal;
 }
 
 export type Answer = (request: ReceivedRequest, index: number) => Response | Promise<Response>;
@@ -53,6 +55,7 @@ export class Receiver {
       headers: Object.fromEntries(request.headers),
       body: await request.text(),
       at: Date.now(),
+      signal: request.signal,
     };
     const index = this.requests.length;
     this.requests.push(received);
