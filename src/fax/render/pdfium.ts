@@ -24,6 +24,11 @@ export interface PdfiumRuntime {
 export interface Pdfium {
   api: WrappedPdfiumModule;
   runtime: PdfiumRuntime;
+  /**
+   * A JS function `(pointer) => int` as a function pointer PDFium can call (an entry in its function table),
+   * or 0 if this runtime cannot make one.
+   */
+  addCallback(fn: (arg: number) => number): number;
 }
 
 type WasmImports = Record<string, Record<string, unknown>>;
@@ -36,6 +41,16 @@ export interface PdfiumSource {
   bytes?: Uint8Array;
   /** Ceiling for PDFium's linear memory. Default 96 MiB. */
   maxHeapBytes?: number;
+  /**
+   * workerd: ./pause-callback.wasm, compiled by wrangler. For PDFium to call a JS function, the function has to
+   * sit in PDFium's function table, and a table only holds WebAssembly functions. Emscripten's `addFunction`
+   * wraps a JS function by compiling a tiny module at run time, which workerd forbids ("Wasm code generation
+   * disallowed by embedder"). This is that tiny module, compiled ahead of time:
+   * `(module (import "e" "f" (func (param i32) (result i32))) (export "f" (func 0)))`: instantiated with our
+   * function as its import, its export is a WebAssembly function that calls it, and `addFunction` stores that
+   * in the table as it is. Without it (Node), `addFunction` builds the same module itself.
+   */
+  callbackModule?: WebAssembly.Module;
 }
 
 export const DEFAULT_MAX_HEAP_BYTES = 96 * 1024 * 1024;
@@ -65,7 +80,18 @@ export async function createPdfium(source: PdfiumSource): Promise<Pdfium> {
   };
   const api = await init({ instantiateWasm, print: () => {}, printErr: () => {} } as unknown as Parameters<typeof init>[0]);
   api.PDFiumExt_Init();
-  return { api, runtime: api.pdfium as unknown as PdfiumRuntime };
+  const runtime = api.pdfium as unknown as PdfiumRuntime;
+  const callbackModule = source.callbackModule;
+  const addCallback = (fn: (arg: number) => number): number => {
+    try {
+      if (!callbackModule) return runtime.addFunction(fn, "ii");
+      const wrapped = new WebAssembly.Instance(callbackModule, { e: { f: fn } }).exports.f as unknown as (arg: number) => number;
+      return runtime.addFunction(wrapped, "ii");
+    } catch {
+      return 0;
+    }
+  };
+  return { api, runtime, addCallback };
 }
 
 /**

@@ -26,7 +26,7 @@ describe("outbound: our TIFF-F pages beside poppler's 1-bit rendering", () => {
       ["a page one fax line wide", FAX_WIDE_LETTER],
       ["US Letter (shrunk by 1728/1734 to fit the line)", LETTER],
     ] as const) {
-      it(`agrees with poppler on at least 98% of pels for a letter and a ruled table, 95% for dense small print: ${name}, ${resolution}`, async () => {
+      it(`agrees with poppler on at least 98% of pels on every page (a letter, dense 6-8 pt print, a ruled table): ${name}, ${resolution}`, async () => {
         const pdf = await textPdf([size[0], size[1]]);
         const pdfPath = workFile(`text-${resolution}-${size[0].toFixed(0)}.pdf`, pdf);
         const { tiff, pageCount } = await renderPdfToFax(nodePdfium, pdf, { resolution, imageConversion: "auto", header: null });
@@ -43,11 +43,11 @@ describe("outbound: our TIFF-F pages beside poppler's 1-bit rendering", () => {
           const agree = agreement(page.bitmap, theirs);
           const overlap = inkOverlap(page.bitmap, theirs);
           console.log(`${resolution} ${name} page ${i + 1}: agreement ${(agree * 100).toFixed(2)}%, ink overlap ${(overlap * 100).toFixed(1)}%, ink ${(blackShare(page.bitmap) * 100).toFixed(2)}% ours / ${(blackShare(theirs) * 100).toFixed(2)}% poppler`);
-          // Page 2 is 60 lines of 6-8 pt print: nearly every black pel is an edge pel, where two rasterisers
-          // (coverage in grey then a cut, against poppler's pel-centre rule) may differ by one pel.
-          expect(agree).toBeGreaterThanOrEqual(i === 1 ? 0.95 : 0.98);
+          // The whole page (no header is stamped here). Page 2, 60 lines of 6-8 pt print, is the hard one: nearly
+          // every black pel is an edge pel, so a glyph placed one pel apart costs its whole outline.
+          expect(agree).toBeGreaterThanOrEqual(0.98);
           // Not just white paper agreeing with white paper: most of the ink is in the same places.
-          expect(overlap).toBeGreaterThan(0.4);
+          expect(overlap).toBeGreaterThan(0.6);
           expect(blackShare(page.bitmap)).toBeGreaterThan(0.005);
         }
       });

@@ -59,6 +59,24 @@ describe("greyToBilevel", () => {
     expect(black(bitmap.data, 50, 14)).toBe(true); // a stroke in a band without the photograph
   });
 
+  it("makes exactly the 0-valued pels of a pure black-and-white page black (1-bit glyphs), by either reading", () => {
+    const grey = blank();
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < grey.length; i++) if (random() < 0.3) grey[i] = 0;
+    for (let x = 40; x < 48; x++) grey[60 * WIDTH + x] = 128; // one grey group among them, read the long way
+    const stride = WIDTH + 3;
+    const padded = new Uint8Array(1 + stride * HEIGHT);
+    for (let y = 0; y < HEIGHT; y++) padded.set(grey.subarray(y * WIDTH, (y + 1) * WIDTH), 1 + y * stride);
+    const aligned = greyToBilevel(grey, WIDTH, HEIGHT, WIDTH, "auto");
+    const unaligned = greyToBilevel(padded.subarray(1), WIDTH, HEIGHT, stride, "auto");
+    expect(Buffer.compare(unaligned.bitmap.data, aligned.bitmap.data)).toBe(0);
+    for (let y = 0; y < HEIGHT; y++) {
+      for (let x = 0; x < WIDTH; x++) if (grey[y * WIDTH + x] !== 128) expect(black(aligned.bitmap.data, x, y), `${x},${y}`).toBe(grey[y * WIDTH + x] === 0);
+    }
+    expect(black(aligned.bitmap.data, 44, 60)).toBe(true);
+  });
+
   for (const conversion of ["auto", "monochrome", "halftone"] as const satisfies readonly ImageConversion[]) {
     it(`gives the same page from an aligned buffer and from an unaligned, padded one (${conversion})`, () => {
       const grey = mixedPage();

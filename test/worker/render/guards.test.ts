@@ -9,10 +9,13 @@ import { describe, expect, it } from "vitest";
 import { RenderError, renderFailure } from "../../../src/fax/render/errors";
 import { faxFileKeys } from "../../../src/fax/render/keys";
 import { renderOutboundFax, type OutboundRender } from "../../../src/fax/render/outbound";
+import { renderPdfToFax } from "../../../src/fax/render/pdf-to-fax";
+import { workerPdfium } from "../../../src/fax/render/pdfium-worker";
 import type { Fax } from "../../../src/fax/schema";
 import { encryptedPdf, handPdf } from "../documents/fixtures";
 import { api, createTestAccount, pdfDocument, sendFax, waitForFinal, type TestAccount } from "../helpers";
 import { textPdf } from "./helpers";
+import { pdfWithManyPaths, steppingClock } from "../../fixtures/render-deadline";
 
 /** A scheduled fax whose stored document is swapped for `bytes` before the render job runs. */
 async function faxWithStoredDocument(account: TestAccount, bytes: Uint8Array): Promise<Fax> {
@@ -133,6 +136,25 @@ describe("the render pipeline's limits", () => {
     const error = await renderDirect(await textPdf(2), { limits: { maxPageMs: -1 } });
     expect(error).toMatchObject({ code: "document.unreadable" });
     expect((error as RenderError).detail).toMatch(/took longer than/);
+  });
+
+  it("abandons a page mid-render, between PDFium's steps, once it runs past the time limit", async () => {
+    const pdf = await pdfWithManyPaths(2000);
+    // Rendered whole, the page reads the clock at its start, after loading and at each of PDFium's pauses.
+    const calm = steppingClock(Number.POSITIVE_INFINITY, 0);
+    const whole = await renderPdfToFax(workerPdfium, pdf, { resolution: "fine", imageConversion: "auto", header: null, now: calm.now });
+    expect(whole.pageCount).toBe(1);
+    expect(calm.readings()).toBeGreaterThan(6);
+    // Time runs out at the second pause: a renderer that could only check after the page would finish it.
+    const clock = steppingClock(3, 60_000);
+    const error = await renderPdfToFax(workerPdfium, pdf, { resolution: "fine", imageConversion: "auto", header: null, limits: { maxPageMs: 10_000 }, now: clock.now }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RenderError);
+    expect(error).toMatchObject({ code: "document.unreadable" });
+    expect((error as RenderError).detail).toMatch(/Page 1 took longer than 10 s/);
+    expect(clock.readings()).toBe(4);
+    expect(clock.readings()).toBeLessThan(calm.readings());
   });
 
   it("renders normally after refusing a document", async () => {

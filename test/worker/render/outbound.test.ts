@@ -1,6 +1,9 @@
+import { PDFDocument, StandardFonts } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { toBase64 } from "../../../src/lib/crypto";
 import { headerBandRows } from "../../../src/fax/render/header";
+import { renderPdfPages } from "../../../src/fax/render/pdf-pages";
+import { workerPdfium } from "../../../src/fax/render/pdfium-worker";
 import { api, createTestAccount, expectProblem, sendFax, waitForFinal } from "../helpers";
 import { LETTER_LANDSCAPE, blackInRect, blackInRows, storedTiff, textPdf } from "./helpers";
 
@@ -92,4 +95,37 @@ describe("rendering outbound faxes in the fax-jobs consumer", () => {
     const stranger = await createTestAccount();
     await expectProblem(await api(`/v1/faxes/${id}/pages/1`, { key: stranger.key }), 404, "fax.not_found");
   });
+});
+
+describe("thin strokes", () => {
+  /** A page one fax line wide (no scaling across) with 0.25 pt rules and 6 pt text between them. */
+  async function rulesPdf(): Promise<Uint8Array> {
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const page = doc.addPage([(1728 / 204) * 72, 792]);
+    for (let r = 0; r < 20; r++) {
+      const y = 692 - r * 30.3; // rules fall on every fraction of a pel
+      page.drawLine({ start: { x: 72, y }, end: { x: 540, y }, thickness: 0.25 });
+      page.drawText(`${r + 1}. Six-point print between hairline rules must survive the fax line.`, { x: 74, y: y - 10, size: 6, font });
+    }
+    return doc.save();
+  }
+
+  for (const [resolution, lpi] of [
+    ["standard", 98],
+    ["fine", 196],
+  ] as const) {
+    it(`keeps every 0.25 pt rule unbroken at ${resolution} resolution, where it is ${((0.25 * lpi) / 72).toFixed(2)} pel thick`, async () => {
+      let bitmap;
+      for await (const page of renderPdfPages(workerPdfium, await rulesPdf(), { resolution, imageConversion: "auto", header: null })) bitmap = page.bitmap;
+      if (!bitmap) throw new Error("no page");
+      const [x0, x1] = [Math.ceil((72 * 204) / 72) + 2, Math.floor((540 * 204) / 72) - 2];
+      for (let r = 0; r < 20; r++) {
+        const row = Math.floor(((792 - (692 - r * 30.3)) * lpi) / 72);
+        // The rule's row (or its neighbour) is black from end to end: no gaps, no dots.
+        const best = Math.max(...[-1, 0, 1].map((dy) => blackInRect(bitmap, x0, row + dy, x1, row + dy + 1)));
+        expect(best, `rule ${r + 1}`).toBe(x1 - x0);
+      }
+    });
+  }
 });
