@@ -14,6 +14,7 @@ import { UserAgent, type Dialog, type IncomingInvite, type UserAgentOptions } fr
 import { getHeader, nameAddrUri, type SipRequest } from "./sip/message.js";
 import { answerOffer, buildOffer, readAnswer, DEFAULT_T38_PARAMS, type NegotiatedT38, type T38Params } from "./sdp/offer-answer.js";
 import { createUdptlPort, type UdptlPort } from "./t38/udptl-port.js";
+import { DEFAULT_REDUNDANCY, NO_REDUNDANCY } from "./t38/redundancy.js";
 import { startT30Session, type CodingScheme, type FaxPageImage, type T30Event, type T30Negotiated, type ReceivedPage, type T30Session } from "./t30/index.js";
 import type { FaxFailureCode } from "../errors/fax-failures.js";
 
@@ -51,6 +52,8 @@ export interface FaxCallCommon {
   /** Test hooks: fraction of UDPTL datagrams dropped on send / receive. */
   udptlTxLoss?: number;
   udptlRxLoss?: number;
+  /** The random source of those losses (default Math.random; seeded for reproducible test runs). */
+  udptlLossRandom?: () => number;
   /** Give up on the whole call after this long. Default 15 minutes. */
   callTimeoutMs?: number;
 }
@@ -156,11 +159,12 @@ async function runFax(
     socket: media.udptl,
     remote: { address: t38.address, port: t38.port },
     // T.38 §9.1.1.1: redundancy only if agreed; their T38FaxMaxDatagram bounds what we send.
-    redundancy: t38.agreed.udpEc === "none" ? 0 : 3,
+    redundancy: t38.agreed.udpEc === "none" ? NO_REDUNDANCY : DEFAULT_REDUNDANCY,
     maxDatagram: Math.max(t38.remote.maxDatagram ?? 400, 72),
     t38Version: t38.agreed.version,
     ...(opts.udptlTxLoss !== undefined ? { txLoss: opts.udptlTxLoss } : {}),
     ...(opts.udptlRxLoss !== undefined ? { rxLoss: opts.udptlRxLoss } : {}),
+    ...(opts.udptlLossRandom ? { random: opts.udptlLossRandom } : {}),
   });
   const session: T30Session = startT30Session({
     role: t30.role,

@@ -1,7 +1,7 @@
 // UDPTL (T.38 §9.1): packet layout, redundancy recovery and garbage handling.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { decodeUdptl, encodeUdptl } from "../../src/gateway/udptl/packet.js";
+import { decodeUdptl, encodeUdptl, udptlLength } from "../../src/gateway/udptl/packet.js";
 import { UdptlReceiver, UdptlSender } from "../../src/gateway/udptl/session.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -26,6 +26,15 @@ describe("UDPTL packets", () => {
     const bytes = encodeUdptl({ seq: 1, primary: big, secondary: [] });
     expect(hex(bytes.subarray(0, 4))).toBe("0001812c");
     expect(decodeUdptl(bytes)?.primary).toEqual(big);
+  });
+
+  it("knows a datagram's length before encoding it", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), fc.array(fc.integer({ min: 1, max: 600 }), { maxLength: 8 }), (p, s) => {
+        const bytes = encodeUdptl({ seq: 1, primary: new Uint8Array(p), secondary: s.map((n) => new Uint8Array(n)) });
+        expect(udptlLength(p, s)).toBe(bytes.length);
+      }),
+    );
   });
 
   it("drops garbage", () => {
@@ -79,5 +88,28 @@ describe("UDPTL redundancy", () => {
       expect(d.length).toBeLessThanOrEqual(120);
     }
     expect(decodeUdptl(tx.next(new Uint8Array(50)))?.secondary?.length).toBe(1);
+  });
+
+  it("repeats each IFP in as many later datagrams as it asks for, with no gaps in between", () => {
+    const tx = new UdptlSender({ redundancy: 3, maxDatagram: 400 });
+    // Five deep IFPs (non-ECM data), then shallow ones (sig-end, no-signal, ...).
+    const d = [5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3].map((depth, n) => decodeUdptl(tx.next(ifp(n), depth))!);
+    const carried = d.map((p) => p.secondary!.map((s) => s[0]));
+    expect(carried[5]).toEqual([4, 3, 2, 1, 0]);
+    expect(carried[6]).toEqual([5, 4, 3, 2, 1]); // IFP 1 asked for 5: IFPs 2-5 ride along to reach it
+    expect(carried[8]).toEqual([7, 6, 5, 4, 3]);
+    expect(carried[9]).toEqual([8, 7, 6, 5, 4]);
+    expect(carried[10]).toEqual([9, 8, 7]); // IFP 5 onwards asked for 3
+  });
+
+  it("loses nothing to a burst as long as the IFPs in it asked for that much redundancy", () => {
+    const tx = new UdptlSender({ redundancy: 3, maxDatagram: 400 });
+    const datagrams = Array.from({ length: 12 }, (_, n) => tx.next(ifp(n), n < 9 ? 5 : 3));
+    for (const burst of [[3, 4, 5, 6], [4, 5, 6, 7, 8], [6, 7, 8, 9, 10]]) {
+      const rx = new UdptlReceiver();
+      const got = datagrams.filter((_, i) => !burst.includes(i)).flatMap((x) => rx.receive(x).map((p) => p[0]));
+      expect(rx.stats.lost, `burst ${burst.join(",")}`).toBe(0);
+      expect(got).toEqual(Array.from({ length: 12 }, (_, n) => n));
+    }
   });
 });

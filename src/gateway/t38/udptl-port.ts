@@ -6,12 +6,13 @@ import type { Socket, RemoteInfo } from "node:dgram";
 import { decodeIfp, encodeIfp } from "./ifp.js";
 import type { IfpPacket, T38Port } from "./ifp-types.js";
 import { UdptlReceiver, UdptlSender, type UdptlReceiveStats } from "../udptl/session.js";
+import { DEFAULT_REDUNDANCY, redundancyOf, type UdptlRedundancy } from "./redundancy.js";
 
 export interface UdptlPortOptions {
   socket: Socket;
   remote: { address: string; port: number };
-  /** Secondary IFPs per datagram (T38FaxUdpEC:t38UDPRedundancy). Default 3. */
-  redundancy?: number;
+  /** How many later datagrams repeat each IFP, by kind (T38FaxUdpEC:t38UDPRedundancy). Default ./redundancy.ts. */
+  redundancy?: UdptlRedundancy;
   /** The far end's T38FaxMaxDatagram. Default 400. */
   maxDatagram?: number;
   /**
@@ -39,7 +40,8 @@ export interface UdptlPort extends T38Port {
 export function createUdptlPort(options: UdptlPortOptions): UdptlPort {
   const { socket, remote } = options;
   const random = options.random ?? Math.random;
-  const sender = new UdptlSender({ redundancy: options.redundancy ?? 3, maxDatagram: options.maxDatagram ?? 400 });
+  const depths = options.redundancy ?? DEFAULT_REDUNDANCY;
+  const sender = new UdptlSender({ redundancy: depths.repeatable, maxDatagram: options.maxDatagram ?? 400 });
   const receiver = new UdptlReceiver();
   const handlers: Array<(p: IfpPacket) => void> = [];
   const pending: IfpPacket[] = [];
@@ -70,7 +72,7 @@ export function createUdptlPort(options: UdptlPortOptions): UdptlPort {
     },
     send(packet: IfpPacket) {
       if (closed) return;
-      const datagram = sender.next(encodeIfp(packet, { version: options.t38Version ?? 0 }));
+      const datagram = sender.next(encodeIfp(packet, { version: options.t38Version ?? 0 }), redundancyOf(packet, depths));
       const copies = packet.kind === "indicator" ? (options.endRepeats ?? 3) : 1;
       for (let i = 0; i < copies; i++) {
         if (options.txLoss && random() < options.txLoss) continue;

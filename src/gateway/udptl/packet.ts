@@ -48,6 +48,20 @@ export function encodeUdptl(packet: UdptlPacket): Uint8Array {
   return w.finish();
 }
 
+/** X.691 §11.9.3.6-7: an unconstrained length determinant is one octet below 128, else two. */
+const lengthOctets = (n: number) => (n < 128 ? 1 : 2);
+
+/**
+ * What `encodeUdptl` makes of a primary and secondaries of these sizes, in octets, without building
+ * it: seq (2), primary (length + octets), error-recovery CHOICE bit padded to an octet, count, and
+ * each secondary (length + octets). Lets a sender fit redundancy to T38FaxMaxDatagram before encoding.
+ */
+export function udptlLength(primaryLength: number, secondaryLengths: readonly number[]): number {
+  let n = 2 + lengthOctets(primaryLength) + primaryLength + 1 + lengthOctets(secondaryLengths.length);
+  for (const len of secondaryLengths) n += lengthOctets(len) + len;
+  return n;
+}
+
 /** Decode one UDPTL datagram; `null` for anything malformed (it is then dropped, never thrown). */
 export function decodeUdptl(buf: Uint8Array): UdptlPacket | null {
   try {

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { readTiff, writeTiff } from "../../../src/codec/index.js";
 import { answerFaxes, sendFax, type FaxCallResult } from "../../../src/gateway/fax-call.js";
 import type { CodingScheme, FaxPageImage } from "../../../src/gateway/t30/index.js";
+import { prng } from "../../fixtures/pages.js";
 import { makeFaxTiff, tiffPagePixels, type Compression, type Resolution } from "./pages.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -157,7 +158,7 @@ export interface CaseOutcome {
   spandsp: HarnessResult;
   pixelsEqual: boolean;
   pagesCompared: number;
-  capture: { t38Packets: number; malformed: number };
+  capture: { t38Packets: number; malformed: number; file: string };
   seconds: number;
 }
 
@@ -189,15 +190,18 @@ function samePixels(a: string, b: string, tag: string): { equal: boolean; pages:
   return { equal: pa.length === pb.length && pa.every((p, i) => p.equals(pb[i]!)), pages: pb.length };
 }
 
-let caseCounter = 0;
-
-/** One call between our gateway and the spandsp harness, SIP by SIPp, fully checked by the caller. */
-export async function runCase(c: MatrixCase): Promise<CaseOutcome> {
-  const id = `case${++caseCounter}-${process.pid}`;
+/**
+ * One call between our gateway and the spandsp harness, SIP by SIPp, fully checked by the caller.
+ * `caseNumber` (1-based, the matrix row) seeds the simulated loss at both ends (the harness's and
+ * ours; ours with the fixtures' mulberry32), so a row drops the same datagrams on every run, alone
+ * (T38_CASES) or in the whole matrix.
+ */
+export async function runCase(c: MatrixCase, caseNumber: number): Promise<CaseOutcome> {
+  const id = `case${String(caseNumber).padStart(3, "0")}-${process.pid}`;
   const started = Date.now();
   const source = sourceTiff(c.compression, c.resolution, c.pages);
   const received = join(WORK, `${id}-rx.tif`);
-  const common = ["--ecm", c.ecm ? "on" : "off", "--loss", String(c.loss), "--seed", String(caseCounter), "--timeout", "150"];
+  const common = ["--ecm", c.ecm ? "on" : "off", "--loss", String(c.loss), "--seed", String(caseNumber), "--timeout", "150"];
   if (c.direction === "send") {
     const harness = await startHarness(["--mode", "receive", "--tiff", received, "--compressions", harnessCompressions(c.compression, "receive"), ...common]);
     const capture = await startCapture(harness.port, id);
@@ -206,7 +210,7 @@ export async function runCase(c: MatrixCase): Promise<CaseOutcome> {
       const ours = await sendFax({
         // Loss is simulated where datagrams are received (the harness drops what we send, we drop what it
         // sends), so the tshark capture holds every packet and checks the encoding of each.
-        ...(c.loss ? { udptlRxLoss: c.loss / 100 } : {}),
+        ...(c.loss ? { udptlRxLoss: c.loss / 100, udptlLossRandom: prng(caseNumber) } : {}),
         to: `sip:5551000@127.0.0.1:${sipp.port}`,
         pages: pagesOf(source),
         t38Offer: c.offer,
@@ -225,7 +229,7 @@ export async function runCase(c: MatrixCase): Promise<CaseOutcome> {
   }
   let resolveFax: (f: FaxCallResult) => void = () => undefined;
   const fax = new Promise<FaxCallResult>((r) => (resolveFax = r));
-  const listener = await answerFaxes({ ecm: c.ecm, reinviteAfterMs: 3000, onFax: resolveFax, callTimeoutMs: 150_000, ...(c.loss ? { udptlRxLoss: c.loss / 100 } : {}) });
+  const listener = await answerFaxes({ ecm: c.ecm, reinviteAfterMs: 3000, onFax: resolveFax, callTimeoutMs: 150_000, ...(c.loss ? { udptlRxLoss: c.loss / 100, udptlLossRandom: prng(caseNumber) } : {}) });
   const harness = await startHarness(["--mode", "send", "--calling", "--tiff", source, "--compressions", harnessCompressions(c.compression, "send"), ...common]);
   const capture = await startCapture(harness.port, id);
   const sipp = await startSipp(c.offer === "invite" ? "uac-invite.xml" : "uac-reinvite.xml", { harness_port: harness.port, audio_port: 9 }, `127.0.0.1:${listener.port}`);
@@ -284,6 +288,17 @@ export function pairwiseMatrix(): MatrixCase[] {
     for (const p of pairsOf(best)) uncovered.delete(p);
   }
   return chosen;
+}
+
+/**
+ * T38_CASES=060,12 (matrix row numbers, as in the results table) runs only those rows, each with the
+ * seed it has in the whole matrix; unset, every row runs.
+ */
+export function selectedCases(cases: MatrixCase[], filter = process.env.T38_CASES): Array<{ c: MatrixCase; n: number }> {
+  const all = cases.map((c, i) => ({ c, n: i + 1 }));
+  if (!filter?.trim()) return all;
+  const wanted = new Set(filter.split(",").map((s) => Number(s.trim())));
+  return all.filter(({ n }) => wanted.has(n));
 }
 
 export function writeReport(name: string, text: string): string {
