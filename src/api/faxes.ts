@@ -1,5 +1,6 @@
 /** /v1/faxes: send, list, read, cancel, resend, follow the timeline, and download the document. */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { TypedResponse } from "hono";
 import { isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { findFax, findFaxDocumentKey, listFaxEvents, listFaxes } from "../db/fax-store";
@@ -194,9 +195,10 @@ export function registerFaxRoutes(app: App): void {
       // Straight from the FaxObject: one round trip, and the freshest state. An id that is not a fax id
       // never reaches a Durable Object.
       const id = c.req.valid("param").id;
-      const fax = isId(id, "fax") ? await faxObject(c.env, id).readOwned(c.get("caller").accountId) : null;
-      if (!fax) throw new ApiError("fax.not_found");
-      return c.json(fax, 200);
+      const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson(c.get("caller").accountId) : null;
+      if (body === null) throw new ApiError("fax.not_found");
+      // Already the FaxSchema's JSON (the FaxObject serialized its Fax); typed as the route's 200.
+      return c.body(body, 200, { "content-type": "application/json" }) as unknown as TypedResponse<Fax, 200, "json">;
     },
   );
 

@@ -72,6 +72,8 @@ const OUTBOX = "outbox";
 
 export class FaxObject extends DurableObject<Env> {
   private state: FaxState | null | undefined;
+  /** readOwnedJson's body and the state version it shows: every change to the fax goes through commit(), which bumps the version. */
+  private serialized: { version: number; json: string } | undefined;
 
   private async load(): Promise<FaxState | null> {
     if (this.state === undefined) this.state = (await this.ctx.storage.get<FaxState>(STATE)) ?? null;
@@ -98,10 +100,16 @@ export class FaxObject extends DurableObject<Env> {
     return (await this.load())?.fax ?? null;
   }
 
-  /** The fax if it belongs to the account: the API reads the source of truth, not the D1 projection. */
-  async readOwned(accountId: string): Promise<Fax | null> {
+  /**
+   * The fax as its JSON body, if it belongs to the account: the API reads the source of truth, not the
+   * D1 projection. Serialized once per state (a busy fax is polled far more often than it changes), and a
+   * string crosses the RPC boundary without a structured clone on each side.
+   */
+  async readOwnedJson(accountId: string): Promise<string | null> {
     const state = await this.load();
-    return state && state.accountId === accountId ? state.fax : null;
+    if (!state || state.accountId !== accountId) return null;
+    if (this.serialized?.version !== state.version) this.serialized = { version: state.version, json: JSON.stringify(state.fax) };
+    return this.serialized.json;
   }
 
   /** DELETE /v1/faxes/{id}: only while queued (which includes scheduled and waiting to retry). */
