@@ -6,13 +6,14 @@
  * T.38 only (no G.711 modem path): as caller we offer audio and switch by re-INVITE once answered
  * (T.38 Annex D.2.2, what carriers expect) or offer T.38 in the INVITE; a far end that will not take
  * T.38 ends the attempt with `fax.t38_refused`. As answerer we take T.38 when offered, accept an
- * audio-only call and wait a few seconds for the far end's re-INVITE, then send our own.
+ * audio-only call and wait a few seconds for the far end's re-INVITE, then send our own; an INVITE
+ * without SDP (delayed offer) gets our offer in the 200 and its answer from the ACK.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { randomBytes } from "node:crypto";
 import { UserAgent, type Dialog, type IncomingInvite, type UserAgentOptions } from "./sip/ua.js";
-import { getHeader, nameAddrUri, type SipRequest } from "./sip/message.js";
-import { answerOffer, buildOffer, readAnswer, DEFAULT_T38_PARAMS, type NegotiatedT38, type T38Params } from "./sdp/offer-answer.js";
+import { getHeader, nameAddrUri, parseCSeq, type SipRequest } from "./sip/message.js";
+import { answerOffer, buildOffer, readAnswer, DEFAULT_T38_PARAMS, type AnswerResult, type NegotiatedT38, type T38Params } from "./sdp/offer-answer.js";
 import { createUdptlPort, type UdptlPort } from "./t38/udptl-port.js";
 import { DEFAULT_REDUNDANCY, NO_REDUNDANCY } from "./t38/redundancy.js";
 import { startT30Session, type CodingScheme, type FaxPageImage, type T30Event, type T30Negotiated, type ReceivedPage, type T30Session } from "./t30/index.js";
@@ -218,12 +219,34 @@ function t38Params(opts: FaxCallCommon): T38Params {
 }
 
 /**
+ * The far end's answer to the offer we put in our 2xx, read from its ACK (RFC 3261 §13.2.1, RFC 3264
+ * §4): `none` when the ACK has no usable SDP, null when the dialog ended first (no ACK within 64*T1
+ * ends it with BYE, §13.3.1.4).
+ */
+function answerInAck(dialog: Dialog, inviteSeq: number, local: T38Params): Promise<ReturnType<typeof readAnswer> | null> {
+  return new Promise((resolve) => {
+    dialog.onAck((ack) => parseCSeq(getHeader(ack, "CSeq"))?.seq === inviteSeq && resolve(readAnswer(ack.body, local)));
+    dialog.onTerminated(() => resolve(null));
+  });
+}
+
+/**
  * Accept the far end's T.38 re-INVITE within a dialog (T.38 Annex D.2.2), answering 488 to one
- * without T.38 (RFC 3264 §8: the old session stays). Resolves with the first T.38 session agreed.
+ * without T.38 (RFC 3264 §8: the old session stays). A re-INVITE without an offer gets our T.38 offer
+ * in the 200 and its answer from the ACK (RFC 3261 §14.2); an ACK without T.38 then ends the call
+ * with BYE, as §13.2.2.4 asks of a UAC given an offer it cannot accept. Resolves with the first T.38
+ * session agreed.
  */
 function acceptT38ReInvites(dialog: Dialog, address: string, media: CallMedia, local: T38Params, sessionId: string, version: { n: number }, onT38: (t: NegotiatedT38) => void, current: () => NegotiatedT38 | null): void {
   dialog.onRequest((req: SipRequest, respond) => {
     if (req.method !== "INVITE") return respond(200);
+    if (!req.body) {
+      const answer = answerInAck(dialog, parseCSeq(getHeader(req, "CSeq"))?.seq ?? -1, local);
+      respond(200, { body: buildOffer({ address, sessionId, sessionVersion: ++version.n, kind: "t38", port: media.udptl.address().port, t38: local }), headers: [["Content-Type", "application/sdp"]] });
+      // A T.38 session already running keeps its far-end address: the answer only confirms it.
+      void answer.then((a) => (a?.kind === "t38" ? !current() && onT38(a.t38) : a && dialog.bye()));
+      return;
+    }
     const r = answerOffer(req.body, { address, sessionId, sessionVersion: ++version.n, t38Port: media.udptl.address().port, audioPort: media.audio.address().port, local, requireT38: true });
     if (r.kind !== "t38") return respond(r.kind === "reject" ? r.status : 488);
     respond(200, { body: r.sdp, headers: [["Content-Type", "application/sdp"]] });
@@ -419,21 +442,20 @@ async function answerOne(ua: UserAgent, invite: IncomingInvite, opts: AnswerFaxe
   const version = { n: 1 };
   let cancelled = false;
   invite.onCancel(() => (cancelled = true));
-  if (!req.body) {
-    // An offerless INVITE would need our offer in the 200 and the answer in the ACK (RFC 3264 §4); not supported.
-    invite.reject(488, "Not Acceptable Here (offer required)");
-    media.close();
-    return { ...failed(start, "fax.t38_refused", "INVITE without SDP offer"), ...info };
-  }
-  const r = answerOffer(req.body, {
-    address: ua.address,
-    sessionId,
-    sessionVersion: version.n,
-    t38Port: media.udptl.address().port,
-    audioPort: media.audio.address().port,
-    local,
-    requireT38: opts.audioOnly === "reject",
-  });
+  // Delayed offer (RFC 3261 §13.2.1, RFC 3264 §4): an INVITE without one gets ours in the 200
+  // (§13.3.1.4) and the far end's answer comes in the ACK. Audio first, as our own INVITE offers, unless we require T.38.
+  const requireT38 = opts.audioOnly === "reject";
+  const r: AnswerResult | { kind: "offer"; sdp: string } = req.body
+    ? answerOffer(req.body, {
+        address: ua.address,
+        sessionId,
+        sessionVersion: version.n,
+        t38Port: media.udptl.address().port,
+        audioPort: media.audio.address().port,
+        local,
+        requireT38,
+      })
+    : { kind: "offer", sdp: buildOffer({ address: ua.address, sessionId, sessionVersion: version.n, kind: requireT38 ? "t38" : "audio", port: requireT38 ? media.udptl.address().port : media.audio.address().port, t38: local }) };
   if (r.kind === "reject") {
     invite.reject(r.status, r.status === 488 ? "Not Acceptable Here (T.38 only)" : undefined);
     media.close();
@@ -447,6 +469,20 @@ async function answerOne(ua: UserAgent, invite: IncomingInvite, opts: AnswerFaxe
   const dialog = invite.accept(r.sdp);
   onEvent({ type: "sip", state: "answered" });
   let t38: NegotiatedT38 | null = r.kind === "t38" ? r.t38 : null;
+  if (r.kind === "offer") {
+    const answer = await answerInAck(dialog, parseCSeq(getHeader(req, "CSeq"))?.seq ?? -1, local);
+    if (!answer) {
+      media.close();
+      return { ...failed(start, "fax.carrier_lost", "The far end never acknowledged our 200 OK", { sipStatus: 200 }), ...info };
+    }
+    if (answer.kind === "none" || (requireT38 && answer.kind !== "t38")) {
+      // §13.2.2.4's rule, from the answerer's side: a session we cannot use is ended with BYE at once.
+      await dialog.bye();
+      media.close();
+      return { ...failed(start, "fax.t38_refused", answer.kind === "none" ? "The ACK carried no usable SDP answer to our offer" : "The far end answered our T.38 offer without T.38", { sipStatus: 200 }), ...info };
+    }
+    if (answer.kind === "t38") t38 = answer.t38;
+  }
   if (!t38) {
     // Audio answered: wait for the far end's T.38 re-INVITE, then send ours (T.38 Annex D.2.2).
     let hungUp = false;

@@ -207,14 +207,16 @@ export class ServerTransaction {
     if (this.last && this.state !== "terminated" && this.state !== "confirmed") this.send(this.last, this.from);
   }
 
-  /** The ACK for our final response arrived. */
-  ack(): void {
+  /** The ACK for our final response arrived; true when it is the first ACK for a 2xx (the one the TU wants, §13.3.1.4). */
+  ack(): boolean {
     if (this.state === "completed") {
       this.state = "confirmed";
       this.schedule(this.t.T4, () => this.terminate()); // Timer I
     } else if (this.state === "accepted") {
       this.terminate();
+      return true;
     }
+    return false;
   }
 
   terminate(): void {

@@ -54,6 +54,7 @@ export class Dialog {
   remoteTarget: string;
   private handlers: RequestHandler[] = [];
   private terminatedHandlers: Array<(reason: string) => void> = [];
+  private ackHandlers: Array<(ack: SipRequest) => void> = [];
   terminated = false;
   /** §14.1: a re-INVITE of ours is pending (a second one must wait; one from the far end gets 491). */
   inviteInProgress = false;
@@ -84,6 +85,19 @@ export class Dialog {
   /** Requests the far end sends within this dialog (re-INVITE, BYE, ...). */
   onRequest(handler: RequestHandler): void {
     this.handlers.push(handler);
+  }
+
+  /**
+   * The ACK confirming our 2xx to an INVITE (or re-INVITE) of the far end. When that 2xx carried our
+   * offer (the INVITE had none), the ACK carries the answer (§13.2.1, RFC 3264 §4).
+   */
+  onAck(handler: (ack: SipRequest) => void): void {
+    this.ackHandlers.push(handler);
+  }
+
+  /** @internal */
+  acked(ack: SipRequest): void {
+    for (const h of this.ackHandlers) h(ack);
   }
 
   onTerminated(handler: (reason: string) => void): void {
@@ -540,12 +554,11 @@ export class UserAgent {
     const branch = viaBranch(req) ?? `nobranch-${getHeader(req, "Call-ID")}-${getHeader(req, "CSeq")}`;
     const cseq = parseCSeq(getHeader(req, "CSeq"))!;
     if (req.method === "ACK") {
-      const tx = this.servers.get(transactionKey(branch, "INVITE"));
-      if (tx) return tx.ack();
       // ACK for a 2xx is its own transaction (§17.1.1.3): find the accepted INVITE by dialog and CSeq.
-      for (const t of this.servers.values()) {
-        if (t.isInvite && getHeader(t.request, "Call-ID") === getHeader(req, "Call-ID") && parseCSeq(getHeader(t.request, "CSeq"))?.seq === cseq.seq) t.ack();
-      }
+      const tx =
+        this.servers.get(transactionKey(branch, "INVITE")) ??
+        [...this.servers.values()].find((t) => t.isInvite && getHeader(t.request, "Call-ID") === getHeader(req, "Call-ID") && parseCSeq(getHeader(t.request, "CSeq"))?.seq === cseq.seq);
+      if (tx?.ack()) this.findDialog(req, true)?.acked(req);
       return;
     }
     const existing = this.servers.get(transactionKey(branch, req.method));
