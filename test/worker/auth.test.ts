@@ -62,3 +62,38 @@ describe("OAuth 2.0 client credentials", () => {
     await expectProblem(await api("/oauth/token", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 415, "request.unsupported_media_type");
   });
 });
+
+describe("credential cache", () => {
+  it("shares one D1 lookup among concurrent requests with an uncached key", async () => {
+    const { env } = await import("cloudflare:test");
+    const { Hono } = await import("hono");
+    const { requireAuth } = await import("../../src/api/middleware/auth");
+    const account = await createTestAccount();
+    // Counts the statements the auth lookup prepares against the real local D1.
+    let prepared = 0;
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            prepared += 1;
+            return target.prepare(sql);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const app = new Hono<{ Bindings: Env }>();
+    app.use(requireAuth);
+    app.get("/whoami", (c) => c.text((c.var as { caller: { accountId: string } }).caller.accountId));
+    const request = () => app.request("/whoami", { headers: { authorization: `Bearer ${account.key}` } }, { ...env, DB: db });
+    const answers = await Promise.all(Array.from({ length: 25 }, request));
+    expect(answers.map((r) => r.status)).toEqual(Array(25).fill(200));
+    expect(await answers[0]!.text()).toBe(account.accountId);
+    // An API key is found by the first query (no access-token query): one statement for 25 requests.
+    expect(prepared).toBe(1);
+    // Cached now: no more lookups.
+    expect((await request()).status).toBe(200);
+    expect(prepared).toBe(1);
+  });
+});

@@ -11,7 +11,26 @@ import type { AppEnv, Caller } from "../context";
 
 /** A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. */
 const CACHE_MS = 30_000;
-const cache = new Map<string, { caller: Caller | null; expiresMs: number; tokenExpiresMs: number }>();
+type CachedCredential = { caller: Caller | null; expiresMs: number; tokenExpiresMs: number };
+const cache = new Map<string, CachedCredential>();
+/** One D1 lookup per hash at a time: when a busy key's entry expires, the requests in flight share it. */
+const pendingLookups = new Map<string, Promise<CachedCredential>>();
+
+function lookUp(db: D1Database, hash: string, now: number): Promise<CachedCredential> {
+  let pending = pendingLookups.get(hash);
+  if (!pending) {
+    pending = findCaller(db, hash, new Date(now).toISOString())
+      .then((found) => {
+        const entry = { caller: found?.caller ?? null, expiresMs: now + CACHE_MS, tokenExpiresMs: found?.expiresMs ?? Infinity };
+        if (cache.size > 10_000) cache.clear();
+        cache.set(hash, entry);
+        return entry;
+      })
+      .finally(() => pendingLookups.delete(hash));
+    pendingLookups.set(hash, pending);
+  }
+  return pending;
+}
 
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
@@ -22,12 +41,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const hash = await sha256Hex(match[1]);
   const now = Date.now();
   let hit = cache.get(hash);
-  if (!hit || hit.expiresMs < now || hit.tokenExpiresMs < now) {
-    const found = await findCaller(c.env.DB, hash, new Date(now).toISOString());
-    hit = { caller: found?.caller ?? null, expiresMs: now + CACHE_MS, tokenExpiresMs: found?.expiresMs ?? Infinity };
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, hit);
-  }
+  if (!hit || hit.expiresMs < now || hit.tokenExpiresMs < now) hit = await lookUp(c.env.DB, hash, now);
   if (!hit.caller) {
     throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
   }
@@ -38,4 +52,5 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
 /** Forget cached credentials (a key was revoked in this isolate). */
 export function forgetCachedCredentials(): void {
   cache.clear();
+  pendingLookups.clear();
 }
