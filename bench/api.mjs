@@ -1,4 +1,4 @@
-// `npm run bench:api`: the API's throughput and latency on `npm start`'s server (wrangler dev, local
+// `npm run bench:api`: the API's throughput and latency on `npm start`'s server (workerd through Miniflare, local
 // D1/R2/Durable Objects), measured with autocannon at 50 connections against a bare route on the same
 // Worker in the same run:
 //   GET /health             bare Hono route, no auth, no storage: the ceiling of this Worker here
@@ -98,7 +98,7 @@ const table = [
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
 const line = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
 console.log("");
-console.log(`edgefax bench:api — ${connections} connections, ${seconds} s per scenario, local mode (wrangler dev), Node ${process.versions.node}`);
+console.log(`edgefax bench:api — ${connections} connections, ${seconds} s per scenario, local mode (workerd through Miniflare), Node ${process.versions.node}`);
 console.log(line(table[0]));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const row of table.slice(1)) console.log(line(row));

@@ -1,5 +1,5 @@
 // `npm run bench:webhooks`: from fax state changes to signed webhook deliveries on `npm start`'s server
-// (wrangler dev: local D1, Durable Objects, Queues). Test faxes to +15550100001 each emit four events
+// (workerd through Miniflare: local D1, Durable Objects, Queues). Test faxes to +15550100001 each emit four events
 // (fax.queued, fax.sending, fax.page_sent, fax.delivered); every one is delivered to a receiver on
 // 127.0.0.1 (node:http), which verifies the signature with `standardwebhooks` and answers 200.
 // Latency: from the event's created_at (the FaxObject's state change) to the receiver getting the request.
@@ -224,7 +224,7 @@ await cleanup();
 
 const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits));
 console.log("");
-console.log(`edgefax bench:webhooks — local mode (wrangler dev), Node ${process.versions.node}; duplicates ${duplicates}, bad signatures ${unverified}`);
+console.log(`edgefax bench:webhooks — local mode (workerd through Miniflare), Node ${process.versions.node}; duplicates ${duplicates}, bad signatures ${unverified}`);
 for (const r of results) {
   console.log("");
   console.log(`${r.phase} (${r.offered}): ${r.faxes} faxes, signed deliveries ${r.deliveries}/${r.expected}; events emitted ${r.emitted}, lost ${r.lost}; faxes not final ${r.open}`);

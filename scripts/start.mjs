@@ -4,6 +4,10 @@
 // Worker listens on http://127.0.0.1:8787 (or PORT). EDGEFAX_VARS, a JSON object of strings, overrides
 // Worker vars for this run (tests use it, e.g. {"TIME_COMPRESSION":"300"}).
 //
+// The Worker runs as it would be deployed: scripts/local-worker.mjs builds the production bundle and
+// runs it in workerd through Miniflare. `npm run dev` (this script with --watch) runs `wrangler dev`
+// instead, which rebuilds and reloads the Worker on every source change.
+//
 // Ctrl-C or SIGTERM stops every service: each runs in its own process group, which gets SIGTERM and,
 // if anything in it is still alive after a grace period, SIGKILL, so no workerd is left behind.
 import { spawn } from "node:child_process";
@@ -53,33 +57,41 @@ const READY_TIMEOUT_MS = 120_000;
  * process) is one more entry here: `command` and `args` to spawn in the repository root, `env`, and
  * `ready()`, which resolves once the service answers.
  */
+const watch = process.argv.includes("--watch");
+// Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
+const workerVarArgs = ["--var", `GATEWAY_URL:${gatewayUrl}`, "--var", `PUBLIC_URL:${origin}`, ...varArgs()];
+
 const services = [
-  {
-    name: "worker",
-    command: wranglerBin,
-    args: [
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistDir,
-      "--show-interactive-dev-session=false",
-      // wrangler dev never fires cron triggers itself, and with [assets] its /cdn-cgi/handler/scheduled
-      // answers "exception"; /__scheduled (enabled by this flag) reaches the Worker. See startCron().
-      "--test-scheduled",
-      // Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
-      "--var",
-      `GATEWAY_URL:${gatewayUrl}`,
-      "--var",
-      `PUBLIC_URL:${origin}`,
-      ...varArgs(),
-    ],
-    env: offlineEnv,
-    ready: () => waitForHttp(`${origin}/health`),
-  },
+  watch
+    ? {
+        name: "worker",
+        command: wranglerBin,
+        args: [
+          "dev",
+          "--local",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--persist-to",
+          persistDir,
+          "--show-interactive-dev-session=false",
+          // wrangler dev never fires cron triggers itself, and with [assets] its /cdn-cgi/handler/scheduled
+          // answers "exception"; /__scheduled (enabled by this flag) reaches the Worker. See startCron().
+          "--test-scheduled",
+          ...workerVarArgs,
+        ],
+        env: offlineEnv,
+        ready: () => waitForHttp(`${origin}/health`),
+      }
+    : {
+        name: "worker",
+        command: process.execPath,
+        // Answers /__scheduled itself (the Worker's scheduled handler), like --test-scheduled above.
+        args: ["scripts/local-worker.mjs", "--port", String(port), "--persist-to", persistDir, ...workerVarArgs],
+        env: offlineEnv,
+        ready: () => waitForHttp(`${origin}/health`),
+      },
   {
     // The origin gateway (src/gateway/service) in loopback mode: its trunk is its own SIP listener on
     // 127.0.0.1, so a live fax to a number provisioned here goes out over SIP/T.38 and comes back in.

@@ -1,10 +1,10 @@
 /**
  * The local platform as a user meets it: `npm start` on a fresh state directory, `npm run -s key:create`,
  * the README's curl flow, delivery in local mode, and state that survives a restart.
- * One real instance (scripts/start.mjs → wrangler dev → workerd) for the file, on a free port.
+ * One real instance (scripts/start.mjs → scripts/local-worker.mjs → Miniflare → workerd) for the file, on a free port.
  */
 import { execFile, spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PDFDocument, StandardFonts } from "pdf-lib";
@@ -90,17 +90,28 @@ function runNode(args: string[], extra: Record<string, string>): Promise<{ code:
 }
 
 /** Processes whose command line names 127.0.0.1:PORT (workerd is started with --socket-addr=entry=127.0.0.1:PORT). */
+/**
+ * The processes of the instance on `port`: the Worker's runner (its command line names the port) and
+ * everything below it (workerd), as "pid command line".
+ */
 function processesOnPort(port: number): string[] {
-  const found: string[] = [];
+  const table = new Map<string, { parent: string; cmdline: string }>();
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-      if (cmdline.includes(`127.0.0.1:${port}`) || cmdline.includes(`--port ${port} `)) found.push(`${pid} ${cmdline.slice(0, 160)}`);
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const parent = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]!;
+      table.set(pid, { parent, cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ") });
     } catch {
       // Gone meanwhile.
     }
   }
-  return found;
+  const found = new Set<string>();
+  for (const [pid, { cmdline }] of table) if (cmdline.includes(`127.0.0.1:${port}`) || cmdline.includes(`--port ${port} `)) found.add(pid);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, { parent }] of table) if (!found.has(pid) && found.has(parent)) grew = Boolean(found.add(pid));
+  }
+  return [...found].map((pid) => `${pid} ${table.get(pid)!.cmdline.slice(0, 160)}`);
 }
 
 describe("npm start on a fresh clone's state", () => {
@@ -234,6 +245,42 @@ describe("faxes in local mode", () => {
   }, 120_000);
 });
 
+describe("the front before workerd (scripts/local-worker.mjs)", () => {
+  it("keeps the Host the client used, so links and error types name this address", async () => {
+    const response = await api("/v1/nothing-here");
+    const problem = (await response.json()) as { type: string };
+    expect(problem.type).toBe(`${platform!.url}/errors/request.not_found`);
+  });
+
+  it("a client that goes away mid-upload gives its workerd connection back", async () => {
+    // More abandoned uploads than the front's 16 upstream connections: each would otherwise hold one
+    // for good, waiting for a body that never comes, and the next request would queue forever.
+    const { port } = new URL(platform!.url);
+    const { connect } = await import("node:net");
+    await Promise.all(
+      Array.from({ length: 24 }, () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), "127.0.0.1", () => {
+            socket.write(
+              `POST /v1/faxes HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${key}\r\n` +
+                "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"to\":",
+            );
+            // Long enough for the front to have forwarded the request head to workerd.
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 300);
+          });
+          socket.on("error", reject);
+        }),
+      ),
+    );
+    // api() gives up after 10 s: a leaked pool would leave this request waiting for a free connection.
+    const response = await api("/v1/numbers");
+    expect(response.status).toBe(200);
+  });
+});
+
 describe("docs and OpenAPI", () => {
   it("GET /docs loads and /docs/scalar.js is served as a static asset", async () => {
     const docs = await fetch(`${platform!.url}/docs`);
@@ -260,10 +307,14 @@ describe("docs and OpenAPI", () => {
 });
 
 describe("start.mjs lifecycle", () => {
-  it("Ctrl-C (SIGINT) stops workerd too: no process is left on the port", async () => {
+  it.each([
+    ["npm start", []],
+    // npm run dev: the Worker under wrangler dev (rebuilds on save) instead of scripts/local-worker.mjs.
+    ["npm run dev", ["--watch"]],
+  ])("%s: serves /health, and Ctrl-C (SIGINT) stops workerd too: no process is left on the port", async (_name, extraArgs) => {
     const dir = await makeStateDir();
     const port = await freePort();
-    const child = spawn(process.execPath, ["scripts/start.mjs"], {
+    const child = spawn(process.execPath, ["scripts/start.mjs", ...extraArgs], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: undefined, EDGEFAX_STATE_DIR: dir, PORT: String(port) },
       stdio: ["ignore", "pipe", "pipe"],
@@ -278,11 +329,15 @@ describe("start.mjs lifecycle", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(output.includes("edgefax is running on"), `exit ${child.exitCode}:\n${output}`).toBe(true);
-      expect(processesOnPort(port).some((p) => p.includes("workerd"))).toBe(true);
+      expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ ok: true });
+      const instance = processesOnPort(port);
+      expect(instance.some((p) => p.includes("workerd"))).toBe(true);
       child.kill("SIGINT");
       const code = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000))]);
       expect(code).toBe(130);
       expect(processesOnPort(port)).toEqual([]);
+      // Not even orphaned: every process the instance had (workerd included) is gone.
+      expect(instance.filter((p) => existsSync(`/proc/${p.split(" ")[0]}`))).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       await removeStateDir(dir);

@@ -1,5 +1,5 @@
 /**
- * Node-side tests against a real `npm start` instance (scripts/start.mjs: wrangler dev with local D1,
+ * Node-side tests against a real `npm start` instance (scripts/start.mjs: workerd through Miniflare with local D1,
  * R2, Durable Objects, Queues), isolated from a developer's own run by its state directory and port.
  *
  *   const stateDir = await makeStateDir();
@@ -11,7 +11,7 @@
  *   await removeStateDir(stateDir);
  *
  * `vars` overrides Worker vars for the run (through EDGEFAX_VARS), e.g. { TIME_COMPRESSION: "300" }.
- * Starting takes 3-6 s (migrations, then wrangler); give beforeAll a generous timeout (2 min on a loaded machine).
+ * Starting takes 3-6 s (migrations, the bundle, then workerd); give beforeAll a generous timeout (2 min on a loaded machine).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

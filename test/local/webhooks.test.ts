@@ -1,5 +1,5 @@
 /**
- * Webhooks against a real `npm start` (wrangler dev: local D1, Queues, Durable Objects, cron) and a
+ * Webhooks against a real `npm start` (workerd through Miniflare: local D1, Queues, Durable Objects, cron) and a
  * real HTTP receiver on 127.0.0.1 (node:http). Every request the receiver gets is verified with the
  * reference implementation (`standardwebhooks`). ENVIRONMENT=local allows http receivers on loopback.
  */
@@ -109,7 +109,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-/** What the local cron does every minute, now: `npm start` runs wrangler with --test-scheduled. */
+/** What the local cron does every minute, now: `npm start` answers /__scheduled with the scheduled() handler. */
 async function runCron(): Promise<void> {
   await fetch(`${platform!.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer());
 }

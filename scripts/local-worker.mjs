@@ -1,0 +1,172 @@
+// The Worker as `npm start` runs it: the bundle `wrangler deploy` would upload (built with
+// `wrangler deploy --dry-run`), run by Miniflare in workerd with every binding wrangler.toml declares
+// (D1, R2, Durable Objects, Queues, static assets) and the secrets in .dev.vars, persisted where
+// `wrangler dev --persist-to` keeps them, so `wrangler d1 …--local` and `npm run dev` see the same state.
+//
+//   node scripts/local-worker.mjs --port 8787 --persist-to DIR [--var NAME:VALUE]...
+//
+// In front of workerd sits a small HTTP front on --port (see startFront). It plays the part
+// `wrangler dev`'s proxy Worker plays, without its hot reload: requests reach workerd over a bounded
+// pool of keep-alive connections, first come first served. workerd serves many connections to one
+// isolate unevenly once it is saturated (some wait hundreds of ms while others are answered at once);
+// the queue in front keeps that wait fair, at a fifth of the proxy Worker's CPU per request.
+// It also answers GET /__scheduled?cron=… by running the Worker's scheduled() handler, as
+// `wrangler dev --test-scheduled` does, which is how start.mjs fires the cron.
+//
+// `npm run dev` keeps `wrangler dev` (it rebuilds and reloads on every source change).
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { offlineEnv, root, wranglerBin } from "./local-env.mjs";
+
+/** Concurrent requests the front lets into workerd; the rest wait their turn in arrival order. */
+const UPSTREAM_CONNECTIONS = 16;
+/** Hop-by-hop headers (RFC 9110 §7.6.1) are the front's own business, not workerd's or the client's. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+function parseArgs(argv) {
+  const args = { port: 8787, persistTo: path.join(root, ".wrangler", "state"), vars: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === "--port") args.port = Number(value);
+    else if (flag === "--persist-to") args.persistTo = path.resolve(value);
+    else if (flag === "--var") {
+      // NAME:VALUE, split at the first colon (wrangler's --var format), so values may hold colons.
+      const colon = value.indexOf(":");
+      if (colon < 1) throw new Error(`--var takes NAME:VALUE, not ${JSON.stringify(value)}`);
+      args.vars[value.slice(0, colon)] = value.slice(colon + 1);
+    } else throw new Error(`unknown option ${flag}`);
+    i++;
+  }
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) throw new Error(`--port must be a TCP port, not ${args.port}`);
+  return args;
+}
+
+/** `wrangler deploy --dry-run`: the production bundle (wasm modules beside it), no upload. */
+function buildBundle(outdir) {
+  const result = spawnSync(wranglerBin, ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: root,
+    env: { ...offlineEnv, CI: "true" },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim();
+    throw new Error(`could not build the Worker (wrangler deploy --dry-run):\n${output || result.error?.message || `status ${result.status}`}`);
+  }
+}
+
+function startMiniflare({ persistTo, vars, outdir }) {
+  const configPath = path.join(root, "wrangler.toml");
+  const config = unstable_readConfig({ config: configPath });
+  // Bindings, Durable Objects, queues and assets exactly as wrangler dev derives them from wrangler.toml
+  // (and .dev.vars); --var values override vars as `wrangler dev --var` does.
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+  return new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    log: new Log(LogLevel.WARN),
+    // wrangler dev --persist-to DIR keeps D1, R2, Durable Objects, KV and the cache under DIR/v3.
+    defaultPersistRoot: path.join(persistTo, "v3"),
+    workers: [
+      {
+        ...workerOptions,
+        name: config.name,
+        bindings: { ...workerOptions.bindings, ...vars },
+        modules: true,
+        modulesRoot: outdir,
+        scriptPath: path.join(outdir, "worker.js"),
+      },
+    ],
+  });
+}
+
+/**
+ * The front on 127.0.0.1:port: forwards each request to workerd (Host kept, so the Worker sees the
+ * address the client used), streams bodies both ways, and drops the upstream request when the client
+ * goes away, so an abandoned request never holds one of the pool's connections.
+ */
+function startFront({ port, upstream, scheduled }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, scheduling: "fifo" });
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url?.startsWith("/__scheduled")) {
+      const cron = new URL(req.url, "http://front").searchParams.get("cron") ?? "";
+      scheduled(cron).then(
+        (result) => send(res, result.outcome === "ok" ? 200 : 500, `Ran scheduled event: ${result.outcome}\n`),
+        (error) => send(res, 500, `The scheduled handler failed: ${error.message}\n`),
+      );
+      return;
+    }
+    const headers = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+    const forward = http.request(
+      { agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (answer) => {
+        const out = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
+        answer.pipe(res);
+        answer.on("error", () => res.destroy());
+      },
+    );
+    forward.on("error", (error) => {
+      if (!res.headersSent) send(res, 502, `The local Worker did not answer: ${error.message}\n`);
+      else res.destroy();
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) forward.destroy();
+    });
+    req.pipe(forward);
+  });
+  // Connections stay open between requests as long as clients like (autocannon, browsers).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+function send(res, status, text) {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(text);
+}
+
+// ---- main ----
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`local-worker: ${error.message}`);
+  process.exit(2);
+}
+const outdir = path.join(args.persistTo, "worker-bundle");
+mkdirSync(outdir, { recursive: true });
+try {
+  buildBundle(outdir);
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
+const mf = startMiniflare({ ...args, outdir });
+const upstream = await mf.ready;
+const worker = await mf.getWorker();
+const front = await startFront({ port: args.port, upstream, scheduled: (cron) => worker.scheduled({ cron }) });
+console.log(`local-worker: the Worker (workerd) answers on http://127.0.0.1:${args.port}`);
+
+let stopping = false;
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  front.close();
+  front.closeAllConnections();
+  await mf.dispose().catch(() => undefined);
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(130));
+process.on("SIGTERM", () => void stop(143));
