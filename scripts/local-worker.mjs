@@ -70,6 +70,8 @@ function startMiniflare({ persistTo, vars, outdir }) {
     host: "127.0.0.1",
     port: 0,
     log: new Log(LogLevel.WARN),
+    // EDGEFAX_INSPECTOR_PORT=9229 npm start: attach Chrome DevTools (profiles, heap) to the Worker's isolate.
+    inspectorPort: process.env.EDGEFAX_INSPECTOR_PORT ? Number(process.env.EDGEFAX_INSPECTOR_PORT) : undefined,
     // wrangler dev --persist-to DIR keeps D1, R2, Durable Objects, KV and the cache under DIR/v3.
     defaultPersistRoot: path.join(persistTo, "v3"),
     workers: [
@@ -91,7 +93,9 @@ function startMiniflare({ persistTo, vars, outdir }) {
  * goes away, so an abandoned request never holds one of the pool's connections.
  */
 function startFront({ port, upstream, scheduled }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, scheduling: "fifo" });
+  // An idle connection is dropped after 3 s, before workerd's own idle timeout (KJ's 5 s pipeline
+  // timeout) could close it under a request just being sent on it. The timeout never cuts a request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, scheduling: "fifo", timeout: 3_000 });
   const server = http.createServer((req, res) => {
     if (req.method === "GET" && req.url?.startsWith("/__scheduled")) {
       const cron = new URL(req.url, "http://front").searchParams.get("cron") ?? "";
@@ -103,24 +107,35 @@ function startFront({ port, upstream, scheduled }) {
     }
     const headers = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    const forward = http.request(
-      { agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
-      (answer) => {
+    const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
+    // A safe request without a body can be sent again as it was (see below).
+    const resendable = bodyless && (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS");
+    let forward;
+    const sendUpstream = (attempt) => {
+      forward = http.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
         const out = {};
         for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
         answer.pipe(res);
         answer.on("error", () => res.destroy());
-      },
-    );
-    forward.on("error", (error) => {
-      if (!res.headersSent) send(res, 502, `The local Worker did not answer: ${error.message}\n`);
-      else res.destroy();
-    });
+      });
+      const sent = forward;
+      sent.on("error", (error) => {
+        if (res.destroyed || res.writableEnded) return; // the client left first (see "close" below)
+        // A kept-alive connection workerd closed just as we reused it (RFC 9112 §9.3.1: a client may
+        // retry an idempotent request then). A safe request is sent once more; any other gets the 502.
+        if (attempt === 0 && resendable && sent.reusedSocket && !res.headersSent) return sendUpstream(1);
+        console.error(`local-worker: ${req.method} ${req.url}: workerd did not answer (${error.code ?? error.message})`);
+        if (!res.headersSent) send(res, 502, `The local Worker did not answer: ${error.message}\n`);
+        else res.destroy();
+      });
+      if (bodyless) sent.end();
+      else req.pipe(sent);
+    };
     res.on("close", () => {
       if (!res.writableFinished) forward.destroy();
     });
-    req.pipe(forward);
+    sendUpstream(0);
   });
   // Connections stay open between requests as long as clients like (autocannon, browsers).
   server.keepAliveTimeout = 65_000;

@@ -1,11 +1,20 @@
 /** WebCrypto helpers shared by auth, signed URLs, idempotency and webhooks. */
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const HEX_DIGITS = encoder.encode("0123456789abcdef");
 
+/**
+ * Lowercase hex. The digits are written as ASCII into one buffer and decoded once: it runs on every
+ * authenticated request (the key's hash), where a string per byte was most of auth's garbage.
+ */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let out = "";
-  for (const b of view) out += b.toString(16).padStart(2, "0");
-  return out;
+  const out = new Uint8Array(view.length * 2);
+  for (let i = 0; i < view.length; i++) {
+    out[2 * i] = HEX_DIGITS[view[i]! >> 4]!;
+    out[2 * i + 1] = HEX_DIGITS[view[i]! & 15]!;
+  }
+  return decoder.decode(out);
 }
 
 export function toBase64(bytes: Uint8Array): string {
