@@ -52,46 +52,43 @@ const gatewayPort = process.env.GATEWAY_PORT ? Number(process.env.GATEWAY_PORT) 
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 const READY_TIMEOUT_MS = 120_000;
 
+const watch = process.argv.includes("--watch");
+// Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
+const workerVarArgs = ["--var", `GATEWAY_URL:${gatewayUrl}`, "--var", `PUBLIC_URL:${origin}`, ...varArgs()];
+
+/** The Worker: the deployable bundle behind scripts/local-worker.mjs, or under `wrangler dev` with --watch. */
+const worker = watch
+  ? {
+      command: wranglerBin,
+      args: [
+        "dev",
+        "--local",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--persist-to",
+        persistDir,
+        "--show-interactive-dev-session=false",
+        // wrangler dev never fires cron triggers itself, and with [assets] its /cdn-cgi/handler/scheduled
+        // answers "exception"; /__scheduled (enabled by this flag) reaches the Worker. See startCron().
+        "--test-scheduled",
+        ...workerVarArgs,
+      ],
+    }
+  : {
+      command: process.execPath,
+      // local-worker.mjs answers /__scheduled itself, with the Worker's scheduled() handler.
+      args: ["scripts/local-worker.mjs", "--port", String(port), "--persist-to", persistDir, ...workerVarArgs],
+    };
+
 /**
  * The local services, started in this order. A later service (the origin gateway, the offline OCR
  * process) is one more entry here: `command` and `args` to spawn in the repository root, `env`, and
  * `ready()`, which resolves once the service answers.
  */
-const watch = process.argv.includes("--watch");
-// Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
-const workerVarArgs = ["--var", `GATEWAY_URL:${gatewayUrl}`, "--var", `PUBLIC_URL:${origin}`, ...varArgs()];
-
 const services = [
-  watch
-    ? {
-        name: "worker",
-        command: wranglerBin,
-        args: [
-          "dev",
-          "--local",
-          "--ip",
-          "127.0.0.1",
-          "--port",
-          String(port),
-          "--persist-to",
-          persistDir,
-          "--show-interactive-dev-session=false",
-          // wrangler dev never fires cron triggers itself, and with [assets] its /cdn-cgi/handler/scheduled
-          // answers "exception"; /__scheduled (enabled by this flag) reaches the Worker. See startCron().
-          "--test-scheduled",
-          ...workerVarArgs,
-        ],
-        env: offlineEnv,
-        ready: () => waitForHttp(`${origin}/health`),
-      }
-    : {
-        name: "worker",
-        command: process.execPath,
-        // Answers /__scheduled itself (the Worker's scheduled handler), like --test-scheduled above.
-        args: ["scripts/local-worker.mjs", "--port", String(port), "--persist-to", persistDir, ...workerVarArgs],
-        env: offlineEnv,
-        ready: () => waitForHttp(`${origin}/health`),
-      },
+  { name: "worker", ...worker, env: offlineEnv, ready: () => waitForHttp(`${origin}/health`) },
   {
     // The origin gateway (src/gateway/service) in loopback mode: its trunk is its own SIP listener on
     // 127.0.0.1, so a live fax to a number provisioned here goes out over SIP/T.38 and comes back in.
