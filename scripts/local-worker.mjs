@@ -185,3 +185,10 @@ async function stop(code) {
 }
 process.on("SIGINT", () => void stop(130));
 process.on("SIGTERM", () => void stop(143));
+// Started by start.mjs: if it is gone (even killed with SIGKILL), so are we, workerd with us.
+const supervisor = Number(process.env.EDGEFAX_SUPERVISOR_PID);
+if (supervisor) {
+  setInterval(() => {
+    if (process.ppid !== supervisor) void stop(143);
+  }, 1_000).unref();
+}

@@ -147,7 +147,9 @@ function signalGroup(pid, signal) {
 function launch(service) {
   const child = spawn(service.command, service.args, {
     cwd: root,
-    env: service.env,
+    // Our own services (local-worker.mjs, the gateway) stop when this process is gone, even if it was
+    // killed outright (SIGKILL), so nothing is left holding the ports.
+    env: { ...service.env, EDGEFAX_SUPERVISOR_PID: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: Ctrl-C reaches only us, and stopping the group reaches every descendant (workerd).
     detached: true,

@@ -90,11 +90,8 @@ function runNode(args: string[], extra: Record<string, string>): Promise<{ code:
 }
 
 /** Processes whose command line names 127.0.0.1:PORT (workerd is started with --socket-addr=entry=127.0.0.1:PORT). */
-/**
- * The processes of the instance on `port`: the Worker's runner (its command line names the port) and
- * everything below it (workerd), as "pid command line".
- */
-function processesOnPort(port: number): string[] {
+/** Every process and its descendants, as "pid command line", for the roots `isRoot` picks. */
+function processTree(isRoot: (pid: string, cmdline: string) => boolean): string[] {
   const table = new Map<string, { parent: string; cmdline: string }>();
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
@@ -106,13 +103,20 @@ function processesOnPort(port: number): string[] {
     }
   }
   const found = new Set<string>();
-  for (const [pid, { cmdline }] of table) if (cmdline.includes(`127.0.0.1:${port}`) || cmdline.includes(`--port ${port} `)) found.add(pid);
+  for (const [pid, { cmdline }] of table) if (isRoot(pid, cmdline)) found.add(pid);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, { parent }] of table) if (!found.has(pid) && found.has(parent)) grew = Boolean(found.add(pid));
   }
   return [...found].map((pid) => `${pid} ${table.get(pid)!.cmdline.slice(0, 160)}`);
 }
+
+/** The processes of the instance on `port`: the Worker's runner (its command line names the port) and workerd below it. */
+function processesOnPort(port: number): string[] {
+  return processTree((_pid, cmdline) => cmdline.includes(`127.0.0.1:${port}`) || cmdline.includes(`--port ${port} `));
+}
+
+const alive = (processes: string[]) => processes.filter((p) => existsSync(`/proc/${p.split(" ")[0]}`));
 
 describe("npm start on a fresh clone's state", () => {
   it("applies the migrations, serves on 127.0.0.1, and tells the user how to get a key", () => {
@@ -306,6 +310,27 @@ describe("docs and OpenAPI", () => {
   });
 });
 
+/** A start.mjs of its own on a fresh state directory; `ready()` waits for its banner. */
+function startOwnInstance(dir: string, port: number, extraArgs: string[] = []) {
+  const child = spawn(process.execPath, ["scripts/start.mjs", ...extraArgs], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: undefined, EDGEFAX_STATE_DIR: dir, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (c: Buffer) => (output += c));
+  child.stderr.on("data", (c: Buffer) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ready = async () => {
+    const deadline = Date.now() + 120_000;
+    while (!output.includes("edgefax is running on") && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output.includes("edgefax is running on"), `exit ${child.exitCode}:\n${output}`).toBe(true);
+  };
+  return { child, exited, ready };
+}
+
 describe("start.mjs lifecycle", () => {
   it.each([
     ["npm start", []],
@@ -314,21 +339,9 @@ describe("start.mjs lifecycle", () => {
   ])("%s: serves /health, and Ctrl-C (SIGINT) stops workerd too: no process is left on the port", async (_name, extraArgs) => {
     const dir = await makeStateDir();
     const port = await freePort();
-    const child = spawn(process.execPath, ["scripts/start.mjs", ...extraArgs], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: undefined, EDGEFAX_STATE_DIR: dir, PORT: String(port) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c));
-    child.stderr.on("data", (c: Buffer) => (output += c));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const { child, exited, ready } = startOwnInstance(dir, port, extraArgs);
     try {
-      const deadline = Date.now() + 120_000;
-      while (!output.includes("edgefax is running on") && Date.now() < deadline && child.exitCode === null) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(output.includes("edgefax is running on"), `exit ${child.exitCode}:\n${output}`).toBe(true);
+      await ready();
       expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ ok: true });
       const instance = processesOnPort(port);
       expect(instance.some((p) => p.includes("workerd"))).toBe(true);
@@ -337,7 +350,28 @@ describe("start.mjs lifecycle", () => {
       expect(code).toBe(130);
       expect(processesOnPort(port)).toEqual([]);
       // Not even orphaned: every process the instance had (workerd included) is gone.
-      expect(instance.filter((p) => existsSync(`/proc/${p.split(" ")[0]}`))).toEqual([]);
+      expect(alive(instance)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await removeStateDir(dir);
+    }
+  }, 150_000);
+
+  it("npm start killed outright (SIGKILL): its services notice and stop, workerd included", async () => {
+    const dir = await makeStateDir();
+    const port = await freePort();
+    const { child, ready } = startOwnInstance(dir, port);
+    try {
+      await ready();
+      // Everything below start.mjs: local-worker.mjs and its workerd, the gateway.
+      const services = processTree((pid) => pid === String(child.pid)).filter((p) => !p.startsWith(`${child.pid} `));
+      expect(services.some((p) => p.includes("workerd"))).toBe(true);
+      expect(services.some((p) => p.includes("src/gateway/service/main.ts"))).toBe(true);
+      child.kill("SIGKILL"); // no handler runs: only the services' own watch can stop them
+      const gone = Date.now() + 20_000;
+      while (alive(services).length > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(alive(services)).toEqual([]);
+      expect(processesOnPort(port)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       await removeStateDir(dir);

@@ -35,3 +35,11 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on("SIGTERM", onSignal);
 process.on("SIGINT", onSignal);
+// Under `npm start` (scripts/start.mjs sets EDGEFAX_SUPERVISOR_PID): stop as on SIGTERM once start.mjs
+// is gone, even if it was killed outright. Run on its own, the gateway outlives whoever started it.
+const supervisor = Number(process.env.EDGEFAX_SUPERVISOR_PID);
+if (supervisor) {
+  setInterval(() => {
+    if (process.ppid !== supervisor && signals === 0) onSignal("SIGTERM");
+  }, 1_000).unref();
+}
