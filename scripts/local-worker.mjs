@@ -14,13 +14,12 @@
 // `wrangler dev --test-scheduled` does, which is how start.mjs fires the cron.
 //
 // `npm run dev` keeps `wrangler dev` (it rebuilds and reloads on every source change).
-import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
-import { offlineEnv, root, wranglerBin } from "./local-env.mjs";
+import { root, runWrangler } from "./local-env.mjs";
 
 /** Concurrent requests the front lets into workerd; the rest wait their turn in arrival order. */
 const UPSTREAM_CONNECTIONS = 16;
@@ -48,12 +47,7 @@ function parseArgs(argv) {
 
 /** `wrangler deploy --dry-run`: the production bundle (wasm modules beside it), no upload. */
 function buildBundle(outdir) {
-  const result = spawnSync(wranglerBin, ["deploy", "--dry-run", "--outdir", outdir], {
-    cwd: root,
-    env: { ...offlineEnv, CI: "true" },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const result = runWrangler(["deploy", "--dry-run", "--outdir", outdir]);
   if (result.status !== 0) {
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim();
     throw new Error(`could not build the Worker (wrangler deploy --dry-run):\n${output || result.error?.message || `status ${result.status}`}`);
