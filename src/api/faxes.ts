@@ -1,21 +1,20 @@
 /** /v1/faxes: send, list, read, cancel, resend, follow the timeline, and download the document. */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { TypedResponse } from "hono";
-import { isoNow, settings } from "../config";
+import { settings } from "../config";
 import { database } from "../db/client";
 import { findFax, findFaxDocumentKey, listFaxEvents, listFaxes } from "../db/fax-store";
-import { findAccountNumber, firstAccountNumber } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { EVENT_TYPES } from "../events/catalog";
+import { createFax, type NewFax } from "../fax/create";
 import { faxObject } from "../fax/fax-stub";
 import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
-import { expectedCallMs } from "../fax/simulated-carrier";
 import { FAX_STATUSES } from "../fax/state-machine";
-import { isId, newId } from "../lib/ids";
+import { isId } from "../lib/ids";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
-import { buildFaxDocument, FaxCreateSchema, parseFaxRequest, type FaxCreate } from "./fax-request";
+import { buildFaxDocument, FaxCreateSchema, parseFaxRequest } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -76,14 +75,6 @@ const faxExample: Fax = {
   completed_at: null,
 };
 
-const documentKey = (accountId: string, faxId: string) => faxFileKeys(accountId, faxId).document;
-
-function estimatedDelivery(fax: Pick<Fax, "send_at" | "mode" | "created_at">, pageCount: number, env: Env): string {
-  const start = fax.send_at ? Date.parse(fax.send_at) : Date.parse(fax.created_at);
-  const compression = fax.mode === "test" ? settings(env).timeCompression : 1;
-  return isoNow(start + expectedCallMs(pageCount) / compression);
-}
-
 export function registerFaxRoutes(app: App): void {
   app.openAPIRegistry.registerPath({
     method: "post",
@@ -131,7 +122,7 @@ export function registerFaxRoutes(app: App): void {
   app.post("/v1/faxes", async (c) => {
     const caller = c.get("caller");
     const request = await parseFaxRequest(c);
-    const fax = await createFax(c.env, new URL(c.req.url).origin, caller.accountId, caller.mode, request.input, request.to, (from, date) =>
+    const fax = await createFax(c.env, caller.accountId, caller.mode, request.input, request.to, (from, date) =>
       buildFaxDocument(c.env, request, { from, date }),
     );
     return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
@@ -163,7 +154,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const q = c.req.valid("query");
       const caller = c.get("caller");
-      const page = await listFaxes(database(c.env.DB), caller.accountId, {
+      const page = await listFaxes<Fax>(database(c.env.DB), caller.accountId, {
         status: q.status,
         direction: q.direction,
         to: q.to,
@@ -220,7 +211,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      if (!(await findFax(database(c.env.DB), caller.accountId, id))) throw new ApiError("fax.not_found");
+      if (!(await findFax<Fax>(database(c.env.DB), caller.accountId, id))) throw new ApiError("fax.not_found");
       const result = await faxObject(c.env, id).cancel();
       if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
       return c.json(result.fax, 200);
@@ -246,7 +237,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      const original = await findFax(db, caller.accountId, id);
+      const original = await findFax<Fax>(db, caller.accountId, id);
       if (!original) throw new ApiError("fax.not_found");
       if (original.direction !== "outbound" || !["delivered", "failed", "canceled"].includes(original.status)) {
         throw new ApiError("fax.not_resendable", { detail: `The fax is ${original.direction} and ${original.status}.` });
@@ -255,8 +246,7 @@ export function registerFaxRoutes(app: App): void {
       const object = stored?.documentKey ? await c.env.DOCUMENTS.get(stored.documentKey) : null;
       if (!object) throw new ApiError("fax.no_document");
       const pdf = new Uint8Array(await object.arrayBuffer());
-      const input: FaxCreate = {
-        to: original.to,
+      const input: NewFax = {
         from: original.from,
         options: original.options,
         header_text: original.header_text ?? undefined,
@@ -265,7 +255,6 @@ export function registerFaxRoutes(app: App): void {
       };
       const fax = await createFax(
         c.env,
-        new URL(c.req.url).origin,
         caller.accountId,
         caller.mode,
         input,
@@ -304,7 +293,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      if (!(await findFax(db, caller.accountId, id))) throw new ApiError("fax.not_found");
+      if (!(await findFax<Fax>(db, caller.accountId, id))) throw new ApiError("fax.not_found");
       return c.json({ data: await listFaxEvents(db, caller.accountId, id) }, 200);
     },
   );
@@ -354,7 +343,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const { id, n } = c.req.valid("param");
-      const fax = await findFax(database(c.env.DB), caller.accountId, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
       if (!fax) throw new ApiError("fax.not_found");
       const key = faxFileKeys(caller.accountId, id).preview(n);
       if (n > fax.page_count || !(await c.env.DOCUMENTS.head(key))) {
@@ -366,63 +355,4 @@ export function registerFaxRoutes(app: App): void {
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
     },
   );
-}
-
-/** Shared by send and resend: resolve `from`, store the document, create the FaxObject. */
-async function createFax(
-  env: Env,
-  _origin: string,
-  accountId: string,
-  mode: "test" | "live",
-  input: FaxCreate,
-  to: string,
-  document: (from: string, date: Date) => Promise<{ pdf: Uint8Array; pageCount: number }>,
-  resentFrom: string | null = null,
-): Promise<Fax> {
-  const db = database(env.DB);
-  const number = input.from ? await findAccountNumber(db, accountId, input.from.trim()) : await firstAccountNumber(db, accountId, mode);
-  if (!number) {
-    throw new ApiError("fax.sender.invalid", {
-      detail: input.from ? `${input.from} is not a number of this account.` : "The account has no number yet: create one with POST /v1/numbers.",
-      errors: [{ pointer: "/from", detail: "must be one of your numbers" }],
-    });
-  }
-  const now = new Date();
-  const { pdf, pageCount } = await document(number.number, now);
-  const id = newId("fax", now.getTime());
-  const key = documentKey(accountId, id);
-  await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
-  const options = { resolution: "fine" as const, max_attempts: 3, retry_delay: 300, image_conversion: "auto" as const, ...input.options };
-  const created = now.toISOString();
-  const sendAt = input.send_at ? new Date(input.send_at).toISOString() : null;
-  const fax: Fax = {
-    id,
-    direction: "outbound",
-    mode,
-    status: "queued",
-    to,
-    from: number.number,
-    page_count: pageCount,
-    pages_sent: 0,
-    attempts: 0,
-    max_attempts: options.max_attempts,
-    next_attempt_at: null,
-    last_error: null,
-    error: null,
-    options,
-    header_text: input.header_text ?? null,
-    cover_page: input.cover_page ?? null,
-    metadata: input.metadata ?? {},
-    webhook_url: input.webhook_url ?? null,
-    send_at: sendAt,
-    estimated_delivery: null,
-    resent_from: resentFrom,
-    remote_ident: null,
-    image_downloaded: null,
-    created_at: created,
-    updated_at: created,
-    completed_at: null,
-  };
-  fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);
-  return faxObject(env, id).create({ fax, accountId, documentKey: key });
 }

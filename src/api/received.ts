@@ -60,7 +60,7 @@ export function registerReceivedRoutes(app: App): void {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listReceivedFaxes(database(c.env.DB), c.get("caller").accountId, {
+      const page = await listReceivedFaxes<Fax>(database(c.env.DB), c.get("caller").accountId, {
         minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
         imageDownloaded: q.image_downloaded,
         searchText: q.search_text,
@@ -104,7 +104,7 @@ export function registerReceivedRoutes(app: App): void {
       const { id } = c.req.valid("param");
       const { format, page } = c.req.valid("query");
       const db = database(c.env.DB);
-      const fax = await findFax(db, caller.accountId, id);
+      const fax = await findFax<Fax>(db, caller.accountId, id);
       const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw new ApiError("fax.no_document");

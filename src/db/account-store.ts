@@ -1,10 +1,17 @@
 /** Accounts, API keys and OAuth access tokens. Secrets are stored only as SHA-256 hashes. */
 import { and, eq, gt, isNull } from "drizzle-orm";
-import type { Caller } from "../api/context";
 import { sha256Hex, randomToken } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { database } from "./client";
 import { accessTokens, accounts, apiKeys } from "./schema";
+
+/** Who is calling: the account and key an API key or access token resolves to. Routes scope every query by it. */
+export interface Caller {
+  accountId: string;
+  keyId: string;
+  mode: "test" | "live";
+  rateLimitPerMinute: number | null;
+}
 
 export async function findCaller(d1: D1Database, secretHash: string, nowIso: string): Promise<{ caller: Caller; expiresMs: number } | null> {
   const db = database(d1);

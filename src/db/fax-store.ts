@@ -4,12 +4,34 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { PlatformEvent } from "../events/catalog";
-import type { Fax } from "../fax/schema";
 import type { Db } from "./client";
 import { faxEvents, faxes } from "./schema";
 
-export interface FaxProjection {
-  fax: Fax;
+/**
+ * What this store needs of a fax body: the fields its columns project. The body itself is the fax
+ * domain's (src/fax/schema.ts), stored whole as JSON; callers name that type, this layer does not know it.
+ */
+export interface StoredFax {
+  id: string;
+  mode: "test" | "live";
+  direction: "outbound" | "inbound";
+  status: string;
+  to: string;
+  from: string;
+  page_count: number;
+  pages_sent: number;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string | null;
+  send_at: string | null;
+  error: { code: string } | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface FaxProjection<F extends StoredFax = StoredFax> {
+  fax: F;
   accountId: string;
   documentKey: string | null;
   version: number;
@@ -53,13 +75,13 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
   await db.batch([upsert, ...inserts]);
 }
 
-export async function findFax(db: Db, accountId: string, faxId: string): Promise<Fax | null> {
+export async function findFax<F extends StoredFax>(db: Db, accountId: string, faxId: string): Promise<F | null> {
   const row = await db
     .select({ body: faxes.body })
     .from(faxes)
     .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
     .get();
-  return row ? (JSON.parse(row.body) as Fax) : null;
+  return row ? (JSON.parse(row.body) as F) : null;
 }
 
 export async function findFaxDocumentKey(db: Db, accountId: string, faxId: string): Promise<{ documentKey: string | null } | null> {
@@ -83,7 +105,7 @@ export interface FaxListFilter {
 }
 
 /** Newest first, before the cursor; fetches limit + 1 rows to know whether there is a next page. */
-async function pageOfFaxes(db: Db, where: SQL[], before: string | undefined, limit: number): Promise<{ data: Fax[]; hasMore: boolean }> {
+async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: string | undefined, limit: number): Promise<{ data: F[]; hasMore: boolean }> {
   if (before) where.push(lt(faxes.id, before));
   const rows = await db
     .select({ body: faxes.body })
@@ -92,18 +114,18 @@ async function pageOfFaxes(db: Db, where: SQL[], before: string | undefined, lim
     .orderBy(desc(faxes.id))
     .limit(limit + 1)
     .all();
-  return { data: rows.slice(0, limit).map((r) => JSON.parse(r.body) as Fax), hasMore: rows.length > limit };
+  return { data: rows.slice(0, limit).map((r) => JSON.parse(r.body) as F), hasMore: rows.length > limit };
 }
 
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
-export async function listFaxes(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: Fax[]; hasMore: boolean }> {
+export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId)];
   if (f.status) where.push(eq(faxes.status, f.status));
   if (f.direction) where.push(eq(faxes.direction, f.direction));
   if (f.to) where.push(eq(faxes.to, f.to));
   if (f.createdAfter) where.push(gte(faxes.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(faxes.createdAt, f.createdBefore));
-  return pageOfFaxes(db, where, f.before, f.limit);
+  return pageOfFaxes<F>(db, where, f.before, f.limit);
 }
 
 export async function listFaxEvents(db: Db, accountId: string, faxId: string): Promise<PlatformEvent[]> {
@@ -147,7 +169,7 @@ export interface ReceivedFilter {
 }
 
 /** Inbound faxes that arrived completely, newest first (eFax-style polling). */
-export async function listReceivedFaxes(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: Fax[]; hasMore: boolean }> {
+export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
@@ -157,5 +179,5 @@ export async function listReceivedFaxes(db: Db, accountId: string, f: ReceivedFi
       sql`(${faxes.from} LIKE ${like} ESCAPE '\\' OR ${faxes.to} LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.remote_ident') LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.metadata') LIKE ${like} ESCAPE '\\')`,
     );
   }
-  return pageOfFaxes(db, where, f.before, f.limit);
+  return pageOfFaxes<F>(db, where, f.before, f.limit);
 }

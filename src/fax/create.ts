@@ -1,0 +1,92 @@
+/**
+ * Creating an outbound fax (send and resend): resolve `from`, store the document in R2, build the Fax
+ * and create its FaxObject. Routes parse the request and shape the response; this owns the rest.
+ */
+import { isoNow, settings } from "../config";
+import { database } from "../db/client";
+import { findAccountNumber, firstAccountNumber } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
+import { newId } from "../lib/ids";
+import { faxObject } from "./fax-stub";
+import { faxFileKeys } from "./render/keys";
+import { FaxOptionsSchema, type CoverPage, type Fax, type FaxOptions } from "./schema";
+import { expectedCallMs } from "./simulated-carrier";
+
+/** What a new fax is made of, as a request gives it (validated already). */
+export interface NewFax {
+  from?: string;
+  options?: Partial<FaxOptions>;
+  header_text?: string;
+  cover_page?: CoverPage;
+  metadata?: Record<string, string>;
+  webhook_url?: string;
+  send_at?: string;
+}
+
+/** The merged PDF to send, built once the sender's number (for the cover page) and the date are known. */
+export type FaxDocumentSource = (from: string, date: Date) => Promise<{ pdf: Uint8Array; pageCount: number }>;
+
+function estimatedDelivery(fax: Pick<Fax, "send_at" | "mode" | "created_at">, pageCount: number, env: Env): string {
+  const start = fax.send_at ? Date.parse(fax.send_at) : Date.parse(fax.created_at);
+  const compression = fax.mode === "test" ? settings(env).timeCompression : 1;
+  return isoNow(start + expectedCallMs(pageCount) / compression);
+}
+
+/** Shared by send and resend: resolve `from`, store the document, create the FaxObject. */
+export async function createFax(
+  env: Env,
+  accountId: string,
+  mode: "test" | "live",
+  input: NewFax,
+  to: string,
+  document: FaxDocumentSource,
+  resentFrom: string | null = null,
+): Promise<Fax> {
+  const db = database(env.DB);
+  const number = input.from ? await findAccountNumber(db, accountId, input.from.trim()) : await firstAccountNumber(db, accountId, mode);
+  if (!number) {
+    throw new ApiError("fax.sender.invalid", {
+      detail: input.from ? `${input.from} is not a number of this account.` : "The account has no number yet: create one with POST /v1/numbers.",
+      errors: [{ pointer: "/from", detail: "must be one of your numbers" }],
+    });
+  }
+  const now = new Date();
+  const { pdf, pageCount } = await document(number.number, now);
+  const id = newId("fax", now.getTime());
+  const key = faxFileKeys(accountId, id).document;
+  await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
+  // The defaults are FaxOptionsSchema's own: the schema is their one owner.
+  const options = FaxOptionsSchema.parse(input.options ?? {});
+  const created = now.toISOString();
+  const sendAt = input.send_at ? new Date(input.send_at).toISOString() : null;
+  const fax: Fax = {
+    id,
+    direction: "outbound",
+    mode,
+    status: "queued",
+    to,
+    from: number.number,
+    page_count: pageCount,
+    pages_sent: 0,
+    attempts: 0,
+    max_attempts: options.max_attempts,
+    next_attempt_at: null,
+    last_error: null,
+    error: null,
+    options,
+    header_text: input.header_text ?? null,
+    cover_page: input.cover_page ?? null,
+    metadata: input.metadata ?? {},
+    webhook_url: input.webhook_url ?? null,
+    send_at: sendAt,
+    estimated_delivery: null,
+    resent_from: resentFrom,
+    remote_ident: null,
+    image_downloaded: null,
+    created_at: created,
+    updated_at: created,
+    completed_at: null,
+  };
+  fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);
+  return faxObject(env, id).create({ fax, accountId, documentKey: key });
+}
