@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import { DELIVERY_STATUSES } from "../db/schema";
 import {
   deleteEndpoint,
   findAccountSecret,
@@ -75,8 +76,6 @@ const AttemptSchema = z
     next_retry_at: z.string().nullable(),
   })
   .openapi("WebhookAttempt");
-
-const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "exhausted"] as const;
 
 const DeliverySchema = z
   .object({

@@ -6,6 +6,9 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
+/** A webhook delivery's status; the API's Delivery schema and its filter derive from this one list. */
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "exhausted"] as const;
+
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
@@ -166,7 +169,7 @@ export const webhookDeliveries = sqliteTable(
     eventType: text("event_type").notNull(),
     /** The envelope exactly as sent: { id, type, created_at, data }. */
     payload: text("payload").notNull(),
-    status: text("status", { enum: ["pending", "succeeded", "failed", "exhausted"] }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextRetryAt: text("next_retry_at"),
     lastAttemptAt: text("last_attempt_at"),

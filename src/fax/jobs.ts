@@ -6,6 +6,7 @@ import { settings } from "../config";
 import { faxObject } from "./fax-stub";
 import { dispatchToGateway } from "./gateway-client";
 import { RenderError, renderFailure } from "./render/errors";
+import { parseFaxFileKey } from "./render/keys";
 import { renderOutboundFax } from "./render/outbound";
 
 export type FaxJob = { faxId: string; kind: "render" } | { faxId: string; kind: "dispatch"; attemptId: string; accountId: string };
@@ -20,7 +21,7 @@ export async function handleFaxJob(job: FaxJob, env: Env): Promise<void> {
     try {
       if (!claim.documentKey || !current) throw new RenderError("document.unreadable", "The fax's document is no longer stored.");
       const rendered = await renderOutboundFax(env, {
-        accountId: accountOfDocument(claim.documentKey),
+        accountId: parseFaxFileKey(claim.documentKey)?.accountId ?? "",
         faxId: job.faxId,
         documentKey: claim.documentKey,
         resolution: claim.resolution,
@@ -49,9 +50,4 @@ export async function handleFaxJob(job: FaxJob, env: Env): Promise<void> {
   if (!outcome.ok) {
     await fax.report({ attemptId: job.attemptId, kind: "failed", code: "gateway.unavailable", detail: outcome.detail, t30Result: null });
   }
-}
-
-/** `faxes/{account}/{fax}/document.pdf` (src/fax/render/keys.ts): the render step's files sit beside it. */
-function accountOfDocument(documentKey: string): string {
-  return documentKey.split("/")[1] ?? "";
 }

@@ -16,18 +16,6 @@ export const CALL_SETUP_MS = 8_000;
 export const PAGE_MS = 30_000;
 const SLOW_PAGE_MS = 90_000;
 
-export const MAGIC_NUMBERS = {
-  "+15550100001": "delivered",
-  "+15550100002": "busy on every attempt; retried until attempts run out",
-  "+15550100003": "no answer",
-  "+15550100004": "fails the first attempt, delivered on the retry",
-  "+15550100005": "line drops after page 1: failed, pages_sent 1",
-  "+15550100006": "far end refuses T.38",
-  "+15550100007": "slow: 90 s per page before time compression",
-  "+15550100008": "not a fax number: failed, not retryable",
-  "+15550100009": "call declined",
-} as const;
-
 function deliverAll(pageCount: number, pageMs: number): CarrierStep[] {
   const steps: CarrierStep[] = [];
   for (let page = 1; page <= pageCount; page++) {
@@ -41,33 +29,59 @@ function fail(atMs: number, code: FaxFailureCode, t30Result: string, detail: str
   return { atMs, kind: "failed", code, t30Result, detail };
 }
 
-/** The script for one attempt (1-based) to `to` with `pageCount` pages. */
-export function simulateCall(to: string, pageCount: number, attempt: number): CarrierStep[] {
-  switch (to) {
-    case "+15550100002":
-      return [fail(5_000, "fax.busy", "SIP 486 Busy Here", "The line was busy.")];
-    case "+15550100003":
-      return [fail(45_000, "fax.no_answer", "SIP 408 Request Timeout", "The call rang without an answer.")];
-    case "+15550100004":
-      return attempt === 1
+interface MagicNumber {
+  /** What the number does, as the README's table says it. */
+  outcome: string;
+  /** The script for one attempt (1-based) with `pageCount` pages. */
+  script: (pageCount: number, attempt: number) => CarrierStep[];
+}
+
+/** The magic numbers: the one table the simulated carrier plays and the docs describe. */
+export const MAGIC_NUMBERS: Readonly<Record<string, MagicNumber>> = {
+  "+15550100001": { outcome: "delivered", script: (pages) => deliverAll(pages, PAGE_MS) },
+  "+15550100002": {
+    outcome: "busy on every attempt; retried until attempts run out",
+    script: () => [fail(5_000, "fax.busy", "SIP 486 Busy Here", "The line was busy.")],
+  },
+  "+15550100003": {
+    outcome: "no answer",
+    script: () => [fail(45_000, "fax.no_answer", "SIP 408 Request Timeout", "The call rang without an answer.")],
+  },
+  "+15550100004": {
+    outcome: "fails the first attempt, delivered on the retry",
+    script: (pages, attempt) =>
+      attempt === 1
         ? [fail(CALL_SETUP_MS, "fax.training_failed", "FTT at the lowest speed", "Training failed on the first attempt.")]
-        : deliverAll(pageCount, PAGE_MS);
-    case "+15550100005":
-      return [
-        { atMs: CALL_SETUP_MS + PAGE_MS, kind: "page_sent", page: 1 },
-        fail(CALL_SETUP_MS + PAGE_MS + 5_000, "fax.carrier_lost", "Carrier lost during page 2", "The line dropped after page 1."),
-      ];
-    case "+15550100006":
-      return [fail(3_000, "fax.t38_refused", "SIP 488 Not Acceptable Here (no T.38)", "The far end answered audio only and refused the T.38 re-INVITE.")];
-    case "+15550100007":
-      return deliverAll(pageCount, SLOW_PAGE_MS);
-    case "+15550100008":
-      return [fail(20_000, "fax.not_a_fax", "No CED or DIS received (T.30 T1 expired)", "A voice line answered.")];
-    case "+15550100009":
-      return [fail(2_000, "fax.declined", "SIP 603 Decline", "The far end declined the call.")];
-    default:
-      return deliverAll(pageCount, PAGE_MS);
-  }
+        : deliverAll(pages, PAGE_MS),
+  },
+  "+15550100005": {
+    outcome: "line drops after page 1: failed, pages_sent 1",
+    script: () => [
+      { atMs: CALL_SETUP_MS + PAGE_MS, kind: "page_sent", page: 1 },
+      fail(CALL_SETUP_MS + PAGE_MS + 5_000, "fax.carrier_lost", "Carrier lost during page 2", "The line dropped after page 1."),
+    ],
+  },
+  "+15550100006": {
+    outcome: "far end refuses T.38",
+    script: () => [
+      fail(3_000, "fax.t38_refused", "SIP 488 Not Acceptable Here (no T.38)", "The far end answered audio only and refused the T.38 re-INVITE."),
+    ],
+  },
+  "+15550100007": { outcome: "slow: 90 s per page before time compression", script: (pages) => deliverAll(pages, SLOW_PAGE_MS) },
+  "+15550100008": {
+    outcome: "not a fax number: failed, not retryable",
+    script: () => [fail(20_000, "fax.not_a_fax", "No CED or DIS received (T.30 T1 expired)", "A voice line answered.")],
+  },
+  "+15550100009": {
+    outcome: "call declined",
+    script: () => [fail(2_000, "fax.declined", "SIP 603 Decline", "The far end declined the call.")],
+  },
+};
+
+/** The script for one attempt (1-based) to `to` with `pageCount` pages; any other number is delivered. */
+export function simulateCall(to: string, pageCount: number, attempt: number): CarrierStep[] {
+  const magic = Object.hasOwn(MAGIC_NUMBERS, to) ? MAGIC_NUMBERS[to] : undefined;
+  return magic ? magic.script(pageCount, attempt) : deliverAll(pageCount, PAGE_MS);
 }
 
 /** Real-world duration of a successful call, for estimated_delivery. */

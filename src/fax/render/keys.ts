@@ -17,13 +17,20 @@ export function faxFileKeys(accountId: string, faxId: string): FaxFileKeys {
   };
 }
 
+/** The account and fax a file key belongs to (the inverse of faxFileKeys), or null for a key outside `faxes/`. */
+export function parseFaxFileKey(key: string): { accountId: string; faxId: string } | null {
+  const [root, accountId, faxId] = key.split("/");
+  return root === "faxes" && accountId && faxId ? { accountId, faxId } : null;
+}
+
 /**
  * Retention: deletes every file of the fax whose document is `documentKey` (the document, fax.tif, previews),
  * i.e. everything under its `faxes/{account}/{fax}/` prefix. Returns how many objects were deleted.
  */
 export async function deleteFaxFiles(bucket: R2Bucket, documentKey: string): Promise<number> {
-  const prefix = documentKey.slice(0, documentKey.lastIndexOf("/") + 1);
-  if (!prefix.startsWith("faxes/")) return 0;
+  const owner = parseFaxFileKey(documentKey);
+  if (!owner) return 0;
+  const prefix = `faxes/${owner.accountId}/${owner.faxId}/`;
   let deleted = 0;
   let cursor: string | undefined;
   do {
