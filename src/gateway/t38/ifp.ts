@@ -14,7 +14,7 @@
  * from T.38 (2002), version 2 on, it is presence | extension bit | 3-bit type. spandsp and Wireshark
  * follow this, so the version agreed in SDP (T38FaxVersion) selects the layout.
  */
-import { BitReader, BitWriter, PerError } from "./per.js";
+import { BitReader, BitWriter, PerError } from "../asn1/per.js";
 import {
   T30_INDICATORS,
   T38_DATA_TYPES,

@@ -10,7 +10,7 @@
  *
  * Secondary packets are carried newest first: the i-th secondary is sequence number seq - 1 - i.
  */
-import { BitReader, BitWriter, PerError } from "../t38/per.js";
+import { BitReader, BitWriter, PerError } from "../asn1/per.js";
 
 export interface UdptlPacket {
   seq: number;
