@@ -28,7 +28,7 @@ export function workerPort() {
 }
 
 /**
- * TOOLCHAIN.md: without the first two, wrangler reaches for the network (request.cf data, telemetry).
+ * docs/toolchain.md "Offline runs": without the first two, wrangler reaches for the network (request.cf data, telemetry).
  * WRANGLER_HIDE_BANNER skips the banner, whose update check asks registry.npmjs.org for the latest
  * wrangler; npm_config_registry points wrangler's other update checks (after an error, on a config
  * warning) at a closed loopback port, so they fail at once instead of leaving the machine.

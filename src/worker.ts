@@ -1,5 +1,5 @@
 /**
- * Worker entry (DESIGN.md "Suggested layout"): the Hono app for fetch, the queue consumers,
+ * Worker entry (docs/architecture.md "Layout"): the Hono app for fetch, the queue consumers,
  * the cron handler, and the Durable Object classes.
  */
 import { createApp } from "./api/app";

@@ -1,5 +1,5 @@
 /**
- * The Worker's side of the gateway contract (DESIGN.md "Gateway contract"), not part of the public API:
+ * The Worker's side of the gateway contract (docs/architecture.md "Gateway contract"), not part of the public API:
  * - POST /internal/gateway/events: progress of an attempt (ringing, negotiated, page_sent, delivered, failed);
  * - POST /internal/gateway/inbound: a received fax (TIFF-F, base64) with caller, callee and TSI;
  * - POST /internal/gateway/route: whether a number is provisioned here (the loopback carrier asks first).

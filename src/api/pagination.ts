@@ -1,5 +1,5 @@
 /**
- * Cursor pagination (DESIGN.md "Conventions"): `limit` and `cursor` in, `data`, `has_more` and
+ * Cursor pagination (docs/architecture.md "Conventions"): `limit` and `cursor` in, `data`, `has_more` and
  * `next_cursor` out. A cursor is opaque to clients: base64url of the last id of the page.
  */
 import { z } from "@hono/zod-openapi";

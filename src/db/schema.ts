@@ -116,7 +116,7 @@ export const faxEvents = sqliteTable(
   ],
 );
 
-/** Webhook endpoints (DESIGN.md "Conventions": Standard Webhooks v1). Secrets are AES-GCM encrypted at rest. */
+/** Webhook endpoints (docs/architecture.md "Conventions": Standard Webhooks v1). Secrets are AES-GCM encrypted at rest. */
 export const webhookEndpoints = sqliteTable(
   "webhook_endpoints",
   {

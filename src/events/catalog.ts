@@ -1,5 +1,5 @@
 /**
- * The event catalog (DESIGN.md "Events"): every event type a webhook or a fax timeline can carry.
+ * The event catalog (docs/architecture.md "Events"): every event type a webhook or a fax timeline can carry.
  * Envelope on the wire: { id: "evt_…", type, created_at, data } (Standard Webhooks v1).
  */
 export const EVENT_TYPES = {

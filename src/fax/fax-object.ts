@@ -1,5 +1,5 @@
 /**
- * FaxObject: one Durable Object per fax, the only writer of its state (DESIGN.md "Parts").
+ * FaxObject: one Durable Object per fax, the only writer of its state (docs/architecture.md "Parts").
  *
  * Every change goes through `commit`: the new state and the events it emits are written to the
  * object's own storage in one put (the outbox), then projected into D1. If the projection fails,

@@ -1,5 +1,5 @@
 /**
- * The Worker's side of the gateway contract (DESIGN.md "Gateway contract"): POST {GATEWAY_URL}/jobs,
+ * The Worker's side of the gateway contract (docs/architecture.md "Gateway contract"): POST {GATEWAY_URL}/jobs,
  * signed like a webhook (Standard Webhooks v1 headers) with GATEWAY_SECRET.
  */
 import { settings } from "../config";

@@ -1,5 +1,5 @@
 /**
- * Inbound faxes (DESIGN.md "Flows", inbound): the gateway uploads a received TIFF-F; the number it came
+ * Inbound faxes (docs/architecture.md "Flows", inbound): the gateway uploads a received TIFF-F; the number it came
  * to names the account; the FaxObject goes `receiving` → `received` once the TIFF, its PDF and the
  * previews are in R2, and `fax.received` is emitted. A repeated upload of the same call is harmless:
  * the fax id is derived from the call id, so it names the same FaxObject.

@@ -1,5 +1,5 @@
 /**
- * Phone numbers are E.164, parsed with libphonenumber-js (DESIGN.md "Conventions"). Numbers in the
+ * Phone numbers are E.164, parsed with libphonenumber-js (docs/architecture.md "Conventions"). Numbers in the
  * unassigned NANP area code 555 are accepted too: they are the magic test numbers and the numbers a
  * local instance hands out, and no carrier routes them.
  */

@@ -1,5 +1,5 @@
 /**
- * The simulated carrier that answers test-mode faxes (DESIGN.md "Test mode and magic numbers").
+ * The simulated carrier that answers test-mode faxes (docs/architecture.md "Test mode and magic numbers").
  * This file owns the magic-number table. A call is a script of steps with times in real-world
  * milliseconds; the FaxObject plays it with alarms, dividing times by TIME_COMPRESSION, so a
  * script survives restarts like any other scheduled work.

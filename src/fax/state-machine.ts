@@ -1,5 +1,5 @@
 /**
- * The fax lifecycle (DESIGN.md "Fax lifecycle"): the one place that says which status may follow
+ * The fax lifecycle (docs/architecture.md "Fax lifecycle"): the one place that says which status may follow
  * which. The FaxObject refuses any other transition, so an illegal state cannot be written.
  */
 export const FAX_STATUSES = [

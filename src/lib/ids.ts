@@ -1,5 +1,5 @@
 /**
- * Prefixed, random-sortable IDs (DESIGN.md "Conventions"): a prefix, then 10 Crockford base32
+ * Prefixed, random-sortable IDs (docs/architecture.md "Conventions"): a prefix, then 10 Crockford base32
  * characters of milliseconds since the epoch and 16 of randomness (ULID layout), lower-cased.
  * Sorting IDs sorts by creation time, which is what cursor pagination relies on.
  */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { api, createTestAccount, pdfDocument, sendFax, waitForFax, waitForFinal } from "./helpers";
 
-// Every magic number in DESIGN.md ends in its documented outcome, retries included.
+// Every magic number in docs/architecture.md ends in its documented outcome, retries included.
 // retry_delay is the minimum (30 s), compressed 2000× in tests.
 const cases: { to: string; status: string; code: string | null; attempts: number; pagesSent: number; retryable?: boolean }[] = [
   { to: "+15550100001", status: "delivered", code: null, attempts: 1, pagesSent: 2 },

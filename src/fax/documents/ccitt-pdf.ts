@@ -2,7 +2,7 @@
  * Fax pages into PDF without re-encoding: each page's T.4/T.6 coded data becomes an image XObject
  * with the CCITTFaxDecode filter (PDF 1.7 §7.4.6, parameters in Table 11), drawn at the page's
  * physical size. Used for TIFF documents sent by clients and, later, for the PDF of inbound faxes
- * ("CCITT pages embedded as they came", DESIGN.md).
+ * ("CCITT pages embedded as they came", docs/architecture.md).
  */
 import {
   PDFDocument,

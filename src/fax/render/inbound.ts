@@ -1,5 +1,5 @@
 /**
- * A received TIFF-F into what the API serves for an inbound fax (DESIGN.md "Flows", inbound): the TIFF as
+ * A received TIFF-F into what the API serves for an inbound fax (docs/architecture.md "Flows", inbound): the TIFF as
  * received, a PDF whose pages embed the CCITT data exactly as it came off the line (one CCITTFaxDecode image
  * per page, no re-encoding), and a PNG preview per page. Pages are decoded one at a time for the previews,
  * so a long fax never holds more than one bitmap.

@@ -1,4 +1,4 @@
-/** Where a fax's files live in R2 (DESIGN.md "Parts": R2 holds documents, TIFF-F, inbound PDFs and previews). */
+/** Where a fax's files live in R2 (docs/architecture.md "Parts": R2 holds documents, TIFF-F, inbound PDFs and previews). */
 export interface FaxFileKeys {
   /** The PDF: the merged document of an outbound fax, the received pages of an inbound one. */
   document: string;

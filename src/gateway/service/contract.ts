@@ -1,5 +1,5 @@
 /**
- * The messages of the gateway contract (DESIGN.md "Gateway contract") as the gateway sees them: the job the
+ * The messages of the gateway contract (docs/architecture.md "Gateway contract") as the gateway sees them: the job the
  * Worker posts (src/fax/gateway-client.ts `GatewayJob`) and the progress it reports back
  * (src/api/gateway-callbacks.ts `GatewayEventSchema`). The gateway never imports Worker code; the unit tests
  * check at compile time that these types and the Worker's agree.

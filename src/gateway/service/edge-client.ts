@@ -1,5 +1,5 @@
 /**
- * The gateway's calls to the Worker (DESIGN.md "Gateway contract"): POST {EDGE_URL}/internal/gateway/*,
+ * The gateway's calls to the Worker (docs/architecture.md "Gateway contract"): POST {EDGE_URL}/internal/gateway/*,
  * signed like a webhook (Standard Webhooks v1, src/lib/signature.ts) with GATEWAY_SECRET. Every message
  * carries its attempt or call id, so the Worker takes a repeat as a no-op: network errors, 429 and 5xx
  * are retried with exponential backoff; any other answer is final.

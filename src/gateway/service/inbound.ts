@@ -1,5 +1,5 @@
 /**
- * Faxes that arrive at the gateway (DESIGN.md "Flows", inbound): before answering, the edge is asked
+ * Faxes that arrive at the gateway (docs/architecture.md "Flows", inbound): before answering, the edge is asked
  * whether the called number is provisioned on this instance (POST /internal/gateway/route; 404 → SIP 404,
  * so the caller's attempt fails `fax.not_a_fax`); once received, the pages become a TIFF-F and go to
  * POST /internal/gateway/inbound. The upload is written to the spool directory first and removed once

@@ -1,5 +1,5 @@
 /**
- * The origin gateway in service (DESIGN.md "Gateway contract"): takes jobs from the Worker on
+ * The origin gateway in service (docs/architecture.md "Gateway contract"): takes jobs from the Worker on
  * `POST /jobs`, places each as a fax call (at most `maxCalls` at once, FIFO beyond), reports every step
  * to the Worker, answers calls on its SIP address and hands received faxes to the Worker.
  *
