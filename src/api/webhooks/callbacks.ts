@@ -1,0 +1,122 @@
+/** The account's callback secret (it signs deliveries to a fax's own `webhook_url`) and those deliveries: /v1/webhooks/callback-secret, /v1/webhooks/callback-deliveries. */
+import { createRoute } from "@hono/zod-openapi";
+import { database } from "../../db/client";
+import { findAccountSecret, findEndpointDelivery, rotateAccountSecret } from "../../db/webhook-store";
+import { ApiError } from "../../errors/api-error";
+import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
+import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
+import { listSchema } from "../pagination";
+import type { App } from "../context";
+import {
+  SecretSchema,
+  DeliverySchema,
+  CallbackSecretInfoSchema,
+  endpointExample,
+  secretExample,
+  deliveryExample,
+  deliveryPage,
+  presentDelivery,
+  graceUntil,
+  redeliver,
+  CallbackDeliveryParams,
+  DeliveryListQuery,
+  RotateSchema,
+} from "./schemas";
+
+export function registerCallbackRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/webhooks/callback-secret",
+      operationId: "getCallbackSecret",
+      tags: ["Webhooks"],
+      summary: "About the callback secret",
+      description:
+        "The account's callback secret signs deliveries to a fax's own `webhook_url`. It is created by the first such delivery or by rotating; this shows when, never the secret itself (rotate to get a new one).",
+      security: bearerSecurity,
+      responses: {
+        200: { description: "The secret's dates.", content: { "application/json": { schema: CallbackSecretInfoSchema, example: { exists: true, created_at: endpointExample.created_at, rotated_at: null, previous_secret_expires_at: null } } } },
+        ...problemResponses(...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const row = await findAccountSecret(database(c.env.DB), c.get("caller").accountId);
+      return c.json(
+        { exists: row !== undefined, created_at: row?.createdAt ?? null, rotated_at: row?.rotatedAt ?? null, previous_secret_expires_at: row?.previousCallbackSecretExpiresAt ?? null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/webhooks/callback-secret/rotate",
+      operationId: "rotateCallbackSecret",
+      tags: ["Webhooks"],
+      summary: "Get a new callback secret",
+      description:
+        "Creates the account's callback secret, or replaces it, and returns it: the only time it is shown. The previous one keeps signing beside it for `expire_old_after` seconds (default 24 h), both signatures in one webhook-signature header.",
+      security: bearerSecurity,
+      request: { headers: IdempotencyKeyHeader, body: { required: false, content: { "application/json": { schema: RotateSchema } } } },
+      responses: {
+        200: { description: "The new secret.", content: { "application/json": { schema: SecretSchema, example: { secret: secretExample, previous_secret_expires_at: "2026-11-24T15:00:00.000Z" } } } },
+        ...problemResponses("request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+      const db = database(c.env.DB);
+      const current = await findAccountSecret(db, accountId);
+      const secret = newWebhookSecret();
+      const previous = current ? { secret: current.callbackSecret, expiresAt: graceUntil(body.expire_old_after) } : null;
+      const row = await rotateAccountSecret(db, accountId, await encryptSecret(c.env, accountId, secret), previous);
+      return c.json({ secret, previous_secret_expires_at: row.previousCallbackSecretExpiresAt }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/webhooks/callback-deliveries",
+      operationId: "listCallbackDeliveries",
+      tags: ["Webhooks"],
+      summary: "Deliveries to faxes' webhook_url",
+      description: "The delivery log of events sent to the `webhook_url` given with a fax, newest first.",
+      security: bearerSecurity,
+      request: { query: DeliveryListQuery },
+      responses: {
+        200: { description: "A page of deliveries.", content: { "application/json": { schema: listSchema(DeliverySchema, "WebhookDeliveryList"), example: { data: [{ ...deliveryExample, endpoint_id: null, url: "https://example.com/fax-callback" }], has_more: false, next_cursor: null } } } },
+        ...problemResponses("request.cursor_invalid", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      return c.json(await deliveryPage(database(c.env.DB), c.get("caller").accountId, null, c.req.valid("query")), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/webhooks/callback-deliveries/{delivery_id}/redeliver",
+      operationId: "redeliverCallbackDelivery",
+      tags: ["Webhooks"],
+      summary: "Send a fax webhook_url delivery again",
+      description: "Queues one more attempt of the delivery, with the same webhook-id.",
+      security: bearerSecurity,
+      request: { headers: IdempotencyKeyHeader, params: CallbackDeliveryParams },
+      responses: {
+        202: { description: "The delivery, pending again.", content: { "application/json": { schema: DeliverySchema, example: deliveryExample } } },
+        ...problemResponses("webhook.delivery_not_found", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const db = database(c.env.DB);
+      const found = await findEndpointDelivery(db, c.get("caller").accountId, null, c.req.valid("param").delivery_id);
+      if (!found) throw new ApiError("webhook.delivery_not_found");
+      return c.json(presentDelivery(await redeliver(c.env, found), []), 202);
+    },
+  );
+
+}
