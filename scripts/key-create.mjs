@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run -s key:create [-- --live] [--rate-limit N] [--name NAME]`: creates an account with one API
 // key (and, for a test key, one fictional number) in the local D1 of .wrangler/state (or
 // EDGEFAX_STATE_DIR), and prints only the key, so `KEY=$(npm run -s key:create)` works.
@@ -20,7 +21,7 @@ try {
     strict: true,
   }));
 } catch (error) {
-  console.error(`${error.message}\n${USAGE}`);
+  console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
   process.exit(2);
 }
 if (values.help) {
@@ -40,6 +41,7 @@ if (!existsSync(persistDir)) {
 }
 
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
+/** @param {string} prefix */
 function newId(prefix) {
   let t = Date.now();
   let time = "";
@@ -51,7 +53,7 @@ function newId(prefix) {
   for (const b of randomBytes(16)) tail += CROCKFORD[b % 32];
   return `${prefix}_${time}${tail}`;
 }
-const sql = (s) => `'${String(s).replace(/'/g, "''")}'`;
+const sql = (/** @type {unknown} */ s) => `'${String(s).replace(/'/g, "''")}'`;
 
 const mode = live ? "live" : "test";
 const key = `fx_${mode}_${randomBytes(24).toString("base64url")}`;

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared by the local scripts: where local state lives, the offline wrangler environment, the local
 // secrets (generated once into .dev.vars, which wrangler dev reads), and the D1 migrations.
 //
@@ -67,7 +68,10 @@ export function ensureDevVars() {
   );
 }
 
-/** Runs a wrangler command to completion (offline, non-interactive). */
+/**
+ * Runs a wrangler command to completion (offline, non-interactive).
+ * @param {string[]} args
+ */
 export function runWrangler(args) {
   return spawnSync(wranglerBin, args, {
     cwd: root,

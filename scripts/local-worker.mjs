@@ -1,3 +1,4 @@
+// @ts-check
 // The Worker as `npm start` runs it: the bundle `wrangler deploy` would upload (built with
 // `wrangler deploy --dry-run`), run by Miniflare in workerd with every binding wrangler.toml declares
 // (D1, R2, Durable Objects, Queues, static assets) and the secrets in .dev.vars, persisted where
@@ -26,10 +27,18 @@ const UPSTREAM_CONNECTIONS = 16;
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the front's own business, not workerd's or the client's. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
 
+/** @typedef {{ port: number, persistTo: string, vars: Record<string, string> }} WorkerArgs */
+
+/**
+ * @param {string[]} argv
+ * @returns {WorkerArgs}
+ */
 function parseArgs(argv) {
+  /** @type {WorkerArgs} */
   const args = { port: 8787, persistTo: path.join(root, ".wrangler", "state"), vars: {} };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = [argv[i], argv[i + 1]];
+    const flag = argv[i];
+    const value = argv[i + 1];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === "--port") args.port = Number(value);
     else if (flag === "--persist-to") args.persistTo = path.resolve(value);
@@ -45,7 +54,10 @@ function parseArgs(argv) {
   return args;
 }
 
-/** `wrangler deploy --dry-run`: the production bundle (wasm modules beside it), no upload. */
+/**
+ * `wrangler deploy --dry-run`: the production bundle (wasm modules beside it), no upload.
+ * @param {string} outdir
+ */
 function buildBundle(outdir) {
   const result = runWrangler(["deploy", "--dry-run", "--outdir", outdir]);
   if (result.status !== 0) {
@@ -54,6 +66,7 @@ function buildBundle(outdir) {
   }
 }
 
+/** @param {{ persistTo: string, vars: Record<string, string>, outdir: string }} options */
 function startMiniflare({ persistTo, vars, outdir }) {
   const configPath = path.join(root, "wrangler.toml");
   const config = unstable_readConfig({ config: configPath });
@@ -86,6 +99,10 @@ function startMiniflare({ persistTo, vars, outdir }) {
  * address the client used), streams bodies both ways, and drops the upstream request when the client
  * goes away, so an abandoned request never holds one of the pool's connections.
  */
+/**
+ * @param {{ port: number, upstream: URL, scheduled: (cron: string) => Promise<{ outcome: string }> }} options
+ * @returns {Promise<http.Server>}
+ */
 function startFront({ port, upstream, scheduled }) {
   // An idle connection is dropped after 3 s, before workerd's own idle timeout (KJ's 5 s pipeline
   // timeout) could close it under a request just being sent on it. The timeout never cuts a request.
@@ -94,19 +111,23 @@ function startFront({ port, upstream, scheduled }) {
     if (req.method === "GET" && req.url?.startsWith("/__scheduled")) {
       const cron = new URL(req.url, "http://front").searchParams.get("cron") ?? "";
       scheduled(cron).then(
-        (result) => send(res, result.outcome === "ok" ? 200 : 500, `Ran scheduled event: ${result.outcome}\n`),
-        (error) => send(res, 500, `The scheduled handler failed: ${error.message}\n`),
+        (/** @type {{ outcome: string }} */ result) => send(res, result.outcome === "ok" ? 200 : 500, `Ran scheduled event: ${result.outcome}\n`),
+        (/** @type {Error} */ error) => send(res, 500, `The scheduled handler failed: ${error.message}\n`),
       );
       return;
     }
+    /** @type {http.OutgoingHttpHeaders} */
     const headers = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
     const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
     // A safe request without a body can be sent again as it was (see below).
     const resendable = bodyless && (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS");
+    /** @type {http.ClientRequest | undefined} */
     let forward;
+    /** @param {number} attempt */
     const sendUpstream = (attempt) => {
       forward = http.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
+        /** @type {http.OutgoingHttpHeaders} */
         const out = {};
         for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
@@ -114,7 +135,7 @@ function startFront({ port, upstream, scheduled }) {
         answer.on("error", () => res.destroy());
       });
       const sent = forward;
-      sent.on("error", (error) => {
+      sent.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
         if (res.destroyed || res.writableEnded) return; // the client left first (see "close" below)
         // A kept-alive connection workerd closed just as we reused it (RFC 9112 §9.3.1: a client may
         // retry an idempotent request then). A safe request is sent once more; any other gets the 502.
@@ -127,7 +148,7 @@ function startFront({ port, upstream, scheduled }) {
       else req.pipe(sent);
     };
     res.on("close", () => {
-      if (!res.writableFinished) forward.destroy();
+      if (!res.writableFinished) forward?.destroy();
     });
     sendUpstream(0);
   });
@@ -140,6 +161,11 @@ function startFront({ port, upstream, scheduled }) {
   });
 }
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {number} status
+ * @param {string} text
+ */
 function send(res, status, text) {
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
   res.end(text);
@@ -147,11 +173,12 @@ function send(res, status, text) {
 
 // ---- main ----
 
+/** @type {WorkerArgs} */
 let args;
 try {
   args = parseArgs(process.argv.slice(2));
 } catch (error) {
-  console.error(`local-worker: ${error.message}`);
+  console.error(`local-worker: ${error instanceof Error ? error.message : error}`);
   process.exit(2);
 }
 const outdir = path.join(args.persistTo, "worker-bundle");
@@ -159,7 +186,7 @@ mkdirSync(outdir, { recursive: true });
 try {
   buildBundle(outdir);
 } catch (error) {
-  console.error(error.message);
+  console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
 const mf = startMiniflare({ ...args, outdir });
@@ -169,6 +196,7 @@ const front = await startFront({ port: args.port, upstream, scheduled: (cron) =>
 console.log(`local-worker: the Worker (workerd) answers on http://127.0.0.1:${args.port}`);
 
 let stopping = false;
+/** @param {number} code */
 async function stop(code) {
   if (stopping) return;
   stopping = true;

@@ -1,3 +1,4 @@
+// @ts-check
 // Copies the API reference's browser bundle from node_modules into public/ so /docs works offline.
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";

@@ -1,3 +1,4 @@
+// @ts-check
 // Runs vitest suites one after another and closes with one plain line, "tests: N passed, N failed",
 // summed over every suite (CI reads that line). Exit code: non-zero if any suite failed.
 //   node scripts/run-vitest.mjs vitest.config.ts vitest.node.config.ts [-- extra vitest args]

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm start`: the whole local platform, offline. Applies the local D1 migrations, then runs every
 // local service (the Worker: local D1, R2, Durable Objects, Queues, cron; the origin gateway with its
 // loopback carrier, on GATEWAY_PORT or a free port) with its output prefixed by its name. State persists between runs in .wrangler/state (or EDGEFAX_STATE_DIR); the
@@ -11,15 +12,17 @@
 // Ctrl-C or SIGTERM stops every service: each runs in its own process group, which gets SIGTERM and,
 // if anything in it is still alive after a grace period, SIGKILL, so no workerd is left behind.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
+import { cronMatches, readCrons } from "./local-cron.mjs";
+import { freePort, portIsFree, sleep } from "./local-platform.mjs";
 import { applyMigrations, ensureDevVars, offlineEnv, persistDir, root, wranglerBin, workerPort } from "./local-env.mjs";
 
+/** @type {number} */
 let port;
 try {
   port = workerPort();
 } catch (error) {
-  console.error(String(error.message));
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
 const origin = `http://127.0.0.1:${port}`;
@@ -48,7 +51,7 @@ function varArgs() {
 const STOP_GRACE_MS = 5_000;
 
 /** The origin gateway's POST /jobs port: GATEWAY_PORT, or one the OS picks now (SIP binds its own free port). */
-const gatewayPort = process.env.GATEWAY_PORT ? Number(process.env.GATEWAY_PORT) : await pickFreePort();
+const gatewayPort = process.env.GATEWAY_PORT ? Number(process.env.GATEWAY_PORT) : await freePort();
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 const READY_TIMEOUT_MS = 120_000;
 
@@ -86,6 +89,8 @@ const worker = watch
  * The local services, started in this order. A later service (the origin gateway, the offline OCR
  * process) is one more entry here: `command` and `args` to spawn in the repository root, `env`, and
  * `ready()`, which resolves once the service answers.
+ * @typedef {{ name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void> }} Service
+ * @type {Service[]}
  */
 const services = [
   { name: "worker", ...worker, env: offlineEnv, ready: () => waitForHttp(`${origin}/health`) },
@@ -116,6 +121,11 @@ const services = [
 // ---- output ----
 
 const width = Math.max(...services.map((s) => s.name.length));
+/**
+ * @param {import("node:stream").Readable} stream
+ * @param {string} name
+ * @param {NodeJS.WriteStream} out
+ */
 function prefixLines(stream, name, out) {
   const tag = `[${name.padEnd(width)}] `;
   createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => out.write(tag + line + "\n"));
@@ -123,10 +133,14 @@ function prefixLines(stream, name, out) {
 
 // ---- lifecycle ----
 
-const running = new Map(); // name -> { child, exited: Promise<void> }
+/** @typedef {{ child: import("node:child_process").ChildProcess, exited: Promise<void> }} Running */
+/** @type {Map<string, Running>} */
+const running = new Map();
 let stopping = false;
+/** @type {NodeJS.Timeout | null} */
 let cronTimer = null; // see startCron()
 
+/** @param {number} pid */
 function processGroupAlive(pid) {
   try {
     process.kill(-pid, 0);
@@ -136,6 +150,10 @@ function processGroupAlive(pid) {
   }
 }
 
+/**
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
 function signalGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -144,6 +162,7 @@ function signalGroup(pid, signal) {
   }
 }
 
+/** @param {Service} service */
 function launch(service) {
   const child = spawn(service.command, service.args, {
     cwd: root,
@@ -156,6 +175,7 @@ function launch(service) {
   });
   prefixLines(child.stdout, service.name, process.stdout);
   prefixLines(child.stderr, service.name, process.stderr);
+  /** @type {Promise<void>} */
   const exited = new Promise((resolve) => {
     child.on("error", (error) => {
       process.stderr.write(`[${service.name}] could not start: ${error.message}\n`);
@@ -173,6 +193,10 @@ function launch(service) {
   return child;
 }
 
+/**
+ * @param {string} name
+ * @param {Running} entry
+ */
 async function stopService(name, { child, exited }) {
   if (!child.pid) return;
   signalGroup(child.pid, "SIGTERM");
@@ -186,6 +210,7 @@ async function stopService(name, { child, exited }) {
   }
 }
 
+/** @param {number} code */
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
@@ -214,16 +239,19 @@ process.on("SIGHUP", () => void shutdown(129));
 
 // ---- cron ----
 
-/** wrangler.toml [triggers]: `* * * * *`. Local dev does not fire it, so we do, at each minute's start. */
-const CRON = "* * * * *";
+/** wrangler.toml's [triggers] crons (scripts/local-cron.mjs). Local dev does not fire them, so we do, at each matching minute's start. */
+const CRONS = readCrons();
 function startCron() {
   const tick = async () => {
     if (stopping) return;
-    try {
-      const response = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent(CRON)}`, { signal: AbortSignal.timeout(30_000) });
-      if (!response.ok) process.stderr.write(`[cron] the scheduled handler answered ${response.status}\n`);
-    } catch (error) {
-      if (!stopping) process.stderr.write(`[cron] could not run the scheduled handler: ${error.message}\n`);
+    const minute = new Date();
+    for (const cron of CRONS.filter((c) => cronMatches(c, minute))) {
+      try {
+        const response = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent(cron)}`, { signal: AbortSignal.timeout(30_000) });
+        if (!response.ok) process.stderr.write(`[cron] the scheduled handler answered ${response.status}\n`);
+      } catch (error) {
+        if (!stopping) process.stderr.write(`[cron] could not run the scheduled handler: ${error instanceof Error ? error.message : error}\n`);
+      }
     }
     schedule();
   };
@@ -236,10 +264,7 @@ function startCron() {
 
 // ---- helpers ----
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
+/** @param {string} url */
 async function waitForHttp(url) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !stopping) {
@@ -252,27 +277,6 @@ async function waitForHttp(url) {
     await sleep(150);
   }
   throw new Error(`${url} did not answer within ${READY_TIMEOUT_MS / 1000} s`);
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-function pickFreePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: free } = server.address();
-      server.close(() => resolve(free));
-    });
-  });
-}
-
-/** Resolves whether nothing listens on 127.0.0.1:port (so /health answers come from our Worker). */
-function portIsFree(p) {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(p, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 // ---- main ----
@@ -296,7 +300,7 @@ for (const service of services) {
     await service.ready();
   } catch (error) {
     if (stopping) break;
-    console.error(`[${service.name}] is not ready: ${error.message}`);
+    console.error(`[${service.name}] is not ready: ${error instanceof Error ? error.message : error}`);
     await shutdown(1);
   }
 }
@@ -308,7 +312,7 @@ if (!stopping) {
       "",
       `edgefax is running on ${origin}  (API reference: ${origin}/docs)`,
       `The origin gateway takes jobs on ${gatewayUrl} (loopback carrier: a live fax to a number provisioned here comes back in as a received fax).`,
-      `State is kept in ${persistDir} between runs. Cron (${CRON}) runs every minute. Stop with Ctrl-C.`,
+      `State is kept in ${persistDir} between runs. Cron (${CRONS.join(", ") || "none"}, from wrangler.toml) runs here too. Stop with Ctrl-C.`,
       "",
       `Get a test key:   KEY=$(${process.env.EDGEFAX_STATE_DIR ? `EDGEFAX_STATE_DIR=${persistDir} ` : ""}npm run -s key:create)`,
       `Send a fax:       curl -s ${origin}/v1/faxes -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
