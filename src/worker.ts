@@ -5,6 +5,7 @@
 import { createApp } from "./api/app";
 import { handleFaxJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
+import { log } from "./lib/log";
 import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 
 export { FaxObject } from "./fax/fax-object";
@@ -22,10 +23,10 @@ export default {
     for (const message of batch.messages) {
       try {
         if (batch.queue === "fax-jobs") await handleFaxJob(message.body as FaxJob, env);
-        else console.log(JSON.stringify({ msg: "message left for later handling", queue: batch.queue, id: message.id }));
+        else log.info("message left for later handling", { queue: batch.queue, message_id: message.id });
         message.ack();
       } catch (error) {
-        console.error(JSON.stringify({ msg: "queue message failed; will retry", queue: batch.queue, id: message.id, error: String(error) }));
+        log.error("queue message failed; will retry", { queue: batch.queue, message_id: message.id, error: String(error) });
         message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
       }
     }

@@ -14,6 +14,7 @@ import { writeFaxProjection } from "../db/fax-store";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
 import type { Fax, FaxError } from "./schema";
@@ -389,7 +390,7 @@ export class FaxObject extends DurableObject<Env> {
         if (outbox.length > 0) await publishEvents(this.env, state.accountId, outbox);
         if (outbox.length > 0) await this.ctx.storage.put(OUTBOX, []);
       } catch (error) {
-        console.error(JSON.stringify({ msg: "fax projection failed; will retry", fax: state.fax.id, error: String(error) }));
+        log.error("fax projection failed; will retry", { fax_id: state.fax.id, account_id: state.accountId, error: String(error) });
         state.flushRetryAtMs = Date.now() + 1_000;
         await this.ctx.storage.put(STATE, state);
       }

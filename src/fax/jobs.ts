@@ -3,6 +3,7 @@
  * Jobs carry only ids; the FaxObject decides whether a job is still wanted (a repeat is a no-op).
  */
 import { settings } from "../config";
+import { log } from "../lib/log";
 import { faxObject } from "./fax-stub";
 import { dispatchToGateway } from "./gateway-client";
 import { RenderError, renderFailure } from "./render/errors";
@@ -36,7 +37,7 @@ export async function handleFaxJob(job: FaxJob, env: Env): Promise<void> {
       // would fail the same way again, and a redelivered job finds the fax no longer queued.
       const failure = renderFailure(error);
       const cause = error instanceof RenderError ? error.cause : error;
-      if (cause !== undefined) console.error(JSON.stringify({ msg: "render failed unexpectedly", fax: job.faxId, error: String(cause) }));
+      if (cause !== undefined) log.error("render failed unexpectedly", { fax_id: job.faxId, error: String(cause) });
       await fax.renderFailed(failure.code, failure.detail);
       return;
     }

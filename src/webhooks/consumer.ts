@@ -10,6 +10,7 @@
  */
 import { database } from "../db/client";
 import { findDelivery, markDeadLettered } from "../db/webhook-store";
+import { log } from "../lib/log";
 import { ATTEMPT_LEASE_MS, attemptDelivery, newDeliveryCache, type AttemptOutcome, type DeliveryCache } from "./deliver";
 import { fanOut } from "./fan-out";
 import { isWebhookMessage, type WebhookDeliveryMessage, type WebhookEventMessage } from "./messages";
@@ -30,7 +31,7 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env,
       try {
         const body = message.body;
         if (!isWebhookMessage(body)) {
-          console.error(JSON.stringify({ msg: "unknown message on the webhooks queue; dropped", id: message.id }));
+          log.error("unknown message on the webhooks queue; dropped", { message_id: message.id });
           message.ack();
           return;
         }
@@ -43,7 +44,7 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env,
         if (next === null) message.ack();
         else message.retry({ delaySeconds: next });
       } catch (error) {
-        console.error(JSON.stringify({ msg: "webhook message failed; will retry", id: message.id, error: String(error) }));
+        log.error("webhook message failed; will retry", { message_id: message.id, error: String(error) });
         message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
       }
     }),
@@ -65,7 +66,11 @@ async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryC
         await env.WEBHOOKS.send(retry, { delaySeconds: delay });
       })().catch((error: unknown) => {
         // The row stays pending with its lease: the cron's overdue sweep attempts it again.
-        console.error(JSON.stringify({ msg: "webhook first attempt failed; the sweep will re-drive it", delivery: delivery.id, error: String(error) }));
+        log.error("webhook first attempt failed; the sweep will re-drive it", {
+          delivery_id: delivery.id,
+          account_id: delivery.accountId,
+          error: String(error),
+        });
       }),
     );
   }
@@ -106,18 +111,15 @@ export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env):
       if (isWebhookMessage(body) && body.kind === "webhook.delivery") {
         await markDeadLettered(db, body.accountId, body.deliveryId);
       } else {
-        console.error(
-          JSON.stringify({
-            msg: "dead letter",
-            id: message.id,
-            kind: isWebhookMessage(body) ? body.kind : "other",
-            event: isWebhookMessage(body) && body.kind === "webhook.event" ? body.event.id : undefined,
-          }),
-        );
+        log.error("dead letter", {
+          message_id: message.id,
+          kind: isWebhookMessage(body) ? body.kind : "other",
+          event_id: isWebhookMessage(body) && body.kind === "webhook.event" ? body.event.id : undefined,
+        });
       }
       message.ack();
     } catch (error) {
-      console.error(JSON.stringify({ msg: "dead letter could not be recorded; will retry", id: message.id, error: String(error) }));
+      log.error("dead letter could not be recorded; will retry", { message_id: message.id, error: String(error) });
       message.retry({ delaySeconds: 30 });
     }
   }

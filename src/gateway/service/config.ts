@@ -26,7 +26,7 @@
  * | --call-timeout-seconds N | GATEWAY_CALL_TIMEOUT_SECONDS | 900: a whole call's limit |
  */
 import { parseArgs } from "node:util";
-import type { LogLevel } from "./log.js";
+import type { LogLevel } from "../../lib/log.js";
 
 export interface HostPort {
   address: string;

@@ -15,7 +15,7 @@ import type { ReceivedPage } from "../t30/index.js";
 import { normalizeE164 } from "./config.js";
 import { EDGE_PATHS, type GatewayInboundMessage } from "./contract.js";
 import { EdgeUnreachableError, type EdgeClient } from "./edge-client.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../../lib/log.js";
 
 const DPI = { standard: 98, fine: 196 } as const;
 

@@ -5,7 +5,7 @@
  */
 import "../../codec/node.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { createLogger } from "./log.js";
+import { createLogger } from "../../lib/log.js";
 import { startGatewayService } from "./service.js";
 
 let config;

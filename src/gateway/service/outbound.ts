@@ -10,7 +10,7 @@ import type { FaxPageImage } from "../t30/index.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayJob } from "./contract.js";
 import type { AttemptReporter } from "./reporter.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../../lib/log.js";
 
 /** How long after the call's own limit (callTimeoutMs) a call that still has not ended is given up on. */
 const WATCHDOG_MARGIN_MS = 60_000;

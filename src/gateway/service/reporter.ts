@@ -6,7 +6,7 @@
 import type { FaxFailureCode } from "../../errors/fax-failures.js";
 import { EDGE_PATHS, type GatewayEventMessage, type GatewayJob } from "./contract.js";
 import type { EdgeClient } from "./edge-client.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../../lib/log.js";
 
 type Progress =
   | { kind: "ringing" | "negotiated"; detail?: Record<string, unknown> }

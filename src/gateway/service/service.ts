@@ -20,7 +20,7 @@ import type { GatewayConfig } from "./config.js";
 import { EDGE_PATHS, GatewayJobSchema, type GatewayJob } from "./contract.js";
 import { createEdgeClient, type EdgeClient } from "./edge-client.js";
 import { createSpool, inboundMessage, sipUserNumber, uploadSpooled, type Spool } from "./inbound.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger, type Logger } from "../../lib/log.js";
 import { runOutboundJob, type SendFaxFn } from "./outbound.js";
 import { createAttemptReporter, type AttemptReporter } from "./reporter.js";
 import { RegistrationError, type Registration } from "../sip/register.js";

@@ -2,7 +2,7 @@
 // registrar that is down is retried (logged, never fatal), and stop() removes the binding.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/gateway/service/config.js";
-import { createLogger } from "../../../src/gateway/service/log.js";
+import { createLogger } from "../../../src/lib/log.js";
 import { startGatewayService } from "../../../src/gateway/service/service.js";
 import { getHeader } from "../../../src/gateway/sip/message.js";
 import { CREDS, registrar, type Registrar } from "../fake-registrar.js";

@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from "../../../src/gateway/service/config.js"
 import type { GatewayEventMessage, GatewayJob } from "../../../src/gateway/service/contract.js";
 import { createEdgeClient, EdgeUnreachableError } from "../../../src/gateway/service/edge-client.js";
 import { createSpool, receivedTiff, sipUserNumber } from "../../../src/gateway/service/inbound.js";
-import { silentLogger } from "../../../src/gateway/service/log.js";
+import { silentLogger } from "../../../src/lib/log.js";
 import { startGatewayService, type GatewayService } from "../../../src/gateway/service/service.js";
 import type { ReceivedPage } from "../../../src/gateway/t30/index.js";
 import { fakeListener, job, postJob, scriptedSendFax, SECRET, startFakeEdge, testConfig, testTiff, until, type FakeEdge } from "./helpers.js";

@@ -1,10 +1,33 @@
 /**
- * Structured logs: one JSON object per line on stdout (`time`, `level`, `msg`, then context such as
- * `fax_id`, `attempt_id`, `call_id`), so a log shipper can index them without parsing prose.
+ * Structured logs for the Worker and the gateway: one JSON object per line (`time`, `level`, `msg`, then
+ * context), so a log shipper (Workers Logs, journald) can index them without parsing prose. Runtime-neutral:
+ * it writes through `console.log`, which workerd forwards to Workers Logs and Node writes to stdout.
+ *
+ * Ids go under the fixed keys of `LogIds` (`fax_id`, never `fax` or `id`), so one query finds every line
+ * about a fax, an account or a request, whichever part wrote it.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+/** The only names ids are logged under. */
+export const LOG_ID_KEYS = [
+  "fax_id",
+  "account_id",
+  "request_id",
+  "attempt_id",
+  "delivery_id",
+  "event_id",
+  "endpoint_id",
+  "message_id",
+  "call_id",
+] as const;
+
+export type LogIdKey = (typeof LOG_ID_KEYS)[number];
+
+export type LogIds = { [K in LogIdKey]?: string };
+
+type LogValue = string | number | boolean | null | undefined;
+
+export type LogFields = LogIds & Record<string, LogValue>;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -19,7 +42,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export function createLogger(options: { level?: LogLevel; write?: (line: string) => void; base?: LogFields } = {}): Logger {
   const min = ORDER[options.level ?? "info"];
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? ((line: string) => console.log(line.endsWith("\n") ? line.slice(0, -1) : line));
   const base = options.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
@@ -35,6 +58,9 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
     child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
   };
 }
+
+/** The default logger: info and above. */
+export const log: Logger = createLogger();
 
 /** For tests: drops everything. */
 export const silentLogger: Logger = createLogger({ level: "error", write: () => undefined });
