@@ -11,6 +11,7 @@ import { requireAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { notFound, problemResponse, renderError } from "./middleware/problem";
 import { rateLimit } from "./middleware/rate-limit";
+import { requestId } from "./middleware/request-id";
 import { registerNumberRoutes } from "./numbers";
 import { registerOAuthRoutes } from "./oauth";
 import { registerReceivedRoutes } from "./received";
@@ -24,6 +25,7 @@ export function createApp() {
     },
   });
 
+  app.use("*", requestId);
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.use("/v1/*", requireAuth, rateLimit, idempotency);

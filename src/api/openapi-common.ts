@@ -11,6 +11,7 @@ export const ProblemSchema = z
     code: z.string().openapi({ description: "Stable, dotted error code; see /errors." }),
     next: z.string().openapi({ description: "What to try next." }),
     instance: z.string(),
+    request_id: z.string().openapi({ description: "The request's id, as in its Request-Id response header." }),
     errors: z
       .array(z.object({ pointer: z.string(), detail: z.string() }))
       .optional()
@@ -42,6 +43,7 @@ export function problemResponses(...codes: RequestErrorCode[]) {
             code,
             next: entry.next,
             instance: "/v1/faxes",
+            request_id: "req_01jdq3v4k8m2n5p7r9s1t3v5w7",
           },
         },
       },

@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { findCaller } from "../../db/account-store";
 import { ApiError } from "../../errors/api-error";
 import { sha256Hex } from "../../lib/crypto";
+import { log, type Logger } from "../../lib/log";
 import type { AppEnv, Caller } from "../context";
 
 /** A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. */
@@ -46,6 +47,8 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
   }
   c.set("caller", hit.caller);
+  // The request-id middleware runs first in the app; a bare use of this middleware starts from the root logger.
+  c.set("log", ((c.get("log") as Logger | undefined) ?? log).child({ account_id: hit.caller.accountId }));
   await next();
 });
 

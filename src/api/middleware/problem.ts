@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, type FieldViolation } from "../../errors/api-error";
 import { REQUEST_ERRORS, type RequestErrorCode } from "../../errors/catalog";
-import { log } from "../../lib/log";
+import { log, type Logger } from "../../lib/log";
 
 export function problemBody(c: Context, code: RequestErrorCode, detail?: string, errors?: FieldViolation[]) {
   const entry = REQUEST_ERRORS[code];
@@ -20,6 +20,7 @@ export function problemBody(c: Context, code: RequestErrorCode, detail?: string,
     code,
     next: entry.next,
     instance: new URL(c.req.url).pathname,
+    request_id: c.get("requestId") as string | undefined,
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
 }
@@ -40,7 +41,7 @@ export function renderError(err: Error, c: Context): Response {
       err.status === 413 ? "request.too_large" : err.status === 415 ? "request.unsupported_media_type" : err.status === 400 ? "request.malformed_json" : "internal";
     return problemResponse(c, new ApiError(code, { detail: err.message || undefined }));
   }
-  log.error("unhandled error", { path: new URL(c.req.url).pathname, error: String(err), stack: err.stack });
+  ((c.get("log") as Logger | undefined) ?? log).error("unhandled error", { path: new URL(c.req.url).pathname, error: String(err), stack: err.stack });
   return problemResponse(c, new ApiError("internal"));
 }
 
