@@ -46,10 +46,10 @@ module.exports = {
     },
     {
       name: "contract-imports-beyond-lib",
-      comment: "src/contract holds the messages both sides share; it imports only src/lib (and zod), so both sides can import it.",
+      comment: "src/contract holds the messages both sides share; it imports only src/lib and src/errors (and zod), so both sides can import it.",
       severity: "error",
       from: { path: "^src/contract/" },
-      to: { path: "^src/", pathNot: "^src/(contract|lib)/" },
+      to: { path: "^src/", pathNot: "^src/(contract|lib|errors)/" },
     },
     {
       name: "src-imports-tooling",

@@ -3,56 +3,26 @@
  * - POST /internal/gateway/events: progress of an attempt (ringing, negotiated, page_sent, delivered, failed);
  * - POST /internal/gateway/inbound: a received fax (TIFF-F, base64) with caller, callee and TSI;
  * - POST /internal/gateway/route: whether a number is provisioned here (the loopback carrier asks first).
- * Both are signed like webhooks (Standard Webhooks v1) with GATEWAY_SECRET; every message carries the
- * attempt or call id, so a repeat changes nothing.
+ * The messages are defined once in src/contract/gateway.ts, which the gateway shares. All are signed like
+ * webhooks (Standard Webhooks v1) with GATEWAY_SECRET; every message carries the attempt or call id, so a
+ * repeat changes nothing.
  */
-import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { EDGE_PATHS, GatewayEventSchema, GatewayInboundSchema, GatewayRouteSchema } from "../contract/gateway";
 import { database } from "../db/client";
 import { findNumberHolder } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
-import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import { faxObject } from "../fax/fax-stub";
 import { acceptInboundFax } from "../fax/inbound";
 import { fromBase64 } from "../lib/crypto";
-import { verifyPayload } from "../lib/signature";
+import { verifySignedHeaders } from "../lib/signature";
 import type { App, AppEnv } from "./context";
 import { invalid } from "./validation";
-
-const failureCodes = Object.keys(FAX_FAILURES) as [FaxFailureCode, ...FaxFailureCode[]];
-
-const GatewayEventSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.enum(["ringing", "negotiated", "heartbeat"]), fax_id: z.string(), attempt_id: z.string(), detail: z.record(z.string(), z.unknown()).optional() }),
-  z.object({ kind: z.literal("page_sent"), fax_id: z.string(), attempt_id: z.string(), page: z.number().int().min(1) }),
-  z.object({ kind: z.literal("delivered"), fax_id: z.string(), attempt_id: z.string(), remote_ident: z.string().nullable().optional() }),
-  z.object({
-    kind: z.literal("failed"),
-    fax_id: z.string(),
-    attempt_id: z.string(),
-    code: z.enum(failureCodes),
-    detail: z.string(),
-    t30_result: z.string().nullable(),
-    pages_sent: z.number().int().min(0).optional(),
-  }),
-]);
-export type GatewayEvent = z.infer<typeof GatewayEventSchema>;
-
-const InboundSchema = z.object({
-  call_id: z.string().min(1).max(200),
-  caller: z.string().max(64),
-  callee: z.string().max(64),
-  remote_ident: z.string().max(64).nullable(),
-  received_at: z.iso.datetime({ offset: true }),
-  tiff: z.string().min(1),
-});
-export type GatewayInbound = z.infer<typeof InboundSchema>;
 
 async function signedJson(c: Context<AppEnv>): Promise<unknown> {
   const secret = c.env.GATEWAY_SECRET;
   const body = await c.req.text();
-  const ok =
-    !!secret &&
-    (await verifyPayload(secret, { id: c.req.header("webhook-id") ?? null, timestamp: c.req.header("webhook-timestamp") ?? null, signature: c.req.header("webhook-signature") ?? null }, body));
+  const ok = !!secret && (await verifySignedHeaders(secret, (name) => c.req.header(name), body));
   if (!ok) throw new ApiError("auth.invalid", { detail: "The gateway signature is missing, wrong or too old." });
   try {
     return JSON.parse(body);
@@ -61,19 +31,17 @@ async function signedJson(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-const RouteSchema = z.object({ callee: z.string().max(64) });
-
 export function registerGatewayCallbacks(app: App): void {
   // The loopback carrier asks before answering: is this number provisioned on this instance?
-  app.post("/internal/gateway/route", async (c) => {
-    const parsed = RouteSchema.safeParse(await signedJson(c));
+  app.post(EDGE_PATHS.route, async (c) => {
+    const parsed = GatewayRouteSchema.safeParse(await signedJson(c));
     if (!parsed.success) throw invalid(parsed.error);
     const holder = await findNumberHolder(database(c.env.DB), parsed.data.callee);
     if (!holder) throw new ApiError("number.not_found", { detail: `${parsed.data.callee} is not a number of this instance.` });
     return c.json({ callee: holder.number, mode: holder.mode });
   });
 
-  app.post("/internal/gateway/events", async (c) => {
+  app.post(EDGE_PATHS.events, async (c) => {
     const parsed = GatewayEventSchema.safeParse(await signedJson(c));
     if (!parsed.success) throw invalid(parsed.error);
     const event = parsed.data;
@@ -91,8 +59,8 @@ export function registerGatewayCallbacks(app: App): void {
     return c.json({ fax_id: fax.id, status: fax.status });
   });
 
-  app.post("/internal/gateway/inbound", async (c) => {
-    const parsed = InboundSchema.safeParse(await signedJson(c));
+  app.post(EDGE_PATHS.inbound, async (c) => {
+    const parsed = GatewayInboundSchema.safeParse(await signedJson(c));
     if (!parsed.success) throw invalid(parsed.error);
     const upload = parsed.data;
     let tiff: Uint8Array;

@@ -1,28 +1,17 @@
 /**
  * The Worker's side of the gateway contract (docs/architecture.md "Gateway contract"): POST {GATEWAY_URL}/jobs,
- * signed like a webhook (Standard Webhooks v1 headers) with GATEWAY_SECRET.
+ * signed like a webhook (Standard Webhooks v1 headers) with GATEWAY_SECRET; the job's shape is src/contract/gateway.ts.
  */
 import { settings } from "../config";
-import { signPayload } from "../lib/signature";
+import { GatewayJobSchema, type GatewayJob } from "../contract/gateway";
 import { newId } from "../lib/ids";
+import { signedHeaders } from "../lib/signature";
 import { signObjectUrl } from "../lib/signed-url";
 import { faxFileKeys } from "./render/keys";
 import type { Fax } from "./schema";
 
 /** Long enough for a job that waits in the gateway's queue behind the concurrency limit. */
 const TIFF_URL_TTL_SECONDS = 3600;
-
-export interface GatewayJob {
-  fax_id: string;
-  attempt_id: string;
-  to: string;
-  from: string;
-  header_text: string | null;
-  resolution: "standard" | "fine";
-  page_count: number;
-  /** The rendered TIFF-F, behind a signed URL that expires. */
-  tiff_url: string;
-}
 
 export async function dispatchToGateway(
   env: Env,
@@ -43,19 +32,17 @@ export async function dispatchToGateway(
     page_count: fax.page_count,
     tiff_url: tiff.url,
   };
-  const body = JSON.stringify(job);
-  const messageId = newId("msg");
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = await signPayload(env.GATEWAY_SECRET, messageId, timestamp, body);
+  // The gateway validates against the same schema; checking here names the field instead of a bare 400.
+  const checked = GatewayJobSchema.safeParse(job);
+  if (!checked.success) {
+    return { ok: false, detail: `The job breaks the gateway contract: ${checked.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}.` };
+  }
+  const body = JSON.stringify(checked.data);
+  const signed = await signedHeaders([env.GATEWAY_SECRET], newId("msg"), body);
   try {
     const response = await fetch(`${gatewayUrl}/jobs`, {
       method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "webhook-id": messageId,
-        "webhook-timestamp": String(timestamp),
-        "webhook-signature": signature,
-      },
+      headers: { "content-type": "application/json", ...signed },
       body,
       signal: AbortSignal.timeout(10_000),
     });

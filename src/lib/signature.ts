@@ -14,6 +14,31 @@ export async function signPayload(secret: string, id: string, timestamp: number,
   return `v1,${toBase64(mac)}`;
 }
 
+/**
+ * The three Standard Webhooks v1 headers for one message (https://www.standardwebhooks.com/, "Signature scheme"):
+ * `webhook-id` stays the same on every retry of a webhook so receivers can deduplicate, `webhook-timestamp` is the
+ * attempt's time, and `webhook-signature` carries one `v1,<sig>` per active secret, space-separated, so a receiver
+ * holding either secret verifies during a rotation.
+ */
+export async function signedHeaders(secrets: string[], messageId: string, body: string, nowMs = Date.now()): Promise<Record<string, string>> {
+  const timestamp = Math.floor(nowMs / 1000);
+  const signatures = await Promise.all(secrets.map((secret) => signPayload(secret, messageId, timestamp, body)));
+  return {
+    "webhook-id": messageId,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signatures.join(" "),
+  };
+}
+
+/** Checks a message's Standard Webhooks headers (read through `header`) against `secret`. */
+export function verifySignedHeaders(secret: string, header: (name: string) => string | null | undefined, body: string): Promise<boolean> {
+  return verifyPayload(
+    secret,
+    { id: header("webhook-id") ?? null, timestamp: header("webhook-timestamp") ?? null, signature: header("webhook-signature") ?? null },
+    body,
+  );
+}
+
 /** Verifies any of the space-separated signatures, within `toleranceSeconds` of now. */
 export async function verifyPayload(
   secret: string,

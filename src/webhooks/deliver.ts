@@ -17,7 +17,7 @@ import {
   type WebhookEndpointRow,
 } from "../db/webhook-store";
 import { decryptSecret, encryptSecret, newWebhookSecret } from "./secrets";
-import { signedHeaders } from "./signing";
+import { signedHeaders } from "../lib/signature";
 import { parseRetryAfter, retryDelaySeconds, retrySchedule } from "./retry-policy";
 import { webhookUrlRefusal } from "./url-policy";
 

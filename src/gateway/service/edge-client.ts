@@ -5,7 +5,7 @@
  * are retried with exponential backoff; any other answer is final.
  */
 import { randomBytes } from "node:crypto";
-import { signPayload } from "../../lib/signature.js";
+import { signedHeaders } from "../../lib/signature.js";
 
 export interface EdgeResponse {
   status: number;
@@ -52,16 +52,11 @@ export function createEdgeClient(options: EdgeClientOptions): EdgeClient {
         if (attempt > 0) await new Promise((r) => setTimeout(r, backoff[attempt - 1]));
         // A fresh id and timestamp per try: the signature must be within the Worker's tolerance when it arrives.
         const id = `msg_${randomBytes(12).toString("hex")}`;
-        const timestamp = Math.floor(Date.now() / 1000);
         try {
+          const signed = await signedHeaders([options.secret], id, body);
           const response = await doFetch(`${options.edgeUrl}${path}`, {
             method: "POST",
-            headers: {
-              "content-type": "application/json",
-              "webhook-id": id,
-              "webhook-timestamp": String(timestamp),
-              "webhook-signature": await signPayload(options.secret, id, timestamp, body),
-            },
+            headers: { "content-type": "application/json", ...signed },
             body,
             signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
           });

@@ -13,7 +13,7 @@ import { readTiff, writeCodedTiff, writeTiff } from "../../codec/index.js";
 import type { ReceivedFax } from "../fax-call.js";
 import type { ReceivedPage } from "../t30/index.js";
 import { normalizeE164 } from "./config.js";
-import { EDGE_PATHS, type GatewayInboundMessage } from "./contract.js";
+import { EDGE_PATHS, type GatewayInbound } from "../../contract/gateway.js";
 import { EdgeUnreachableError, type EdgeClient } from "./edge-client.js";
 import type { Logger } from "../../lib/log.js";
 
@@ -69,12 +69,12 @@ export function sipUserNumber(uri: string): string {
 export interface Spool {
   dir: string;
   /** Writes an upload; returns its file. */
-  put(message: GatewayInboundMessage): string;
+  put(message: GatewayInbound): string;
   remove(file: string): void;
   /** Moves an upload the edge refused for good aside (`rejected/`), for an operator to look at. */
   reject(file: string): void;
   list(): string[];
-  read(file: string): GatewayInboundMessage;
+  read(file: string): GatewayInbound;
 }
 
 export function createSpool(dir: string): Spool {
@@ -103,7 +103,7 @@ export function createSpool(dir: string): Spool {
         .map((f) => join(dir, f));
     },
     read(file) {
-      return JSON.parse(readFileSync(file, "utf8")) as GatewayInboundMessage;
+      return JSON.parse(readFileSync(file, "utf8")) as GatewayInbound;
     },
   };
 }
@@ -112,7 +112,7 @@ export type UploadOutcome = "delivered" | "rejected" | "spooled";
 
 /** Sends one spooled upload; removes it once the edge has it. */
 export async function uploadSpooled(edge: EdgeClient, spool: Spool, file: string, log: Logger, backoffMs?: number[]): Promise<UploadOutcome> {
-  let message: GatewayInboundMessage;
+  let message: GatewayInbound;
   try {
     message = spool.read(file);
   } catch (err) {
@@ -140,7 +140,7 @@ export async function uploadSpooled(edge: EdgeClient, spool: Spool, file: string
 }
 
 /** The upload for a received fax: written to the spool, then sent. */
-export function inboundMessage(fax: ReceivedFax, receivedAt: Date): GatewayInboundMessage {
+export function inboundMessage(fax: ReceivedFax, receivedAt: Date): GatewayInbound {
   return {
     call_id: fax.callId,
     caller: sipUserNumber(fax.caller).slice(0, 64),

@@ -8,7 +8,7 @@ import type { FaxFailureCode } from "../../errors/fax-failures.js";
 import type { FaxCallEvent, FaxCallResult, SendFaxOptions } from "../fax-call.js";
 import type { FaxPageImage } from "../t30/index.js";
 import type { GatewayConfig } from "./config.js";
-import type { GatewayJob } from "./contract.js";
+import type { GatewayJob } from "../../contract/gateway.js";
 import type { AttemptReporter } from "./reporter.js";
 import type { Logger } from "../../lib/log.js";
 

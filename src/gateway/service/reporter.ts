@@ -4,7 +4,7 @@
  * at shutdown) anything later is dropped, since the Worker has moved on.
  */
 import type { FaxFailureCode } from "../../errors/fax-failures.js";
-import { EDGE_PATHS, type GatewayEventMessage, type GatewayJob } from "./contract.js";
+import { EDGE_PATHS, type GatewayEvent, type GatewayJob } from "../../contract/gateway.js";
 import type { EdgeClient } from "./edge-client.js";
 import type { Logger } from "../../lib/log.js";
 
@@ -27,7 +27,7 @@ export function createAttemptReporter(edge: EdgeClient, job: Pick<GatewayJob, "f
   let pending = 0;
   let finished = false;
   const ref = { fax_id: job.fax_id, attempt_id: job.attempt_id };
-  const enqueue = (message: GatewayEventMessage): Promise<void> => {
+  const enqueue = (message: GatewayEvent): Promise<void> => {
     pending++;
     chain = chain.then(async () => {
       try {

@@ -13,11 +13,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyPayload } from "../../lib/signature.js";
+import { verifySignedHeaders } from "../../lib/signature.js";
 import { answerFaxes, sendFax, type AnswerFaxesOptions, type FaxListener, type ReceivedFax } from "../fax-call.js";
 import { CallQueue } from "./call-queue.js";
 import type { GatewayConfig } from "./config.js";
-import { EDGE_PATHS, GatewayJobSchema, type GatewayJob } from "./contract.js";
+import { EDGE_PATHS, GatewayJobSchema, type GatewayJob } from "../../contract/gateway.js";
 import { createEdgeClient, type EdgeClient } from "./edge-client.js";
 import { createSpool, inboundMessage, sipUserNumber, uploadSpooled, type Spool } from "./inbound.js";
 import { createLogger, type Logger } from "../../lib/log.js";
@@ -225,7 +225,7 @@ export async function startGatewayService(config: GatewayConfig, deps: GatewaySe
       const v = req.headers[name];
       return typeof v === "string" ? v : null;
     };
-    const signed = await verifyPayload(config.secret, { id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature") }, body);
+    const signed = await verifySignedHeaders(config.secret, header, body);
     if (!signed) {
       log.warn("job refused: bad signature", { remote: req.socket.remoteAddress });
       return json(res, 401, { error: "The signature is missing, wrong or too old." });

@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTiff } from "../../../src/codec/index.js";
 import type { AnswerFaxesOptions, FaxCallResult, FaxListener, SendFaxOptions } from "../../../src/gateway/fax-call.js";
-import { signPayload, verifyPayload } from "../../../src/lib/signature.js";
+import type { ZodType } from "zod";
+import { EDGE_PATHS, GatewayEventSchema, GatewayInboundSchema, GatewayRouteSchema } from "../../../src/contract/gateway.js";
+import { signedHeaders, verifySignedHeaders } from "../../../src/lib/signature.js";
 import type { GatewayConfig } from "../../../src/gateway/service/config.js";
 
 export const SECRET = "whsec_dGVzdC1nYXRld2F5LXNlY3JldC0xMjM0NTY3ODkw";
@@ -18,7 +20,16 @@ export interface EdgeRequest {
   path: string;
   body: Record<string, unknown>;
   signed: boolean;
+  /** For the contract's paths: what src/contract/gateway.ts finds wrong with the body (the Worker would answer 400). */
+  violations: string[];
 }
+
+/** The schema the Worker validates each of the contract's paths against. */
+const CONTRACT: Record<string, ZodType> = {
+  [EDGE_PATHS.events]: GatewayEventSchema,
+  [EDGE_PATHS.inbound]: GatewayInboundSchema,
+  [EDGE_PATHS.route]: GatewayRouteSchema,
+};
 
 export interface FakeEdge {
   url: string;
@@ -51,11 +62,13 @@ export async function startFakeEdge(): Promise<FakeEdge> {
         }
         const text = Buffer.concat(chunks).toString("utf8");
         const h = (n: string) => (typeof req.headers[n] === "string" ? (req.headers[n] as string) : null);
-        const signed = await verifyPayload(SECRET, { id: h("webhook-id"), timestamp: h("webhook-timestamp"), signature: h("webhook-signature") }, text);
+        const signed = await verifySignedHeaders(SECRET, h, text);
         const body = JSON.parse(text) as Record<string, unknown>;
-        requests.push({ path, body, signed });
+        const checked = CONTRACT[path]?.safeParse(body);
+        const violations = checked && !checked.success ? checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) : [];
+        requests.push({ path, body, signed, violations });
         const scripted = scripts.get(path);
-        let status = scripted && scripted.length > 0 ? (scripted.length > 1 ? scripted.shift()! : scripted[0]!) : 200;
+        let status = violations.length > 0 ? 400 : scripted && scripted.length > 0 ? (scripted.length > 1 ? scripted.shift()! : scripted[0]!) : 200;
         if (path === "/internal/gateway/route" && status === 200 && !numbers.has(String(body.callee))) status = 404;
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(status < 300 ? { fax_id: "fax_test", status: "ok" } : { code: "error" }));
@@ -116,10 +129,9 @@ export function job(over: Partial<Record<string, unknown>> = {}, edgeUrl = "http
 export async function postJob(gatewayUrl: string, body: unknown, opts: { secret?: string; timestamp?: number; tamper?: boolean; unsigned?: boolean } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const text = JSON.stringify(body);
   const id = `msg_${Math.random().toString(36).slice(2)}`;
-  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = await signPayload(opts.secret ?? SECRET, id, timestamp, text);
+  const nowMs = opts.timestamp !== undefined ? opts.timestamp * 1000 : Date.now();
   const headers: Record<string, string> = { "content-type": "application/json" };
-  if (!opts.unsigned) Object.assign(headers, { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature });
+  if (!opts.unsigned) Object.assign(headers, await signedHeaders([opts.secret ?? SECRET], id, text, nowMs));
   const res = await fetch(`${gatewayUrl}/jobs`, { method: "POST", headers, body: opts.tamper ? text.replace("+15557010001", "+15557010009") : text });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
