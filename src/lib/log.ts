@@ -27,7 +27,10 @@ export type LogIds = { [K in LogIdKey]?: string };
 
 type LogValue = string | number | boolean | null | undefined;
 
-export type LogFields = LogIds & Record<string, LogValue>;
+/** Names ids were once logged under: refused at compile time, so every line uses the keys of `LOG_ID_KEYS`. */
+type RetiredIdKey = "id" | "fax" | "account" | "request" | "attempt" | "delivery" | "event" | "endpoint" | "message" | "call" | "faxId" | "accountId" | "requestId" | "attemptId" | "deliveryId" | "callId";
+
+export type LogFields = LogIds & { [K in RetiredIdKey]?: never } & Record<string, LogValue>;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
