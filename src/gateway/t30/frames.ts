@@ -11,7 +11,7 @@
  * t38_terminal.c bit-reverses every HDLC octet), so `toT38Octets`/`fromT38Octets` turn a frame
  * around at the T.38 boundary: a DIS frame FF 13 80 ... here is FF C8 01 ... on the wire.
  */
-import type { CodingScheme, FaxBitRate, FaxModulation, FaxResolution } from "./index.js";
+import type { CodingScheme, FaxBitRate, FaxModulation, FaxResolution } from "./types.js";
 
 /** T.30 §5.3.5: the address field is always all ones. */
 export const ADDRESS = 0xff;
@@ -40,6 +40,12 @@ export const FCF = {
 export type FcfName = keyof typeof FCF;
 
 const FCF_NAMES = new Map<number, FcfName>(Object.entries(FCF).map(([k, v]) => [v, k as FcfName]));
+
+/** A command's name for logs and results ("MPS", "EOP", ...): the first FCF entry with this value. */
+export function fcfName(fcf: number): string {
+  for (const [k, v] of Object.entries(FCF)) if (v === fcf) return k;
+  return `0x${fcf.toString(16)}`;
+}
 
 /** The initial identification frames use bit 1 as part of the code (DIS vs DTC), not as the X bit. */
 const NO_X_BIT = new Set<number>([FCF.DIS, FCF.CSI, FCF.NSF, FCF.DTC, FCF.CIG, FCF.NSC]);

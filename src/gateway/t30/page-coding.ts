@@ -7,7 +7,7 @@
  * Coded data is in T.38 octet order: the first bit on the line is the MSB of the first octet
  * (which is also TIFF FillOrder 1, the codec's order).
  */
-import type { CodingScheme, FaxBitmap, FaxResolution } from "./index.js";
+import type { CodingScheme, FaxBitmap, FaxResolution } from "./types.js";
 
 export interface PageEncodeParams {
   scheme: CodingScheme;
@@ -48,4 +48,17 @@ export function loadCodecCoder(): Promise<PageCoder> {
     },
   }));
   return codecCoder;
+}
+
+/** Joins a page's coded data as it arrived, in pieces (non-ECM chunks, ECM frames), into one buffer. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
