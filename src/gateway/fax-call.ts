@@ -11,7 +11,9 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { UserAgent, type Dialog, type IncomingInvite, type UserAgentOptions } from "./sip/ua.js";
+import type { IncomingInvite } from "./sip/answering.js";
+import type { Dialog } from "./sip/dialog.js";
+import { UserAgent, type UserAgentOptions } from "./sip/ua.js";
 import { getHeader, nameAddrUri, parseCSeq, type SipRequest } from "./sip/message.js";
 import { answerOffer, buildOffer, readAnswer, DEFAULT_T38_PARAMS, type AnswerResult, type NegotiatedT38, type T38Params } from "./sdp/offer-answer.js";
 import { createUdptlPort, type UdptlPort } from "./t38/udptl-port.js";

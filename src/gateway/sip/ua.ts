@@ -1,16 +1,16 @@
 /**
- * A small SIP user agent over UDP (RFC 3261): UAC and UAS cores (§8), INVITE/ACK/BYE/CANCEL/OPTIONS,
- * re-INVITE within a dialog (§14), dialogs (§12), REGISTER (§10, ./register.ts), and digest
- * authentication toward a carrier trunk (§22). Anything malformed is answered 400 or dropped (§8.2, §18.3); nothing received can throw.
+ * A small SIP user agent over UDP (RFC 3261): the UA core (§8) with its socket, transactions (§17),
+ * digest authentication toward a carrier trunk (§22), and the routing of what arrives: requests
+ * within a dialog (§12.2.2: BYE, OPTIONS, re-INVITE §14.2), CANCEL (§9.2), and new INVITEs.
+ * The calling side is ./calling.ts, the answering side ./answering.ts, a dialog ./dialog.ts,
+ * REGISTER ./register.ts. Anything malformed is answered 400 or dropped (§8.2, §18.3); nothing
+ * received can throw.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { randomBytes } from "node:crypto";
 import {
   buildResponse,
   getHeader,
-  getHeaders,
   headerParam,
-  nameAddrUri,
   parseCSeq,
   parseSipMessage,
   parseSipUri,
@@ -24,13 +24,10 @@ import {
 import { ClientTransaction, DEFAULT_TIMERS, ServerTransaction, transactionKey, type Destination, type SipTimers } from "./transaction.js";
 import { authorizationHeader, parseChallenge, type DigestCredentials } from "./digest.js";
 import { Registration, type RegisterOptions } from "./register.js";
-
-export const ALLOWED_METHODS = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"];
-const USER_AGENT = "edgefax-gateway";
-
-const token = (bytes = 8) => randomBytes(bytes).toString("hex");
-/** §8.1.1.7: branch IDs start with the magic cookie z9hG4bK. */
-const newBranch = () => `z9hG4bK${token(8)}`;
+import type { Dialog } from "./dialog.js";
+import { answerInvite, type IncomingInvite } from "./answering.js";
+import { placeCall, type CallOptions, type OutgoingCall } from "./calling.js";
+import { ALLOWED_METHODS, capabilities, newBranch, token } from "./identity.js";
 
 export interface UserAgentOptions {
   /** Address to bind and to advertise (Via, Contact, SDP) unless `publicAddress` is given. */
@@ -46,157 +43,16 @@ export interface UserAgentOptions {
   outboundProxy?: Destination;
 }
 
-export type RequestHandler = (req: SipRequest, respond: (status: number, opts?: { body?: string; headers?: SipHeaders }) => void) => void;
-
-export class Dialog {
-  localSeq: number;
-  remoteSeq: number | undefined;
-  remoteTarget: string;
-  private handlers: RequestHandler[] = [];
-  private terminatedHandlers: Array<(reason: string) => void> = [];
-  private ackHandlers: Array<(ack: SipRequest) => void> = [];
-  terminated = false;
-  /** §14.1: a re-INVITE of ours is pending (a second one must wait; one from the far end gets 491). */
-  inviteInProgress = false;
-  lastAck: SipRequest | undefined;
-
-  constructor(
-    private readonly ua: UserAgent,
-    readonly callId: string,
-    readonly localTag: string,
-    readonly remoteTag: string,
-    readonly localUri: string,
-    readonly remoteUri: string,
-    remoteTarget: string,
-    readonly routeSet: string[],
-    localSeq: number,
-    remoteSeq: number | undefined,
-    readonly peer: Destination,
-  ) {
-    this.localSeq = localSeq;
-    this.remoteSeq = remoteSeq;
-    this.remoteTarget = remoteTarget;
-  }
-
-  get id(): string {
-    return `${this.callId}|${this.localTag}|${this.remoteTag}`;
-  }
-
-  /** Requests the far end sends within this dialog (re-INVITE, BYE, ...). */
-  onRequest(handler: RequestHandler): void {
-    this.handlers.push(handler);
-  }
-
-  /**
-   * The ACK confirming our 2xx to an INVITE (or re-INVITE) of the far end. When that 2xx carried our
-   * offer (the INVITE had none), the ACK carries the answer (§13.2.1, RFC 3264 §4).
-   */
-  onAck(handler: (ack: SipRequest) => void): void {
-    this.ackHandlers.push(handler);
-  }
-
-  /** @internal */
-  acked(ack: SipRequest): void {
-    for (const h of this.ackHandlers) h(ack);
-  }
-
-  onTerminated(handler: (reason: string) => void): void {
-    if (this.terminated) handler("already");
-    else this.terminatedHandlers.push(handler);
-  }
-
-  /** @internal */
-  dispatch(req: SipRequest, respond: Parameters<RequestHandler>[1]): boolean {
-    if (this.handlers.length === 0) return false;
-    for (const h of this.handlers) h(req, respond);
-    return true;
-  }
-
-  /** @internal */
-  end(reason: string): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.ua.forgetDialog(this);
-    for (const h of this.terminatedHandlers) h(reason);
-  }
-
-  /** §12.2.1.1: a request within the dialog. */
-  buildRequest(method: string, body = "", contentType?: string, seq?: number): SipRequest {
-    const headers: SipHeaders = [
-      ["Via", this.ua.via(newBranch())],
-      ["Max-Forwards", "70"],
-      ["From", `<${this.localUri}>;tag=${this.localTag}`],
-      ["To", `<${this.remoteUri}>;tag=${this.remoteTag}`],
-      ["Call-ID", this.callId],
-      ["CSeq", `${seq ?? ++this.localSeq} ${method}`],
-    ];
-    for (const r of this.routeSet) headers.push(["Route", r]);
-    if (method !== "ACK") headers.push(["Contact", this.ua.contact()], ["User-Agent", USER_AGENT]);
-    if (method === "INVITE") headers.push(["Allow", ALLOWED_METHODS.join(", ")]);
-    if (contentType) headers.push(["Content-Type", contentType]);
-    return { kind: "request", method, uri: this.remoteTarget, headers, body };
-  }
-
-  /** Send BYE (§15.1.1) and end the dialog whatever the answer. */
-  async bye(): Promise<void> {
-    if (this.terminated) return;
-    const req = this.buildRequest("BYE");
-    this.end("local BYE");
-    await this.ua.sendRequest(req, this.peer, undefined, (_retry, seq) => (this.localSeq = seq)).catch(() => undefined);
-  }
-
-  /**
-   * re-INVITE (§14.1) with a new offer; resolves with the final response (after ACKing a 2xx).
-   * 491 Request Pending is retried once after 2.1-4 s, as §14.1 asks of the dialog's owner (Call-ID's UAC).
-   */
-  async reinvite(sdp: string): Promise<SipResponse> {
-    if (this.inviteInProgress) throw new Error("re-INVITE already in progress");
-    this.inviteInProgress = true;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const req = this.buildRequest("INVITE", sdp, "application/sdp");
-        const res = await this.ua.sendRequest(req, this.peer, undefined, (_retry, seq) => (this.localSeq = seq));
-        if (res.status >= 200 && res.status < 300) {
-          // §13.2.2.4: the ACK carries the CSeq number of the INVITE it acknowledges (after any auth retry).
-          this.lastAck = this.buildRequest("ACK", "", undefined, parseCSeq(getHeader(res, "CSeq"))?.seq ?? this.localSeq);
-          this.ua.sendRaw(this.lastAck, this.peer);
-          const contact = nameAddrUri(getHeader(res, "Contact"));
-          if (contact) this.remoteTarget = contact;
-        }
-        if (res.status !== 491 || attempt > 0) return res;
-        await new Promise((r) => setTimeout(r, 2100 + Math.random() * 1900));
-      }
-    } finally {
-      this.inviteInProgress = false;
-    }
-  }
-}
-
-export interface IncomingInvite {
-  request: SipRequest;
-  source: Destination;
-  /** 180 Ringing (creates nothing; we do not use early dialogs). */
-  ringing(): void;
-  accept(sdp: string): Dialog;
-  reject(status: number, reason?: string): void;
-  /** Called when the caller CANCELs before we answered (§9.2). */
-  onCancel(handler: () => void): void;
-}
-
-export interface OutgoingCall {
-  /** Final outcome: a confirmed dialog, or the failure status (408 for Timer B). */
-  result: Promise<{ ok: true; dialog: Dialog; response: SipResponse } | { ok: false; status: number; reason: string; response?: SipResponse }>;
-  /** CANCEL (§9.1) before a final answer. */
-  cancel(): void;
-}
 
 export class UserAgent {
   readonly timers: SipTimers;
-  private clients = new Map<string, ClientTransaction>();
+  /** @internal */
+  readonly clients = new Map<string, ClientTransaction>();
   private servers = new Map<string, ServerTransaction>();
   private dialogs = new Map<string, Dialog>();
   private inviteHandler: ((invite: IncomingInvite) => void) | undefined;
-  private cancelHandlers = new Map<string, () => void>();
+  /** @internal The answering side's hooks for a CANCEL, by INVITE server transaction (§9.2). */
+  readonly cancelHandlers = new Map<string, () => void>();
   private registrations = new Set<Registration>();
   readonly stats = { received: 0, malformed: 0, badRequests: 0 };
   closed = false;
@@ -306,6 +162,11 @@ export class UserAgent {
     }
   }
 
+  /** @internal A dialog a call side has made (§12.1). */
+  addDialog(d: Dialog): void {
+    this.dialogs.set(d.id, d);
+  }
+
   /** @internal */
   forgetDialog(d: Dialog): void {
     this.dialogs.delete(d.id);
@@ -387,124 +248,11 @@ export class UserAgent {
     return { ...req, headers };
   }
 
-  /** UAC: start a call (§13.2.1). */
-  invite(opts: { target: string; sdp: string; from?: string; headers?: SipHeaders; onProvisional?: (res: SipResponse) => void }): OutgoingCall {
-    const callId = `${token(12)}@${this.address}`;
-    const localTag = token(6);
-    const localUri = opts.from ?? `sip:${this.options.user ?? "edgefax"}@${this.address}`;
-    let seq = 1;
-    const build = (branch: string): SipRequest => ({
-      kind: "request",
-      method: "INVITE",
-      uri: opts.target,
-      headers: [
-        ["Via", this.via(branch)],
-        ["Max-Forwards", "70"],
-        ["From", `<${localUri}>;tag=${localTag}`],
-        ["To", `<${opts.target}>`],
-        ["Call-ID", callId],
-        ["CSeq", `${seq} INVITE`],
-        ["Contact", this.contact()],
-        ["Allow", ALLOWED_METHODS.join(", ")],
-        ["User-Agent", USER_AGENT],
-        ["Content-Type", "application/sdp"],
-        ...(opts.headers ?? []),
-      ],
-      body: opts.sdp,
-    });
-    let current = build(newBranch());
-    let provisional = false;
-    let cancelWanted = false;
-    let cancelled = false;
-    const to = this.destinationFor(opts.target);
-    let giveUp: (res: SipResponse) => void = () => undefined;
-    const abandoned = new Promise<SipResponse>((resolve) => (giveUp = resolve));
-    const sendCancel = () => {
-      if (cancelled || !to) return;
-      cancelled = true;
-      // §9.1: no final response 64*T1 after the CANCEL: consider the INVITE transaction cancelled.
-      const timerB = setTimeout(() => {
-        const branch = viaBranch(current);
-        if (branch) this.clients.get(transactionKey(branch, "INVITE"))?.terminate();
-        giveUp({ kind: "response", status: 487, reason: "Request Terminated", headers: [["CSeq", getHeader(current, "CSeq") ?? ""]], body: "" });
-      }, 64 * this.timers.T1);
-      timerB.unref();
-      void result.finally(() => clearTimeout(timerB));
-      // §9.1: CANCEL copies Request-URI, Call-ID, To, From, top Via and the CSeq number of the INVITE.
-      const cseq = parseCSeq(getHeader(current, "CSeq"))!;
-      const cancel: SipRequest = {
-        kind: "request",
-        method: "CANCEL",
-        uri: current.uri,
-        headers: [
-          ["Via", getHeaders(current, "Via")[0]!],
-          ["Max-Forwards", "70"],
-          ["From", getHeader(current, "From")!],
-          ["To", getHeader(current, "To")!],
-          ["Call-ID", callId],
-          ["CSeq", `${cseq.seq} CANCEL`],
-        ],
-        body: "",
-      };
-      void this.sendRequest(cancel, to);
-    };
-    const result: OutgoingCall["result"] = (async () => {
-      if (!to) return { ok: false as const, status: 416, reason: "Unsupported URI Scheme" };
-      const sent = this.sendRequest(
-        current,
-        to,
-        (p) => {
-          provisional = true;
-          opts.onProvisional?.(p);
-          if (cancelWanted) sendCancel();
-        },
-        // §22.2: the authenticated retry is a new transaction with CSeq + 1; CANCEL and ACK follow it.
-        (retry, s) => {
-          current = retry;
-          seq = s;
-        },
-      );
-      const res = await Promise.race([sent, abandoned]);
-      if (res.status >= 200 && res.status < 300) {
-        const dialog = this.dialogFromResponse(res, callId, localTag, localUri, opts.target, seq, to);
-        const ack = dialog.buildRequest("ACK", "", undefined, seq);
-        dialog.lastAck = ack;
-        this.sendRaw(ack, dialog.peer);
-        if (cancelled) {
-          // §9.1: the 2xx won the race with our CANCEL; hang up.
-          await dialog.bye();
-          return { ok: false as const, status: 487, reason: "Request Terminated", response: res };
-        }
-        return { ok: true as const, dialog, response: res };
-      }
-      return { ok: false as const, status: res.status, reason: res.reason, response: res };
-    })();
-    return {
-      result,
-      cancel: () => {
-        cancelWanted = true;
-        if (provisional) sendCancel();
-      },
-    };
+  /** UAC: start a call (§13.2.1); calling.ts. */
+  invite(opts: CallOptions): OutgoingCall {
+    return placeCall(this, opts);
   }
 
-  private dialogFromResponse(res: SipResponse, callId: string, localTag: string, localUri: string, remoteUri: string, seq: number, fallback: Destination): Dialog {
-    const remoteTag = headerParam(getHeader(res, "To"), "tag") ?? "";
-    const contact = nameAddrUri(getHeader(res, "Contact")) ?? remoteUri;
-    // §12.1.2: the UAC's route set is the Record-Route list in reverse order.
-    const routes = getHeaders(res, "Record-Route").reverse();
-    const peer = this.options.outboundProxy ?? this.routeDestination(routes, contact) ?? fallback;
-    const d = new Dialog(this, callId, localTag, remoteTag, localUri, remoteUri, contact, routes, seq, undefined, peer);
-    this.dialogs.set(d.id, d);
-    return d;
-  }
-
-  private routeDestination(routes: string[], target: string): Destination | undefined {
-    const first = routes[0] ? nameAddrUri(routes[0]) : target;
-    const u = first ? parseSipUri(first) : undefined;
-    if (!u) return undefined;
-    return { address: u.host === "localhost" ? "127.0.0.1" : u.host, port: u.port ?? 5060 };
-  }
 
   private findDialog(m: { headers: SipHeaders }, asUas: boolean): Dialog | undefined {
     const callId = getHeader(m, "Call-ID");
@@ -608,26 +356,18 @@ export class UserAgent {
       if (req.method === "INVITE" && d.inviteInProgress) return respond(491); // §14.2 glare
       const dialogRespond = (status: number, opts: { body?: string; headers?: SipHeaders } = {}) =>
         respond(status, { ...opts, headers: [...(opts.headers ?? []), ...(status >= 200 && status < 300 && req.method === "INVITE" ? [["Contact", this.contact()] as [string, string]] : [])] });
-      if (req.method === "OPTIONS") return respond(200, { headers: this.capabilities() });
+      if (req.method === "OPTIONS") return respond(200, { headers: capabilities() });
       if (!d.dispatch(req, dialogRespond)) respond(req.method === "INVITE" ? 488 : 200);
       return;
     }
     switch (req.method) {
       case "OPTIONS":
-        return respond(200, { headers: this.capabilities() });
+        return respond(200, { headers: capabilities() });
       case "BYE":
         return respond(481);
       case "INVITE":
-        return this.onInitialInvite(req, source, tx);
+        return answerInvite(this, this.inviteHandler, req, source, tx);
     }
-  }
-
-  private capabilities(): SipHeaders {
-    return [
-      ["Allow", ALLOWED_METHODS.join(", ")],
-      ["Accept", "application/sdp"],
-      ["User-Agent", USER_AGENT],
-    ];
   }
 
   private onCancel(req: SipRequest, branch: string, respond: (status: number) => void): void {
@@ -641,66 +381,6 @@ export class UserAgent {
     }
   }
 
-  private onInitialInvite(req: SipRequest, source: Destination, tx: ServerTransaction): void {
-    const localTag = token(6);
-    const trying = () => tx.respond(buildResponse(req, 100));
-    trying(); // §17.2.1: 100 Trying at once stops the caller's Timer A retransmissions.
-    if (!this.inviteHandler) {
-      tx.respond(buildResponse(req, 480, { toTag: localTag, reason: "Temporarily Unavailable" }));
-      return;
-    }
-    const contentType = getHeader(req, "Content-Type");
-    if (req.body && contentType && !/^application\/sdp/i.test(contentType)) {
-      tx.respond(buildResponse(req, 415, { toTag: localTag, headers: [["Accept", "application/sdp"]] }));
-      return;
-    }
-    const remoteContact = nameAddrUri(getHeader(req, "Contact"));
-    const cseq = parseCSeq(getHeader(req, "CSeq"))!;
-    let cancelHandler: (() => void) | undefined;
-    this.cancelHandlers.set(tx.key, () => cancelHandler?.());
-    const invite: IncomingInvite = {
-      request: req,
-      source,
-      ringing: () => tx.respond(buildResponse(req, 180, { toTag: localTag, headers: [["Contact", this.contact()]] })),
-      accept: (sdp: string) => {
-        // §12.1.1: the UAS's route set is the Record-Route list in order; the remote target is Contact.
-        const routes = getHeaders(req, "Record-Route");
-        const target = remoteContact ?? nameAddrUri(getHeader(req, "From")) ?? req.uri;
-        const peer = this.routeDestination(routes, target) ?? source;
-        const d = new Dialog(
-          this,
-          getHeader(req, "Call-ID")!,
-          localTag,
-          headerParam(getHeader(req, "From"), "tag") ?? "",
-          nameAddrUri(getHeader(req, "To")) ?? req.uri,
-          nameAddrUri(getHeader(req, "From")) ?? "",
-          target,
-          routes,
-          Math.floor(Math.random() * 10000),
-          cseq.seq,
-          peer,
-        );
-        this.dialogs.set(d.id, d);
-        tx.respond(
-          buildResponse(req, 200, {
-            toTag: localTag,
-            body: sdp,
-            headers: [["Contact", this.contact()], ["Content-Type", "application/sdp"], ...this.capabilities()],
-          }),
-        );
-        this.cancelHandlers.delete(tx.key);
-        return d;
-      },
-      reject: (status: number, reason?: string) => {
-        this.cancelHandlers.delete(tx.key);
-        tx.respond(buildResponse(req, status, { toTag: localTag, ...(reason ? { reason } : {}) }));
-      },
-      onCancel: (h) => {
-        cancelHandler = h;
-      },
-    };
-    this.inviteHandler(invite);
-  }
 }
 
 function buildTimeout(req: SipRequest): SipResponse {
