@@ -8,7 +8,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { CodecError, FAX_RESOLUTIONS, readPbm, readTiff, writePbm, writeTiff } from "./node.js";
-import type { CodingScheme, FaxResolutionName } from "./index.js";
+import type { FaxResolutionName } from "./raster.js";
+import type { CodingScheme } from "./types.js";
 
 const USAGE =
   "usage: codec encode --scheme mh|mr|mmr [--k N] [--resolution standard|fine|superfine] IN.pbm OUT.tif | codec decode IN.tif OUT.pbm";

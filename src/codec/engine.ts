@@ -5,7 +5,7 @@
  */
 import { CodecError } from "./errors.js";
 import { MAX_BITMAP_BYTES, MAX_CODED_BYTES, MAX_HEIGHT, MAX_WIDTH } from "./limits.js";
-import type { Bitmap, CodingScheme, DecodedPage, DecodeOptions, EncodeOptions } from "./index.js";
+import type { Bitmap, CodingScheme, DecodedPage, DecodeOptions, EncodeOptions } from "./types.js";
 
 interface CodecExports {
   memory: WebAssembly.Memory;

@@ -5,7 +5,7 @@
  */
 import { CodecError } from "./errors.js";
 import { MAX_BITMAP_BYTES, MAX_HEIGHT, MAX_WIDTH } from "./limits.js";
-import type { Bitmap } from "./index.js";
+import type { Bitmap } from "./types.js";
 
 const isSpace = (b: number | undefined) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
 

@@ -6,7 +6,7 @@
  * scanline up before a short hash chain; an A4 page comes out at roughly 10-40 KiB.
  */
 import { CodecError } from "./errors.js";
-import type { Bitmap } from "./index.js";
+import type { Bitmap } from "./types.js";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -5,7 +5,7 @@
  */
 import { CodecError } from "./errors.js";
 import { MAX_BITMAP_BYTES, MAX_HEIGHT } from "./limits.js";
-import type { Bitmap } from "./index.js";
+import type { Bitmap } from "./types.js";
 
 export const FAX_WIDTH = 1728;
 export type FaxResolutionName = "standard" | "fine" | "superfine";

@@ -11,7 +11,7 @@
 import { decodeCoded, encodeBitmap, reverseBitOrder, strideOf } from "./engine.js";
 import { CodecError } from "./errors.js";
 import { MAX_BITMAP_BYTES, MAX_HEIGHT, MAX_PAGES, MAX_WIDTH } from "./limits.js";
-import type { Bitmap, CodingScheme, TiffPage, TiffRawPage } from "./index.js";
+import type { Bitmap, CodingScheme, TiffPage, TiffRawPage } from "./types.js";
 
 // TIFF 6.0 tag numbers (Appendix A)
 const TAG = {
