@@ -180,8 +180,8 @@ describe("the gateway service with SIPp + spandsp as the far end, and gateway fa
     const sentTiff = path.join(WORK, "sent.tif");
     writeFileSync(sentTiff, await account.account.bytes(`/v1/faxes/${id}/image?format=tiff`));
     // libtiff decodes both: what we rendered and what spandsp filed.
-    const a = tiffPagePixels(sentTiff, WORK);
-    const b = tiffPagePixels(received, WORK);
+    const a = await tiffPagePixels(sentTiff, WORK);
+    const b = await tiffPagePixels(received, WORK);
     expect(b.length).toBe(2);
     expect(a.every((p, i) => p.equals(b[i]!))).toBe(true);
     const wire = wireTime(gateway.logs(), id);
@@ -202,8 +202,8 @@ describe("the gateway service with SIPp + spandsp as the far end, and gateway fa
     expect(incoming).toMatchObject({ status: "received", to: account.number, page_count: 2 });
     const got = path.join(WORK, "from-spandsp.tif");
     writeFileSync(got, await account.account.bytes(`/v1/faxes/${incoming!.id}/image?format=tiff`));
-    const a = tiffPagePixels(source, WORK);
-    const b = tiffPagePixels(got, WORK);
+    const a = await tiffPagePixels(source, WORK);
+    const b = await tiffPagePixels(got, WORK);
     expect(b.length).toBe(2);
     expect(a.every((p, i) => p.equals(b[i]!))).toBe(true);
     timings.push(`from spandsp 2p: SIPp INVITE -> received fax listed ${((Date.now() - started) / 1000).toFixed(1)} s; spandsp T.38 ${(spandsp.t38Ms / 1000).toFixed(1)} s at ${spandsp.rate} bit/s`);

@@ -2,13 +2,14 @@
  * Plumbing for the T.38 interop suite: the spandsp harness (compiled on first use), SIPp, tshark
  * captures, and one fax call between our gateway and spandsp with everything checked.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { readTiff, writeTiff } from "../../../src/codec/index.js";
 import { answerFaxes, sendFax, type FaxCallResult } from "../../../src/gateway/fax-call.js";
 import type { CodingScheme, FaxPageImage } from "../../../src/gateway/t30/index.js";
@@ -130,11 +131,13 @@ export async function startCapture(port: number, name: string): Promise<Capture>
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGINT");
       await exited;
-      const count = (filter: string) =>
-        execFileSync("tshark", ["-r", file, "-d", `udp.port==${port},t38`, "-Y", filter, "-T", "fields", "-e", "frame.number"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+      // tshark runs asynchronously: other calls of the suite are mid-T.30 in this same event loop.
+      const count = async (filter: string) =>
+        (await promisify(execFile)("tshark", ["-r", file, "-d", `udp.port==${port},t38`, "-Y", filter, "-T", "fields", "-e", "frame.number"], { encoding: "utf8" })).stdout
           .split("\n")
           .filter((l) => l.trim()).length;
-      return { t38Packets: count("t38"), malformed: count("_ws.malformed"), file };
+      const [t38Packets, malformed] = await Promise.all([count("t38"), count("_ws.malformed")]);
+      return { t38Packets, malformed, file };
     },
   };
 }
@@ -183,10 +186,8 @@ function harnessCompressions(c: Compression, role: "send" | "receive"): string {
   return c === "mh" ? "mh" : c === "mr" ? "mh,mr" : "mh,mr,mmr";
 }
 
-function samePixels(a: string, b: string, tag: string): { equal: boolean; pages: number } {
-  const pa = tiffPagePixels(a, WORK);
-  const pb = tiffPagePixels(b, WORK);
-  void tag;
+async function samePixels(a: string, b: string): Promise<{ equal: boolean; pages: number }> {
+  const [pa, pb] = await Promise.all([tiffPagePixels(a, WORK), tiffPagePixels(b, WORK)]);
   return { equal: pa.length === pb.length && pa.every((p, i) => p.equals(pb[i]!)), pages: pb.length };
 }
 
@@ -220,7 +221,7 @@ export async function runCase(c: MatrixCase, caseNumber: number): Promise<CaseOu
       });
       const spandsp = await Promise.race([harness.result, new Promise<HarnessResult>((r) => setTimeout(() => r({ ok: false, text: "harness timeout", pages: 0, rate: 0, ecm: false, encoding: 0, t38Ms: -1, line: "" }), 20_000))]);
       const capture_ = await capture.stop();
-      const px = spandsp.ok && existsSync(received) ? samePixels(source, received, id) : { equal: false, pages: 0 };
+      const px = spandsp.ok && existsSync(received) ? await samePixels(source, received) : { equal: false, pages: 0 };
       return { ours, spandsp, pixelsEqual: px.equal, pagesCompared: px.pages, capture: capture_, seconds: (Date.now() - started) / 1000 };
     } finally {
       harness.kill();
@@ -240,7 +241,7 @@ export async function runCase(c: MatrixCase, caseNumber: number): Promise<CaseOu
     let px = { equal: false, pages: 0 };
     if (ours.pages.length > 0) {
       writeFileSync(received, writeTiff(ours.pages.map((p) => ({ bitmap: p.bitmap, xResolution: 204, yResolution: p.resolution === "fine" ? 196 : 98 })), { scheme: ours.pages[0]!.scheme }));
-      px = samePixels(source, received, id);
+      px = await samePixels(source, received);
     }
     return { ours, spandsp, pixelsEqual: px.equal, pagesCompared: px.pages, capture: capture_, seconds: (Date.now() - started) / 1000 };
   } finally {

@@ -3,9 +3,12 @@
  * word blocks, rules and a box), written as PBM and turned into TIFF Class F by libtiff's own tools
  * (ppm2tiff, tiffcp, tiffset), so the page bytes come from an independent encoder.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export type Compression = "mh" | "mr" | "mmr";
 export type Resolution = "standard" | "fine";
@@ -109,18 +112,23 @@ function uncompressedStrips(file: Buffer): Buffer {
 /**
  * The pixels of every page of a TIFF, decoded by libtiff (tiffsplit, then `tiffcp -c none` with
  * MSB-first fill order): one buffer of packed rows per page, comparable byte for byte.
+ * Asynchronous on purpose: the T.38 suite runs calls concurrently in one process, and a blocking
+ * child process here would stall the other calls' real-time T.38 pacing (spandsp then reports
+ * "The HDLC carrier did not stop in a timely manner").
  */
-export function tiffPagePixels(path: string, scratch: string): Buffer[] {
+export async function tiffPagePixels(path: string, scratch: string): Promise<Buffer[]> {
   const prefix = join(scratch, `split-${Math.random().toString(36).slice(2)}-`);
-  execFileSync("tiffsplit", [path, prefix]);
+  await run("tiffsplit", [path, prefix]);
   const parts = readdirSync(scratch).filter((f) => join(scratch, f).startsWith(prefix)).sort();
-  return parts.map((part) => {
-    const plain = join(scratch, `${part}.none.tif`);
-    execFileSync("tiffcp", ["-c", "none", "-f", "msb2lsb", "-r", "100000", join(scratch, part), plain]);
-    const info = execFileSync("tiffinfo", [plain], { encoding: "utf8" });
-    const photometricWhiteIsZero = /min-is-white/.test(info);
-    const pixels = uncompressedStrips(readFileSync(plain));
-    if (!photometricWhiteIsZero) for (let i = 0; i < pixels.length; i++) pixels[i] = ~pixels[i]! & 0xff;
-    return pixels;
-  });
+  return Promise.all(
+    parts.map(async (part) => {
+      const plain = join(scratch, `${part}.none.tif`);
+      await run("tiffcp", ["-c", "none", "-f", "msb2lsb", "-r", "100000", join(scratch, part), plain]);
+      const { stdout: info } = await run("tiffinfo", [plain], { encoding: "utf8" });
+      const photometricWhiteIsZero = /min-is-white/.test(info);
+      const pixels = uncompressedStrips(readFileSync(plain));
+      if (!photometricWhiteIsZero) for (let i = 0; i < pixels.length; i++) pixels[i] = ~pixels[i]! & 0xff;
+      return pixels;
+    }),
+  );
 }
