@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { caseName, fullMatrix, harnessBinary, pagesOf, pairwiseMatrix, runCase, selectedCases, sourceTiff, startCapture, startHarness, startSipp, writeReport, type CaseOutcome, type MatrixCase } from "./lib.js";
 import { answerFaxes, sendFax, type FaxCallResult } from "../../../src/gateway/fax-call.js";
 
@@ -11,12 +12,16 @@ const FULL = process.env.INTEROP_FULL === "1";
 const cases = selectedCases(FULL ? fullMatrix() : pairwiseMatrix());
 const FILTERED = Boolean(process.env.T38_CASES?.trim());
 const rows: string[] = [];
+// The calls share this process's event loop with the harness: its longest stall is printed with the
+// table, since a stall of a second or more breaks real-time T.38 pacing (and so a row) by itself.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 beforeAll(() => {
   harnessBinary();
   // Every source page is made (by libtiff's tools, synchronously) before the first call starts, so no
   // call's real-time T.38 pacing waits on another call's set-up.
   for (const { c } of cases) sourceTiff(c.compression, c.resolution, c.pages);
+  loopDelay.enable();
 });
 
 afterAll(() => {
@@ -26,7 +31,8 @@ afterAll(() => {
     ...rows.sort(),
   ].join("\n");
   const file = writeReport(`${FULL ? "matrix-full" : "matrix-ci"}${FILTERED ? "-selected" : ""}.md`, table + "\n");
-  console.log(`\n${table}\n(written to ${file})`);
+  loopDelay.disable();
+  console.log(`\n${table}\n(written to ${file}; longest event-loop stall ${(loopDelay.max / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms)`);
 });
 
 function record(n: number, c: MatrixCase, r: CaseOutcome): void {
