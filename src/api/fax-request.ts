@@ -10,41 +10,64 @@ import { ApiError } from "../errors/api-error";
 import { assembleFaxDocument, fetchDocumentUrl, type IncomingDocument } from "../fax/documents";
 import { normalizeE164 } from "../fax/phone";
 import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
+import { closedObject } from "../lib/closed-object";
 import { fromBase64 } from "../lib/crypto";
 import { webhookUrlRefusal } from "../webhooks/url-policy";
 import type { AppEnv } from "./context";
 import { invalid } from "./validation";
 
-const DocumentSchema = z.object({
+const DocumentSchema = closedObject({
   content: z.string().min(1).openapi({ description: "The file, base64-encoded." }),
   content_type: z.enum(["application/pdf", "image/png", "image/jpeg", "image/tiff"]),
   filename: z.string().max(255).optional(),
 });
 
-export const FaxCreateSchema = z
-  .object({
-    to: z.string().openapi({ description: "Recipient in E.164.", example: "+15550100001" }),
-    from: z.string().optional().openapi({ description: "One of your numbers; defaults to your first.", example: "+15550100100" }),
-    documents: z.array(DocumentSchema).max(20).optional(),
-    document_url: z.string().url().optional().openapi({ description: "A public https URL to fetch the document from." }),
-    cover_page: CoverPageSchema.optional(),
-    options: FaxOptionsSchema.partial().optional(),
-    header_text: z.string().max(80).optional().openapi({ description: "Printed at the top of every page with the date and page number." }),
-    send_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "Send later (RFC 3339), up to 30 days ahead." }),
-    metadata: MetadataSchema.optional(),
-    webhook_url: z.string().url().optional().openapi({ description: "Receives this fax's events, signed like every webhook." }),
-  })
-  .strict()
-  .openapi("FaxCreate", {
-    example: {
-      to: "+15550100001",
-      documents: [{ content: "JVBERi0xLjcK…", content_type: "application/pdf" }],
-      cover_page: { to_name: "Dr. Rivera", subject: "Referral" },
-      options: { resolution: "fine" },
-    },
-  });
+export const FaxCreateSchema = closedObject({
+  to: z.string().openapi({ description: "Recipient in E.164.", example: "+15550100001" }),
+  from: z.string().optional().openapi({ description: "One of your numbers; defaults to your first.", example: "+15550100100" }),
+  documents: z.array(DocumentSchema).max(20).optional(),
+  document_url: z.string().url().optional().openapi({ description: "A public https URL to fetch the document from." }),
+  cover_page: CoverPageSchema.optional(),
+  options: FaxOptionsSchema.partial().optional(),
+  header_text: z.string().max(80).optional().openapi({ description: "Printed at the top of every page with the date and page number." }),
+  send_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "Send later (RFC 3339), up to 30 days ahead." }),
+  metadata: MetadataSchema.optional(),
+  webhook_url: z.string().url().optional().openapi({ description: "Receives this fax's events, signed like every webhook." }),
+}).openapi("FaxCreate", {
+  example: {
+    to: "+15550100001",
+    documents: [{ content: "JVBERi0xLjcK…", content_type: "application/pdf" }],
+    cover_page: { to_name: "Dr. Rivera", subject: "Referral" },
+    options: { resolution: "fine" },
+  },
+});
 
 export type FaxCreate = z.infer<typeof FaxCreateSchema>;
+
+/** The overrides POST /v1/faxes/{id}/resend accepts; everything else comes from the original. */
+export const FaxResendSchema = closedObject({
+  to: z.string().optional().openapi({ description: "Another recipient (E.164); the cover page, if any, is drawn again for it.", example: "+15550100002" }),
+  webhook_url: z.string().url().optional().openapi({ description: "Receives the new fax's events instead of the original's webhook_url." }),
+  metadata: MetadataSchema.optional().openapi({ description: "Replaces the original's metadata (not merged)." }),
+}).openapi("FaxResend", { example: { to: "+15550100002", metadata: { order_id: "A-1001", retry: "2" } } });
+
+/** `to` in E.164, or fax.recipient.invalid pointing at /to. */
+export function recipientOf(raw: string): string {
+  const to = normalizeE164(raw);
+  if (!to) {
+    throw new ApiError("fax.recipient.invalid", {
+      detail: `${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw} is not a valid phone number in E.164 form.`,
+      errors: [{ pointer: "/to", detail: "must be E.164, such as +15550100001" }],
+    });
+  }
+  return to;
+}
+
+/** A webhook_url the delivery policy accepts (https, no private address), or webhook.url_refused. */
+export function checkWebhookUrl(env: Env, url: string): void {
+  const refusal = webhookUrlRefusal(env, url);
+  if (refusal) throw new ApiError("webhook.url_refused", { detail: `webhook_url is not allowed: ${refusal}`, errors: [{ pointer: "/webhook_url", detail: refusal }] });
+}
 
 export interface ParsedFaxRequest {
   input: FaxCreate;
@@ -125,19 +148,8 @@ export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequ
   const parsed = FaxCreateSchema.safeParse(raw);
   if (!parsed.success) throw invalid(parsed.error);
   const input = parsed.data;
-  const to = normalizeE164(input.to);
-  if (!to) {
-    throw new ApiError("fax.recipient.invalid", {
-      detail: `${input.to} is not a valid phone number in E.164 form.`,
-      errors: [{ pointer: "/to", detail: "must be E.164, such as +15550100001" }],
-    });
-  }
-  if (input.webhook_url) {
-    const refusal = webhookUrlRefusal(c.env, input.webhook_url);
-    if (refusal) {
-      throw new ApiError("webhook.url_refused", { detail: `webhook_url is not allowed: ${refusal}`, errors: [{ pointer: "/webhook_url", detail: refusal }] });
-    }
-  }
+  const to = recipientOf(input.to);
+  if (input.webhook_url) checkWebhookUrl(c.env, input.webhook_url);
   if (input.send_at) {
     const at = Date.parse(input.send_at);
     if (at > Date.now() + 30 * 24 * 3600 * 1000) {

@@ -6,7 +6,8 @@ import { database } from "../db/client";
 import { findFax, findFaxDocumentKey, listFaxEvents, listFaxes } from "../db/fax-store";
 import { ApiError } from "../errors/api-error";
 import { EVENT_TYPES } from "../events/catalog";
-import { createFax, type NewFax } from "../fax/create";
+import { createFax } from "../fax/create";
+import { resendFax } from "../fax/resend";
 import { faxObject } from "../fax/fax-stub";
 import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
@@ -14,7 +15,7 @@ import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
-import { buildFaxDocument, FaxCreateSchema, parseFaxRequest } from "./fax-request";
+import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -225,12 +226,13 @@ export function registerFaxRoutes(app: App): void {
       operationId: "resendFax",
       tags: ["Faxes"],
       summary: "Resend a fax",
-      description: "Creates a new fax with the same recipient, documents and options, linked to the original by resent_from.",
+      description:
+        "Creates a new fax with the original's document, cover page, options and header, linked to it by resent_from. The body is optional; it may give another `to` (the cover page is drawn again for it), a `webhook_url` and `metadata` (which replaces the original's). Any other field is refused.",
       security: bearerSecurity,
-      request: { params: FaxIdParams, headers: IdempotencyKeyHeader },
+      request: { params: FaxIdParams, headers: IdempotencyKeyHeader, body: { required: false, content: { "application/json": { schema: FaxResendSchema } } } },
       responses: {
         202: { description: "The new fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, resent_from: "fax_01jd8x6r3q0000000000000000" } } } },
-        ...problemResponses("fax.not_found", "fax.not_resendable", ...AUTH_ERRORS),
+        ...problemResponses("fax.not_found", "fax.not_resendable", "fax.no_document", "fax.recipient.invalid", "webhook.url_refused", "request.invalid", "request.unsupported_media_type", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
@@ -239,29 +241,14 @@ export function registerFaxRoutes(app: App): void {
       const id = c.req.valid("param").id;
       const original = await findFax<Fax>(db, caller.accountId, id);
       if (!original) throw new ApiError("fax.not_found");
-      if (original.direction !== "outbound" || !["delivered", "failed", "canceled"].includes(original.status)) {
-        throw new ApiError("fax.not_resendable", { detail: `The fax is ${original.direction} and ${original.status}.` });
+      const json = c.req.header("content-type")?.toLowerCase().startsWith("application/json") ?? false;
+      // A body that is not JSON is refused rather than ignored: its overrides would be lost in silence.
+      if (!json && (Number(c.req.header("content-length") ?? "0") > 0 || c.req.header("transfer-encoding"))) {
+        throw new ApiError("request.unsupported_media_type", { detail: "A resend body must be application/json (or left out)." });
       }
-      const stored = await findFaxDocumentKey(db, caller.accountId, id);
-      const object = stored?.documentKey ? await c.env.DOCUMENTS.get(stored.documentKey) : null;
-      if (!object) throw new ApiError("fax.no_document");
-      const pdf = new Uint8Array(await object.arrayBuffer());
-      const input: NewFax = {
-        from: original.from,
-        options: original.options,
-        header_text: original.header_text ?? undefined,
-        metadata: original.metadata,
-        webhook_url: original.webhook_url ?? undefined,
-      };
-      const fax = await createFax(
-        c.env,
-        caller.accountId,
-        caller.mode,
-        input,
-        original.to,
-        async () => ({ pdf, pageCount: original.page_count }),
-        original.id,
-      );
+      const body = json ? c.req.valid("json") : {};
+      if (body.webhook_url) checkWebhookUrl(c.env, body.webhook_url);
+      const fax = await resendFax(c.env, caller.accountId, caller.mode, original, { to: body.to === undefined ? undefined : recipientOf(body.to), webhook_url: body.webhook_url, metadata: body.metadata });
       return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
     },
   );

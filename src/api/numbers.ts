@@ -4,6 +4,7 @@ import { settings } from "../config";
 import { database } from "../db/client";
 import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
+import { closedObject } from "../lib/closed-object";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -60,7 +61,7 @@ export function registerNumberRoutes(app: App): void {
       security: bearerSecurity,
       request: {
         headers: IdempotencyKeyHeader,
-        body: { required: false, content: { "application/json": { schema: z.object({ label: z.string().max(100).optional() }).strict().openapi("NumberCreate", { example: { label: "Front desk" } }) } } },
+        body: { required: false, content: { "application/json": { schema: closedObject({ label: z.string().max(100).optional() }).openapi("NumberCreate", { example: { label: "Front desk" } }) } } },
       },
       responses: {
         201: { description: "The new number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },

@@ -7,7 +7,16 @@ export function pointerOf(path: readonly PropertyKey[], root = ""): string {
 }
 
 export function violations(error: z.ZodError, root = ""): FieldViolation[] {
-  return error.issues.map((issue) => ({ pointer: pointerOf(issue.path, root), detail: issue.message }));
+  return error.issues.flatMap((issue) => {
+    if (issue.code !== "unrecognized_keys") return [{ pointer: pointerOf(issue.path, root), detail: issue.message }];
+    // One violation per unknown key, pointing at the key itself. closedObject() wrote one line per key;
+    // a plain .strict() object did not, and its keys get a generic line.
+    const lines = issue.message.split("\n");
+    return issue.keys.map((key, i) => ({
+      pointer: pointerOf([...issue.path, key.length > 40 ? `${key.slice(0, 40)}…` : key], root),
+      detail: lines.length === issue.keys.length ? lines[i]! : "unknown field; remove it (see the schema in /openapi.json)",
+    }));
+  });
 }
 
 export function invalid(error: z.ZodError, root = ""): ApiError {

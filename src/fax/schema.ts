@@ -3,6 +3,7 @@
  * projection in D1 and the OpenAPI component are derived.
  */
 import { z } from "@hono/zod-openapi";
+import { closedObject } from "../lib/closed-object";
 import { FAX_STATUSES } from "./state-machine";
 
 export const FaxErrorSchema = z
@@ -14,34 +15,30 @@ export const FaxErrorSchema = z
   })
   .openapi("FaxError", { description: "Why an attempt failed. Codes are listed at /errors." });
 
-export const FaxOptionsSchema = z
-  .object({
-    resolution: z.enum(["standard", "fine"]).default("fine").openapi({
-      description: "standard is 204×98 dpi, fine 204×196 dpi.",
-    }),
-    max_attempts: z.number().int().min(1).max(10).default(3),
-    retry_delay: z
-      .number()
-      .int()
-      .min(30)
-      .max(86_400)
-      .default(300)
-      .openapi({ description: "Seconds between attempts (compressed by TIME_COMPRESSION in test mode)." }),
-    image_conversion: z.enum(["auto", "monochrome", "halftone"]).default("auto").openapi({
-      description:
-        "How grey becomes black and white: monochrome keeps text and lines sharp, halftone dithers photographs, auto decides for each area of each page.",
-    }),
-  })
-  .openapi("FaxOptions");
+export const FaxOptionsSchema = closedObject({
+  resolution: z.enum(["standard", "fine"]).default("fine").openapi({
+    description: "standard is 204×98 dpi, fine 204×196 dpi.",
+  }),
+  max_attempts: z.number().int().min(1).max(10).default(3),
+  retry_delay: z
+    .number()
+    .int()
+    .min(30)
+    .max(86_400)
+    .default(300)
+    .openapi({ description: "Seconds between attempts (compressed by TIME_COMPRESSION in test mode)." }),
+  image_conversion: z.enum(["auto", "monochrome", "halftone"]).default("auto").openapi({
+    description:
+      "How grey becomes black and white: monochrome keeps text and lines sharp, halftone dithers photographs, auto decides for each area of each page.",
+  }),
+}).openapi("FaxOptions");
 
-export const CoverPageSchema = z
-  .object({
-    to_name: z.string().max(200).optional(),
-    from_name: z.string().max(200).optional(),
-    subject: z.string().max(200).optional(),
-    message: z.string().max(5_000).optional(),
-  })
-  .openapi("CoverPage");
+export const CoverPageSchema = closedObject({
+  to_name: z.string().max(200).optional(),
+  from_name: z.string().max(200).optional(),
+  subject: z.string().max(200).optional(),
+  message: z.string().max(5_000).optional(),
+}).openapi("CoverPage");
 
 export const MetadataSchema = z
   .record(z.string().max(40), z.string().max(500))

@@ -4,6 +4,7 @@ import { database, type Db } from "../../db/client";
 import { DELIVERY_STATUSES } from "../../db/schema";
 import { listDeliveries, reopenDelivery, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
+import { closedObject } from "../../lib/closed-object";
 import { EVENT_TYPES } from "../../events/catalog";
 import type { WebhookDeliveryMessage } from "../../webhooks/messages";
 import { webhookUrlRefusal } from "../../webhooks/url-policy";
@@ -27,8 +28,7 @@ export const WebhookEndpointSchema = z
     previous_secret_expires_at: z.string().nullable().openapi({ description: "While set and in the future, the previous secret signs beside the current one." }),
     created_at: z.string(),
     updated_at: z.string(),
-  })
-  .openapi("WebhookEndpoint");
+  }).openapi("WebhookEndpoint");
 
 export const WebhookEndpointCreatedSchema = WebhookEndpointSchema.extend({
   secret: z.string().openapi({ description: "The signing secret. Shown only in this response.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
@@ -38,8 +38,7 @@ export const SecretSchema = z
   .object({
     secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
     previous_secret_expires_at: z.string().nullable().openapi({ description: "Until then, deliveries carry a signature with the previous secret too." }),
-  })
-  .openapi("WebhookSecret");
+  }).openapi("WebhookSecret");
 
 const AttemptSchema = z
   .object({
@@ -51,8 +50,7 @@ const AttemptSchema = z
     response_excerpt: z.string().nullable().openapi({ description: "The first 1 KB of the receiver's response." }),
     error: z.string().nullable().openapi({ description: "Why there was no response (timeout, connection error, refused URL)." }),
     next_retry_at: z.string().nullable(),
-  })
-  .openapi("WebhookAttempt");
+  }).openapi("WebhookAttempt");
 
 export const DeliverySchema = z
   .object({
@@ -71,8 +69,7 @@ export const DeliverySchema = z
     created_at: z.string(),
     updated_at: z.string(),
     attempts: z.array(AttemptSchema),
-  })
-  .openapi("WebhookDelivery");
+  }).openapi("WebhookDelivery");
 
 export const CallbackSecretInfoSchema = z
   .object({
@@ -189,38 +186,29 @@ export const CallbackDeliveryParams = z.object({
 });
 export const DeliveryListQuery = ListQuerySchema.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
 
-export const EndpointCreateSchema = z
-  .object({
-    url: z.string().url().max(2000).openapi({ example: endpointExample.url }),
-    event_types: z.array(SubscriptionSchema).min(1).max(50).default(["*"]),
-    description: z.string().max(500).optional(),
-    enabled: z.boolean().default(true),
-  })
-  .strict()
-  .openapi("WebhookEndpointCreate", { example: { url: endpointExample.url, event_types: ["fax.delivered", "fax.failed"], description: "Order system" } });
+export const EndpointCreateSchema = closedObject({
+  url: z.string().url().max(2000).openapi({ example: endpointExample.url }),
+  event_types: z.array(SubscriptionSchema).min(1).max(50).default(["*"]),
+  description: z.string().max(500).optional(),
+  enabled: z.boolean().default(true),
+}).openapi("WebhookEndpointCreate", { example: { url: endpointExample.url, event_types: ["fax.delivered", "fax.failed"], description: "Order system" } });
 
-export const EndpointUpdateSchema = z
-  .object({
-    url: z.string().url().max(2000).optional(),
-    event_types: z.array(SubscriptionSchema).min(1).max(50).optional(),
-    description: z.string().max(500).nullable().optional(),
-    enabled: z.boolean().optional(),
-  })
-  .strict()
-  .openapi("WebhookEndpointUpdate", { example: { enabled: true } });
+export const EndpointUpdateSchema = closedObject({
+  url: z.string().url().max(2000).optional(),
+  event_types: z.array(SubscriptionSchema).min(1).max(50).optional(),
+  description: z.string().max(500).nullable().optional(),
+  enabled: z.boolean().optional(),
+}).openapi("WebhookEndpointUpdate", { example: { enabled: true } });
 
-export const RotateSchema = z
-  .object({
-    expire_old_after: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_GRACE_SECONDS)
-      .optional()
-      .openapi({ description: "Seconds the previous secret keeps signing beside the new one (default 86400, at most 7 days; 0 ends it now)." }),
-  })
-  .strict()
-  .openapi("WebhookSecretRotate", { example: { expire_old_after: 3600 } });
+export const RotateSchema = closedObject({
+  expire_old_after: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_GRACE_SECONDS)
+    .optional()
+    .openapi({ description: "Seconds the previous secret keeps signing beside the new one (default 86400, at most 7 days; 0 ends it now)." }),
+}).openapi("WebhookSecretRotate", { example: { expire_old_after: 3600 } });
 
 export const ENDPOINT_ERRORS = ["webhook.not_found", ...AUTH_ERRORS] as const;
 

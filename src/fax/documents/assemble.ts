@@ -175,3 +175,19 @@ function signatureName(type: DocumentType): string {
     "image/tiff": "TIFF byte-order header",
   }[type];
 }
+
+/**
+ * A stored fax with its cover page drawn again for another recipient (a resend to a new number): the
+ * pages of the cover as first drawn (`old`, whose page count the layout gives again) are dropped, and
+ * the same cover fields are drawn for `next` in front of the remaining pages.
+ */
+export async function redrawCover(pdf: Uint8Array, old: CoverPage, next: CoverPage, limits: DocumentLimits): Promise<AssembledFax> {
+  const source = await PDFDocument.load(pdf, { updateMetadata: false });
+  const oldCoverPages = coverPageCount(old, await embedCoverFonts(await PDFDocument.create()));
+  const rest = source.getPageIndices().slice(oldCoverPages);
+  if (rest.length === 0) return assembleFaxDocument([], next, limits);
+  const body = await PDFDocument.create({ updateMetadata: false });
+  for (const page of await body.copyPages(source, rest)) body.addPage(page);
+  const bytes = await body.save({ useObjectStreams: true });
+  return assembleFaxDocument([{ bytes, contentType: "application/pdf", filename: "original.pdf", pointer: "/resent_from" }], next, limits);
+}

@@ -4,7 +4,7 @@
  */
 export type { IncomingDocument, CoverPage, DocumentLimits, DocumentType, AssembledFax } from "./types";
 export { sniffDocumentType } from "./sniff";
-export { assembleFaxDocument } from "./assemble";
+export { assembleFaxDocument, redrawCover } from "./assemble";
 export { fetchDocumentUrl, type FetchDocumentOptions } from "./fetch-url";
 export { addCcittPages, ccittPagesToPdf, ccittDecodeParms, type CcittPage } from "./ccitt-pdf";
 export { isForbiddenHost, assertFetchableUrl, ForbiddenUrlError } from "../../lib/ssrf";

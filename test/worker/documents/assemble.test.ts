@@ -1,4 +1,4 @@
-import { PDFArray, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from "pdf-lib";
+import { PDFDocument, PDFName } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { assembleFaxDocument, sniffDocumentType, type CoverPage, type IncomingDocument } from "../../../src/fax/documents";
 import {
@@ -16,6 +16,8 @@ import {
   pdfWithNoPages,
   randomBytes,
   rejection,
+  contentOf,
+  textOf,
 } from "./fixtures";
 
 const LIMITS = { maxDocumentBytes: 1024 * 1024, maxPages: 20 };
@@ -35,24 +37,6 @@ const COVER: CoverPage = {
   message: "Please find the referral attached.\n\nCall us back at +1 555 701 0001 if pages are missing.",
   date: new Date("2026-04-26T14:05:00Z"),
 };
-
-/** The page's content stream(s), decoded. */
-function contentOf(pdf: PDFDocument, index: number): string {
-  const contents = pdf.getPage(index).node.Contents();
-  const streams = contents === undefined ? [] : contents instanceof PDFArray ? Array.from({ length: contents.size() }, (_, i) => contents.lookup(i)) : [contents];
-  return streams.map((s) => new TextDecoder("latin1").decode(decodePDFRawStream(s as PDFRawStream).decode())).join("\n");
-}
-
-/** The text a page shows: pdf-lib writes standard-font strings as hex, one Tj per line. */
-function textOf(pdf: PDFDocument, index: number): string {
-  let text = "";
-  for (const m of contentOf(pdf, index).matchAll(/<([0-9A-Fa-f]+)>\s*Tj/g)) {
-    const hex = m[1] as string;
-    for (let i = 0; i < hex.length; i += 2) text += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
-    text += "\n";
-  }
-  return text;
-}
 
 describe("sniffDocumentType", () => {
   it("recognises the four types from their first bytes, whatever they are called", async () => {

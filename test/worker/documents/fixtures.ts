@@ -3,7 +3,7 @@
  * a 24×12 baseline JPEG literal (made with Ghostscript's jpeg device, ICC profile stripped), TIFFs
  * with the codec's writer, and hand-written PDFs for the damaged cases.
  */
-import { PDFDocument, PDFName, PDFRawStream } from "pdf-lib";
+import { decodePDFRawStream, PDFArray, PDFDocument, PDFName, PDFRawStream } from "pdf-lib";
 import { expect } from "vitest";
 import { ApiError } from "../../../src/errors/api-error";
 import type { RequestErrorCode } from "../../../src/errors/catalog";
@@ -191,4 +191,22 @@ export function pageImages(doc: PDFDocument, index: number): PDFRawStream[] {
 export function pageSize(doc: PDFDocument, index: number): [number, number] {
   const { width, height } = doc.getPage(index).getSize();
   return [Math.round(width * 100) / 100, Math.round(height * 100) / 100];
+}
+
+/** The page's content stream(s), decoded. */
+export function contentOf(pdf: PDFDocument, index: number): string {
+  const contents = pdf.getPage(index).node.Contents();
+  const streams = contents === undefined ? [] : contents instanceof PDFArray ? Array.from({ length: contents.size() }, (_, i) => contents.lookup(i)) : [contents];
+  return streams.map((s) => new TextDecoder("latin1").decode(decodePDFRawStream(s as PDFRawStream).decode())).join("\n");
+}
+
+/** The text a page shows: pdf-lib writes standard-font strings as hex, one Tj per line. */
+export function textOf(pdf: PDFDocument, index: number): string {
+  let text = "";
+  for (const m of contentOf(pdf, index).matchAll(/<([0-9A-Fa-f]+)>\s*Tj/g)) {
+    const hex = m[1] as string;
+    for (let i = 0; i < hex.length; i += 2) text += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+    text += "\n";
+  }
+  return text;
 }
