@@ -1,14 +1,15 @@
 // @ts-check
 // `npm run -s key:create [-- --live] [--rate-limit N] [--name NAME]`: creates an account with one API
 // key (and, for a test key, one fictional number) in the local D1 of .wrangler/state (or
-// EDGEFAX_STATE_DIR), and prints only the key, so `KEY=$(npm run -s key:create)` works.
+// EDGEFAX_STATE_DIR), and prints only the key on stdout, so `KEY=$(npm run -s key:create)` works; the
+// key's id (OAuth's client_id) goes to stderr. `--json` prints { key, key_id, account_id } instead.
 // The key is shown once; only its SHA-256 is stored. Works while `npm start` runs.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { persistDir, runWrangler } from "./local-env.mjs";
 
-const USAGE = "usage: npm run -s key:create [-- --live] [--rate-limit REQUESTS_PER_MINUTE] [--name ACCOUNT_NAME]";
+const USAGE = "usage: npm run -s key:create [-- --live] [--rate-limit REQUESTS_PER_MINUTE] [--name ACCOUNT_NAME] [--json]";
 let values;
 try {
   ({ values } = parseArgs({
@@ -16,6 +17,7 @@ try {
       live: { type: "boolean", default: false },
       "rate-limit": { type: "string" },
       name: { type: "string", default: "Local account" },
+      json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -80,4 +82,10 @@ if (result.status !== 0) {
   console.error(`${hint}\n${output}`);
   process.exit(1);
 }
-process.stdout.write(key + "\n");
+if (values.json) {
+  process.stdout.write(JSON.stringify({ key, key_id: keyId, account_id: accountId }) + "\n");
+} else {
+  process.stdout.write(key + "\n");
+  // On stderr, so the captured stdout stays the key alone.
+  process.stderr.write(`key id (OAuth client_id): ${keyId}; account ${accountId}\n`);
+}

@@ -30,4 +30,6 @@ export function registerDocs(app: App): void {
   // The Scalar bundle is a static asset (public/docs/scalar.js, copied from the npm package at
   // install), so the docs work offline.
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "edgefax API", cdn: "/docs/scalar.js" }));
+  // /docs/ is not a static file (wrangler.toml sends only /docs/scalar.js to assets first): send it on.
+  app.get("/docs/", (c) => c.redirect("/docs", 301));
 }

@@ -147,6 +147,26 @@ describe("npm run -s key:create", () => {
     expect(response.status).toBe(200);
   });
 
+  it("names the key id (OAuth client_id) on stderr, and --json prints key, key_id and account_id", async () => {
+    const plain = await runNode(["scripts/key-create.mjs"], { EDGEFAX_STATE_DIR: stateDir });
+    expect(plain.code).toBe(0);
+    const clientId = /key id \(OAuth client_id\): (key_[0-9a-z]{26})/.exec(plain.stderr)?.[1];
+    expect(clientId, plain.stderr).toBeDefined();
+    const token = await fetch(`${platform!.url}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId!, client_secret: plain.stdout.trim() }),
+    });
+    expect(token.status).toBe(200);
+    const json = await runNode(["scripts/key-create.mjs", "--json"], { EDGEFAX_STATE_DIR: stateDir });
+    expect(json.code).toBe(0);
+    const created = JSON.parse(json.stdout) as Record<string, string>;
+    expect(Object.keys(created).sort()).toEqual(["account_id", "key", "key_id"]);
+    expect(created.key).toMatch(KEY_PATTERN);
+    expect(created.key_id).toMatch(/^key_[0-9a-z]{26}$/);
+    expect(created.account_id).toMatch(/^acct_[0-9a-z]{26}$/);
+  });
+
   it("--live prints a live key; --rate-limit N sets the key's limit", async () => {
     const live = await createKey(stateDir, { live: true });
     expect(live).toMatch(/^fx_live_[A-Za-z0-9_-]+$/);
@@ -299,6 +319,12 @@ describe("docs and OpenAPI", () => {
     expect(script.status).toBe(200);
     expect(script.headers.get("content-type")).toMatch(/javascript/);
     expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+  });
+
+  it("GET /docs/ (no such static file) reaches the Worker and is sent on to /docs", async () => {
+    const res = await fetch(`${platform!.url}/docs/`, { redirect: "manual" });
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe("/docs");
   });
 
   it("GET /openapi.json is OpenAPI 3.1.0 JSON", async () => {

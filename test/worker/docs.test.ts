@@ -47,6 +47,12 @@ describe("OpenAPI", () => {
     );
   });
 
+  it("sends /docs/ on to /docs instead of an empty 404", async () => {
+    const res = await api("/docs/", { redirect: "manual" });
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe("/docs");
+  });
+
   it("serves the interactive reference at /docs", async () => {
     const res = await api("/docs");
     expect(res.status).toBe(200);
