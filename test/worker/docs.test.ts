@@ -1,3 +1,4 @@
+import { NOT_YET_EMITTED } from "../../src/events/catalog";
 import { describe, expect, it } from "vitest";
 import { catalogEntries, REQUEST_ERRORS } from "../../src/errors/catalog";
 import { api } from "./helpers";
@@ -45,6 +46,13 @@ describe("OpenAPI", () => {
     expect(operations.map((o) => `${o.method} ${o.path}`)).toEqual(
       expect.arrayContaining(["post /v1/faxes", "get /v1/faxes/{id}", "delete /v1/faxes/{id}", "get /v1/faxes/{id}/document", "post /oauth/token"]),
     );
+  });
+
+  it("/openapi.json marks the catalog entries not emitted yet", async () => {
+    const spec = await (await api("/openapi.json")).text();
+    const at = spec.indexOf("Not emitted yet");
+    expect(at).toBeGreaterThan(-1);
+    for (const t of NOT_YET_EMITTED) expect(spec.slice(at, at + 400)).toContain(t);
   });
 
   it("sends /docs/ on to /docs instead of an empty 404", async () => {

@@ -5,7 +5,7 @@ import { DELIVERY_STATUSES } from "../../db/schema";
 import { listDeliveries, reopenDelivery, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
 import { closedObject } from "../../lib/closed-object";
-import { EVENT_TYPES } from "../../events/catalog";
+import { EVENT_TYPES, NOT_YET_EMITTED } from "../../events/catalog";
 import type { WebhookDeliveryMessage } from "../../webhooks/messages";
 import { webhookUrlRefusal } from "../../webhooks/url-policy";
 import { AUTH_ERRORS } from "../openapi-common";
@@ -15,7 +15,9 @@ const DEFAULT_GRACE_SECONDS = 24 * 3600;
 const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 const eventTypeNames = Object.keys(EVENT_TYPES) as [keyof typeof EVENT_TYPES, ...(keyof typeof EVENT_TYPES)[]];
-const SubscriptionSchema = z.union([z.enum(eventTypeNames), z.literal("*")]).openapi({ description: "An event type from the catalog, or * for all." });
+const SubscriptionSchema = z.union([z.enum(eventTypeNames), z.literal("*")]).openapi({
+  description: `An event type from the catalog, or * for all. Not emitted yet (subscribing is allowed; they will fire once built): ${NOT_YET_EMITTED.map((t) => `\`${t}\``).join(", ")}.`,
+});
 
 export const WebhookEndpointSchema = z
   .object({
