@@ -76,6 +76,22 @@ const faxExample: Fax = {
   completed_at: null,
 };
 
+/** `metadata[key]=value` query pairs (deepObject style), checked against the metadata limits. */
+function metadataFilters(params: URLSearchParams): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of params) {
+    const m = /^metadata\[(.*)\]$/s.exec(name);
+    if (!m) continue;
+    const key = m[1]!;
+    const pointer = `query:/${name.length > 60 ? `${name.slice(0, 60)}…` : name}`;
+    if (key.length === 0 || key.length > 40) throw new ApiError("request.invalid", { detail: "A metadata filter key has 1 to 40 characters.", errors: [{ pointer, detail: "metadata keys have 1 to 40 characters" }] });
+    if (value.length > 500) throw new ApiError("request.invalid", { detail: "A metadata filter value has at most 500 characters.", errors: [{ pointer, detail: "metadata values have at most 500 characters" }] });
+    pairs.push([key, value]);
+  }
+  if (pairs.length > 5) throw new ApiError("request.invalid", { detail: `${pairs.length} metadata filters; at most 5 are allowed.`, errors: [{ pointer: "query:/metadata", detail: "at most 5 metadata filters" }] });
+  return pairs;
+}
+
 export function registerFaxRoutes(app: App): void {
   app.openAPIRegistry.registerPath({
     method: "post",
@@ -136,7 +152,8 @@ export function registerFaxRoutes(app: App): void {
       operationId: "listFaxes",
       tags: ["Faxes"],
       summary: "List faxes",
-      description: "Newest first, with cursor pagination and filters.",
+      description:
+        "Newest first, with cursor pagination and filters. `metadata[key]=value` (up to 5, all must hold) matches the fax's own metadata exactly, e.g. `?metadata[order_id]=A-1001`.",
       security: bearerSecurity,
       request: {
         query: ListQuerySchema.extend({
@@ -156,6 +173,7 @@ export function registerFaxRoutes(app: App): void {
       const q = c.req.valid("query");
       const caller = c.get("caller");
       const page = await listFaxes<Fax>(database(c.env.DB), caller.accountId, {
+        metadata: metadataFilters(new URL(c.req.url).searchParams),
         status: q.status,
         direction: q.direction,
         to: q.to,

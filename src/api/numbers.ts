@@ -37,7 +37,7 @@ export function registerNumberRoutes(app: App): void {
       summary: "List your numbers",
       description: "The account's active fax numbers, newest first.",
       security: bearerSecurity,
-      request: { query: ListQuerySchema },
+      request: { query: ListQuerySchema.extend({ label: z.string().max(100).optional().openapi({ description: "Only numbers with exactly this label.", example: "Front desk" }) }) },
       responses: {
         200: { description: "A page of numbers.", content: { "application/json": { schema: listSchema(FaxNumberSchema, "FaxNumberList"), example: { data: [numberExample], has_more: false, next_cursor: null } } } },
         ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS),
@@ -45,7 +45,7 @@ export function registerNumberRoutes(app: App): void {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
+      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined, q.label);
       return c.json(pageResponse(page, present), 200);
     },
   );

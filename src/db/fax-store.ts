@@ -99,6 +99,8 @@ export interface FaxListFilter {
   to?: string;
   createdAfter?: string;
   createdBefore?: string;
+  /** Exact matches on the fax's own metadata, every pair must hold. */
+  metadata?: Array<[key: string, value: string]>;
   /** Exclusive: the last id of the previous page (ids sort by creation time). */
   before?: string;
   limit: number;
@@ -125,6 +127,10 @@ export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, 
   if (f.to) where.push(eq(faxes.to, f.to));
   if (f.createdAfter) where.push(gte(faxes.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(faxes.createdAt, f.createdBefore));
+  // json_each with bound key and value: no JSON path is built from user input.
+  for (const [key, value] of f.metadata ?? []) {
+    where.push(sql`EXISTS (SELECT 1 FROM json_each(${faxes.body}, '$.metadata') WHERE json_each.key = ${key} AND json_each.value = ${value})`);
+  }
   return pageOfFaxes<F>(db, where, f.before, f.limit);
 }
 

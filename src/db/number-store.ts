@@ -6,8 +6,9 @@ import { numbers } from "./schema";
 
 export type NumberRow = typeof numbers.$inferSelect;
 
-export async function listNumbers(db: Db, accountId: string, limit: number, before?: string) {
+export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string) {
   const where = [eq(numbers.accountId, accountId), isNull(numbers.releasedAt)];
+  if (label !== undefined) where.push(eq(numbers.label, label));
   if (before) where.push(lt(numbers.id, before));
   const rows = await db.select().from(numbers).where(and(...where)).orderBy(desc(numbers.id)).limit(limit + 1).all();
   return { data: rows.slice(0, limit), hasMore: rows.length > limit };
