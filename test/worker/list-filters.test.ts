@@ -32,6 +32,21 @@ describe("list filters", () => {
     await expectProblem(await api(`/v1/faxes?${six}`, { key: account.key }), 422, "request.invalid");
   });
 
+  it("fuzzed metadata filters only ever answer 200 or a 422 problem", async () => {
+    const account = await createTestAccount();
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    const text = (n: number) => Array.from({ length: n }, () => String.fromCharCode(next() % 0x2ff)).join("");
+    for (let i = 0; i < 150; i++) {
+      const params = new URLSearchParams();
+      for (let j = 0; j < next() % 8; j++) params.append(next() % 4 === 0 ? `metadata[${text(next() % 50)}` : `metadata[${text(next() % 50)}]`, text(next() % 600));
+      const res = await api(`/v1/faxes?${params}`, { key: account.key });
+      expect([200, 422], `${params}`).toContain(res.status);
+      if (res.status === 422) expect((await res.json<{ code: string }>()).code).toBe("request.invalid");
+      else await res.body?.cancel();
+    }
+  });
+
   it("GET /v1/numbers?label= lists only the numbers with that label", async () => {
     const account = await createTestAccount();
     const create = async (label: string) => (await (await api("/v1/numbers", { method: "POST", key: account.key, json: { label } })).json<{ id: string }>()).id;
