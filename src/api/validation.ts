@@ -2,18 +2,23 @@
 import type { z } from "@hono/zod-openapi";
 import { ApiError, type FieldViolation } from "../errors/api-error";
 
+/** A JSON Pointer (RFC 6901); a segment over 40 characters (a user's key) is cut, never echoed whole. */
 export function pointerOf(path: readonly PropertyKey[], root = ""): string {
-  return root + path.map((p) => "/" + String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  return root + path.map((p) => "/" + cut(String(p)).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
 }
+
+const cut = (segment: string) => (segment.length > 40 ? `${segment.slice(0, 40)}…` : segment);
 
 export function violations(error: z.ZodError, root = ""): FieldViolation[] {
   return error.issues.flatMap((issue) => {
+    // A record's bad key: zod nests the key schema's own message (which names the limit) one level down.
+    if (issue.code === "invalid_key") return [{ pointer: pointerOf(issue.path, root), detail: issue.issues[0]?.message ?? issue.message }];
     if (issue.code !== "unrecognized_keys") return [{ pointer: pointerOf(issue.path, root), detail: issue.message }];
     // One violation per unknown key, pointing at the key itself. closedObject() wrote one line per key;
     // a plain .strict() object did not, and its keys get a generic line.
     const lines = issue.message.split("\n");
     return issue.keys.map((key, i) => ({
-      pointer: pointerOf([...issue.path, key.length > 40 ? `${key.slice(0, 40)}…` : key], root),
+      pointer: pointerOf([...issue.path, key], root),
       detail: lines.length === issue.keys.length ? lines[i]! : "unknown field; remove it (see the schema in /openapi.json)",
     }));
   });

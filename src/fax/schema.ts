@@ -40,10 +40,19 @@ export const CoverPageSchema = closedObject({
   message: z.string().max(5_000).optional(),
 }).openapi("CoverPage");
 
+/** The limits of metadata, named in its errors and its OpenAPI description. */
+export const METADATA_LIMITS = { keys: 20, keyLength: 40, valueLength: 500 } as const;
+
 export const MetadataSchema = z
-  .record(z.string().max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 20, { message: "at most 20 metadata keys" })
-  .openapi({ description: "Up to 20 string pairs of your own, returned as given.", example: { order_id: "A-1001" } });
+  .record(
+    z.string().min(1, { error: "metadata keys are not empty" }).max(METADATA_LIMITS.keyLength, { error: `metadata keys have at most ${METADATA_LIMITS.keyLength} characters` }),
+    z.string({ error: "metadata values are strings" }).max(METADATA_LIMITS.valueLength, { error: `metadata values have at most ${METADATA_LIMITS.valueLength} characters` }),
+  )
+  .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, { message: `at most ${METADATA_LIMITS.keys} metadata keys` })
+  .openapi({
+    description: `Up to ${METADATA_LIMITS.keys} string pairs of your own, returned as given: keys of 1 to ${METADATA_LIMITS.keyLength} characters, values of at most ${METADATA_LIMITS.valueLength}.`,
+    example: { order_id: "A-1001" },
+  });
 
 export const FaxSchema = z
   .object({
