@@ -10,7 +10,7 @@ import { ApiError } from "../errors/api-error";
 import { assembleFaxDocument, fetchDocumentUrl, type IncomingDocument } from "../fax/documents";
 import { normalizeE164 } from "../fax/phone";
 import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
-import { closedObject } from "../lib/closed-object";
+import { clip, closedObject } from "../lib/closed-object";
 import { fromBase64 } from "../lib/crypto";
 import { webhookUrlRefusal } from "../webhooks/url-policy";
 import type { AppEnv } from "./context";
@@ -56,7 +56,7 @@ export function recipientOf(raw: string): string {
   const to = normalizeE164(raw);
   if (!to) {
     throw new ApiError("fax.recipient.invalid", {
-      detail: `${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw} is not a valid phone number in E.164 form.`,
+      detail: `${clip(raw)} is not a valid phone number in E.164 form.`,
       errors: [{ pointer: "/to", detail: "must be E.164, such as +15550100001" }],
     });
   }

@@ -10,7 +10,7 @@ import { createFax } from "../fax/create";
 import { resendFax } from "../fax/resend";
 import { faxObject } from "../fax/fax-stub";
 import { faxFileKeys } from "../fax/render/keys";
-import { FaxSchema, type Fax } from "../fax/schema";
+import { FaxSchema, MetadataKeySchema, MetadataValueSchema, type Fax } from "../fax/schema";
 import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
 import { signObjectUrl } from "../lib/signed-url";
@@ -18,6 +18,7 @@ import type { App } from "./context";
 import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+import { invalid, pointerOf } from "./validation";
 
 const FaxIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
@@ -83,9 +84,12 @@ function metadataFilters(params: URLSearchParams): Array<[string, string]> {
     const m = /^metadata\[(.*)\]$/s.exec(name);
     if (!m) continue;
     const key = m[1]!;
-    const pointer = `query:/${name.length > 60 ? `${name.slice(0, 60)}…` : name}`;
-    if (key.length === 0 || key.length > 40) throw new ApiError("request.invalid", { detail: "A metadata filter key has 1 to 40 characters.", errors: [{ pointer, detail: "metadata keys have 1 to 40 characters" }] });
-    if (value.length > 500) throw new ApiError("request.invalid", { detail: "A metadata filter value has at most 500 characters.", errors: [{ pointer, detail: "metadata values have at most 500 characters" }] });
+    // The same limits as the metadata a fax is given (MetadataSchema's key and value schemas).
+    const pointer = pointerOf(["metadata", key], "query:");
+    const checkedKey = MetadataKeySchema.safeParse(key);
+    if (!checkedKey.success) throw invalid(checkedKey.error, pointer);
+    const checkedValue = MetadataValueSchema.safeParse(value);
+    if (!checkedValue.success) throw invalid(checkedValue.error, pointer);
     pairs.push([key, value]);
   }
   if (pairs.length > 5) throw new ApiError("request.invalid", { detail: `${pairs.length} metadata filters; at most 5 are allowed.`, errors: [{ pointer: "query:/metadata", detail: "at most 5 metadata filters" }] });

@@ -1,13 +1,12 @@
 /** zod issues as RFC 9457 field violations, with JSON Pointers into the request (RFC 6901). */
 import type { z } from "@hono/zod-openapi";
 import { ApiError, type FieldViolation } from "../errors/api-error";
+import { clip } from "../lib/closed-object";
 
 /** A JSON Pointer (RFC 6901); a segment over 40 characters (a user's key) is cut, never echoed whole. */
 export function pointerOf(path: readonly PropertyKey[], root = ""): string {
-  return root + path.map((p) => "/" + cut(String(p)).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  return root + path.map((p) => "/" + clip(String(p)).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
 }
-
-const cut = (segment: string) => (segment.length > 40 ? `${segment.slice(0, 40)}…` : segment);
 
 export function violations(error: z.ZodError, root = ""): FieldViolation[] {
   return error.issues.flatMap((issue) => {

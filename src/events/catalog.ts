@@ -22,7 +22,7 @@ export type EventType = keyof typeof EVENT_TYPES;
 
 /**
  * Catalog entries nothing emits yet. They can be subscribed to, and /openapi.json and the README say
- * they do not fire yet; test/node/event-catalog.test.ts fails when one of them is emitted and still
+ * they do not fire yet; test/source/event-catalog.test.ts fails when one of them is emitted and still
  * listed here, or when an entry not listed here is emitted nowhere.
  */
 export const NOT_YET_EMITTED = ["fax.extracted", "number.provisioned", "number.released", "balance.low"] as const satisfies readonly EventType[];

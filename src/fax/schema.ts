@@ -43,11 +43,15 @@ export const CoverPageSchema = closedObject({
 /** The limits of metadata, named in its errors and its OpenAPI description. */
 export const METADATA_LIMITS = { keys: 20, keyLength: 40, valueLength: 500 } as const;
 
+/** One metadata key and one value: also what a `metadata[key]=value` list filter is checked against. */
+export const MetadataKeySchema = z
+  .string()
+  .min(1, { error: "metadata keys are not empty" })
+  .max(METADATA_LIMITS.keyLength, { error: `metadata keys have at most ${METADATA_LIMITS.keyLength} characters` });
+export const MetadataValueSchema = z.string({ error: "metadata values are strings" }).max(METADATA_LIMITS.valueLength, { error: `metadata values have at most ${METADATA_LIMITS.valueLength} characters` });
+
 export const MetadataSchema = z
-  .record(
-    z.string().min(1, { error: "metadata keys are not empty" }).max(METADATA_LIMITS.keyLength, { error: `metadata keys have at most ${METADATA_LIMITS.keyLength} characters` }),
-    z.string({ error: "metadata values are strings" }).max(METADATA_LIMITS.valueLength, { error: `metadata values have at most ${METADATA_LIMITS.valueLength} characters` }),
-  )
+  .record(MetadataKeySchema, MetadataValueSchema)
   .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, { message: `at most ${METADATA_LIMITS.keys} metadata keys` })
   .openapi({
     description: `Up to ${METADATA_LIMITS.keys} string pairs of your own, returned as given: keys of 1 to ${METADATA_LIMITS.keyLength} characters, values of at most ${METADATA_LIMITS.valueLength}.`,

@@ -60,6 +60,9 @@ const OTHER_NAMES: Record<string, readonly string[]> = {
   active: ["enabled"],
 };
 
+/** A user's text cut to `max` characters for an error message: a 5,000-character key is never echoed whole. */
+export const clip = (text: string, max = 40): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
 
 /** Edit distance counting a swap of neighbours as one edit (optimal string alignment); field names only. */
@@ -94,8 +97,7 @@ export function suggestField(key: string, known: readonly string[]): string | un
 /** One line per unknown key, in the order zod lists them (violations() splits them again). */
 export function unknownFieldLine(key: string, known: readonly string[]): string {
   const suggestion = suggestField(key, known);
-  // The key is not echoed whole: a 5,000-character key would come back 5,000 characters long.
-  const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+  const shown = clip(key);
   return suggestion ? `unknown field \`${shown}\`; did you mean \`${suggestion}\`?` : `unknown field \`${shown}\`; the fields here are ${known.map((f) => `\`${f}\``).join(", ")}`;
 }
 

@@ -2,19 +2,18 @@
  * Plumbing for the T.38 interop suite: the spandsp harness (compiled on first use), SIPp, tshark
  * captures, and one fax call between our gateway and spandsp with everything checked.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { readTiff, writeTiff } from "../../../src/codec/index.js";
 import { answerFaxes, sendFax, type FaxCallResult } from "../../../src/gateway/fax-call.js";
 import type { CodingScheme, FaxPageImage } from "../../../src/gateway/t30/index.js";
 import { prng } from "../../fixtures/pages.js";
-import { makeFaxTiff, tiffPagePixels, type Compression, type Resolution } from "./pages.js";
+import { makeFaxTiff, run, tiffPagePixels, type Compression, type Resolution } from "./pages.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WORK = join(tmpdir(), `edgefax-t38-interop-${process.pid}`);
@@ -133,7 +132,7 @@ export async function startCapture(port: number, name: string): Promise<Capture>
       await exited;
       // tshark runs asynchronously: other calls of the suite are mid-T.30 in this same event loop.
       const count = async (filter: string) =>
-        (await promisify(execFile)("tshark", ["-r", file, "-d", `udp.port==${port},t38`, "-Y", filter, "-T", "fields", "-e", "frame.number"], { encoding: "utf8" })).stdout
+        (await run("tshark", ["-r", file, "-d", `udp.port==${port},t38`, "-Y", filter, "-T", "fields", "-e", "frame.number"], { encoding: "utf8" })).stdout
           .split("\n")
           .filter((l) => l.trim()).length;
       const [t38Packets, malformed] = await Promise.all([count("t38"), count("_ws.malformed")]);

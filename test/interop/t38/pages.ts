@@ -8,7 +8,8 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
-const run = promisify(execFile);
+/** execFile as a promise: the T.38 suite's concurrent calls must never wait on a child process. */
+export const run = promisify(execFile);
 
 export type Compression = "mh" | "mr" | "mmr";
 export type Resolution = "standard" | "fine";
