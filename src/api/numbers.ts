@@ -1,10 +1,12 @@
 /** /v1/numbers: the fax numbers of an account (enough for `from`; partner numbering comes later). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { settings } from "../config";
-import { database } from "../db/client";
-import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberRow } from "../db/number-store";
+import { database, type Db } from "../db/client";
+import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberChangeStatements, type NumberRow } from "../db/number-store";
+import type { EventType, PlatformEvent } from "../events/catalog";
 import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
+import { accountEvent, publishAccountEvents } from "../webhooks/account-events";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -23,6 +25,24 @@ const numberExample = { id: "num_01jd8x6r3q5v7w9y0a2b4c6d8e", number: "+15550101
 
 function present(row: NumberRow) {
   return { id: row.id, number: row.number, mode: row.mode, label: row.label, created_at: row.createdAt };
+}
+
+/**
+ * The number's event, recorded in the batch that changes the number (only if that batch does) and
+ * published once it is stored. `data.number` is the number as the API shows it, released_at included.
+ */
+function numberEvent(db: Db, type: EventType): { alongside: NumberChangeStatements; recorded: PlatformEvent[] } {
+  const recorded: PlatformEvent[] = [];
+  const alongside: NumberChangeStatements = (row, active) => {
+    const { event, statement } = accountEvent(
+      db,
+      { accountId: row.accountId, mode: row.mode, type, data: { number: { ...present(row), released_at: row.releasedAt } } },
+      type === "number.released" ? active : undefined,
+    );
+    recorded.splice(0, recorded.length, event);
+    return [statement];
+  };
+  return { alongside, recorded };
 }
 
 const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "num_01jd8x6r3q5v7w9y0a2b4c6d8e" }) });
@@ -71,8 +91,11 @@ export function registerNumberRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
-      const row = await provisionNumber(database(c.env.DB), caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null);
+      const db = database(c.env.DB);
+      const provisioned = numberEvent(db, "number.provisioned");
+      const row = await provisionNumber(db, caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null, provisioned.alongside);
       if (!row) throw new ApiError("number.unavailable");
+      await publishAccountEvents(c.env, caller.accountId, provisioned.recorded);
       return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
     },
   );
@@ -115,8 +138,12 @@ export function registerNumberRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const row = await releaseNumber(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const db = database(c.env.DB);
+      const accountId = c.get("caller").accountId;
+      const released = numberEvent(db, "number.released");
+      const row = await releaseNumber(db, accountId, c.req.valid("param").id, released.alongside);
       if (!row) throw new ApiError("number.not_found");
+      await publishAccountEvents(c.env, accountId, released.recorded);
       return c.json(present(row), 200);
     },
   );

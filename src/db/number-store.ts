@@ -1,5 +1,6 @@
 /** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
-import { and, asc, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, asc, desc, eq, exists, isNull, lt, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { numbers } from "./schema";
@@ -47,8 +48,16 @@ function randomTestNumber(): string {
 }
 
 /**
+ * Statements to run in the same D1 batch as a number's change (its event, src/webhooks/account-events.ts).
+ * `active` holds while the number is still held: a statement placed before the release and guarded by
+ * it runs only if this very batch releases the number.
+ */
+export type NumberChangeStatements = (row: NumberRow, active: SQL) => BatchItem<"sqlite">[];
+
+/**
  * Claims a free number for the account. Uniqueness is enforced by the partial unique index
  * (an active number has one holder), so two accounts racing for a number cannot both get it.
+ * `alongside` statements (the number's event) are written in the same batch, so they exist exactly when it does.
  */
 export async function provisionNumber(
   db: Db,
@@ -56,6 +65,7 @@ export async function provisionNumber(
   mode: "test" | "live",
   livePool: string[],
   label: string | null,
+  alongside?: NumberChangeStatements,
 ): Promise<NumberRow | null> {
   const candidates = mode === "test" ? Array.from({ length: 20 }, randomTestNumber) : livePool;
   for (const candidate of candidates) {
@@ -69,7 +79,9 @@ export async function provisionNumber(
       releasedAt: null,
     };
     try {
-      await db.insert(numbers).values(row);
+      const insert = db.insert(numbers).values(row);
+      const more = alongside?.(row, activeNumber(db, row)) ?? [];
+      await db.batch([insert, ...more]);
       return row;
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -86,12 +98,26 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-export async function releaseNumber(db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
-  const releasedAt = new Date().toISOString();
-  return db
+function activeNumber(db: Db, row: Pick<NumberRow, "accountId" | "id">): SQL {
+  const held = and(eq(numbers.accountId, row.accountId), eq(numbers.id, row.id), isNull(numbers.releasedAt));
+  return exists(db.select({ one: sql`1` }).from(numbers).where(held));
+}
+
+/**
+ * Releases a number held by the account. `alongside` statements (the release's event) run in the same
+ * batch, before the release and guarded by `active`, so they happen once even when two releases race.
+ */
+export async function releaseNumber(db: Db, accountId: string, id: string, alongside?: NumberChangeStatements): Promise<NumberRow | undefined> {
+  const held = await findNumber(db, accountId, id);
+  if (!held) return undefined;
+  const released: NumberRow = { ...held, releasedAt: new Date().toISOString() };
+  const release = db
     .update(numbers)
-    .set({ releasedAt })
+    .set({ releasedAt: released.releasedAt })
     .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
-    .returning()
-    .get();
+    .returning();
+  const more = alongside?.(released, activeNumber(db, held)) ?? [];
+  const items: BatchItem<"sqlite">[] = [...more, release];
+  const results = await db.batch(items as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  return (results.at(-1) as NumberRow[])[0];
 }

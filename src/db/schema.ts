@@ -109,10 +109,36 @@ export const faxEvents = sqliteTable(
     data: text("data").notNull(),
     /** When the webhooks consumer fanned the event out to its deliveries; null until then (the cron re-enqueues). */
     publishedAt: text("published_at"),
+    /** 1, 2, 3… in the fax's emission order (events: issue 13 point 4); null for events stored before it existed. */
+    sequence: integer("sequence"),
   },
   (t) => [
     index("fax_events_fax").on(t.accountId, t.faxId, t.id),
     index("fax_events_unpublished").on(t.createdAt).where(sql`published_at IS NULL`),
+    index("fax_events_sequence").on(t.faxId, t.sequence),
+  ],
+);
+
+/**
+ * Events: the account-level outbox, for events not tied to a fax (number.provisioned, number.released,
+ * balance.low, usage.tier_limit_reached). Written in the same D1 batch as the change it reports, then
+ * published like fax events; the cron re-publishes rows left unpublished.
+ */
+export const accountEvents = sqliteTable(
+  "account_events",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** The mode whose key caused it (test or live); null when it concerns both. */
+    mode: text("mode", { enum: ["test", "live"] }),
+    type: text("type").notNull(),
+    createdAt: text("created_at").notNull(),
+    data: text("data").notNull(),
+    publishedAt: text("published_at"),
+  },
+  (t) => [
+    index("account_events_account").on(t.accountId, t.id),
+    index("account_events_unpublished").on(t.createdAt).where(sql`published_at IS NULL`),
   ],
 );
 

@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
-import { accountSecrets, faxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "./schema";
+import { accountEvents, accountSecrets, faxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "./schema";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type AccountSecretRow = typeof accountSecrets.$inferSelect;
@@ -140,16 +140,22 @@ export async function insertDeliveries(
   publishedEventId?: { accountId: string; eventId: string },
 ): Promise<{ stored: WebhookDeliveryRow[]; inserted: Set<string> }> {
   const statements = rows.map((row) => db.insert(webhookDeliveries).values(row).onConflictDoNothing().returning({ id: webhookDeliveries.id }));
+  const now = new Date().toISOString();
+  // The event is in one of the two outboxes (a fax's, or the account's); marking both by id costs one indexed lookup.
   const mark = publishedEventId
     ? [
         db
           .update(faxEvents)
-          .set({ publishedAt: new Date().toISOString() })
+          .set({ publishedAt: now })
           .where(and(eq(faxEvents.accountId, publishedEventId.accountId), eq(faxEvents.id, publishedEventId.eventId), isNull(faxEvents.publishedAt))),
+        db
+          .update(accountEvents)
+          .set({ publishedAt: now })
+          .where(and(eq(accountEvents.accountId, publishedEventId.accountId), eq(accountEvents.id, publishedEventId.eventId), isNull(accountEvents.publishedAt))),
       ]
     : [];
   if (rows.length === 0) {
-    if (mark[0]) await mark[0];
+    if (mark[0] && mark[1]) await db.batch([mark[0], mark[1]]);
     return { stored: [], inserted: new Set() };
   }
   const stored = db

@@ -1,8 +1,8 @@
 /**
  * The outbox's way out: FaxObject.flush() calls `publishEvents` after projecting to D1 and before
  * clearing its outbox, so a crash in between only enqueues an event twice (fan-out is idempotent).
- * The cron's `sweepWebhooks` covers the rest: fax events not marked as fanned out a minute after
- * they happened are enqueued again, and pending deliveries long past their retry time (a lost
+ * The cron's `sweepWebhooks` covers the rest: fax and account events (src/webhooks/account-events.ts)
+ * not marked as fanned out a minute after they happened are enqueued again, and pending deliveries long past their retry time (a lost
  * queue message, a worker that died mid-attempt) get a new delivery message.
  *
  * Locally (ENVIRONMENT=local) queued messages live in memory and a restart of `npm start` drops
@@ -10,6 +10,7 @@
  * and the margins only cover rare losses. Re-driving early is harmless: an attempt is claimed once.
  */
 import { settings } from "../config";
+import { findUnpublishedAccountEvents } from "../db/account-event-store";
 import { database } from "../db/client";
 import { findOverdueDeliveries, findUnpublishedEvents, postponeDeliveries } from "../db/webhook-store";
 import type { EventType, PlatformEvent } from "../events/catalog";
@@ -44,12 +45,12 @@ export async function publishEvents(env: Env, accountId: string, events: Platfor
 export async function sweepWebhooks(env: Env, nowMs: number): Promise<{ republished: number; redriven: number }> {
   const db = database(env.DB);
   const where = settings(env).local ? "local" : "deployed";
-  const events = await findUnpublishedEvents(
-    db,
-    new Date(nowMs - SWEEP_WINDOW_MS).toISOString(),
-    new Date(nowMs - PUBLISH_GRACE_MS[where]).toISOString(),
-    SWEEP_LIMIT,
-  );
+  const after = new Date(nowMs - SWEEP_WINDOW_MS).toISOString();
+  const before = new Date(nowMs - PUBLISH_GRACE_MS[where]).toISOString();
+  const events = [
+    ...(await findUnpublishedEvents(db, after, before, SWEEP_LIMIT)),
+    ...(await findUnpublishedAccountEvents(db, after, before, SWEEP_LIMIT)),
+  ];
   const byAccount = new Map<string, PlatformEvent[]>();
   for (const row of events) {
     const event: PlatformEvent = { id: row.id, type: row.type as EventType, created_at: row.createdAt, data: JSON.parse(row.data) as Record<string, unknown> };
