@@ -234,3 +234,22 @@ export const webhookAttempts = sqliteTable(
   },
   (t) => [index("webhook_attempts_delivery").on(t.accountId, t.deliveryId, t.number)],
 );
+
+// ---- partners (issue 15): account settings ----
+
+/**
+ * An account's defaults (GET/PATCH /v1/settings). No row means every default. The webhook_url shortcut
+ * is the default endpoint's own URL (webhook_endpoints), so it is stored once, there.
+ */
+export const accountSettings = sqliteTable("account_settings", {
+  accountId: text("account_id").primaryKey().references(() => accounts.id),
+  /** The endpoint the webhook_url shortcut created (subscribed to every event); null when none. */
+  defaultWebhookEndpointId: text("default_webhook_endpoint_id"),
+  /** Days a finished fax keeps its files; null follows the platform's RETENTION_DAYS. */
+  retentionDays: integer("retention_days"),
+  lowBalanceThreshold: integer("low_balance_threshold").notNull().default(10),
+  /** JSON Schema (text) for extraction of inbound faxes; validated by src/inbound. */
+  extractionSchema: text("extraction_schema"),
+  extractionSchemaVersion: integer("extraction_schema_version").notNull().default(0),
+  updatedAt: text("updated_at").notNull(),
+});

@@ -1,11 +1,12 @@
 /** Webhook endpoints: create, list, read, change, delete, rotate the signing secret, ping. */
 import { createRoute } from "@hono/zod-openapi";
 import { database } from "../../db/client";
-import { deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../../db/webhook-store";
+import { deleteEndpoint, findEndpoint, listEndpoints, updateEndpoint } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
 import type { PlatformEvent } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { fanOut } from "../../webhooks/fan-out";
+import { createEndpoint } from "../../webhooks/endpoints";
 import type { WebhookEventMessage } from "../../webhooks/messages";
 import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
@@ -50,25 +51,13 @@ export function registerEndpointRoutes(app: App): void {
     async (c) => {
       const body = c.req.valid("json");
       assertReceivable(c.env, body.url);
-      const id = newId("whe");
-      const secret = newWebhookSecret();
-      const now = new Date().toISOString();
-      const row = await insertEndpoint(database(c.env.DB), {
-        id,
-        accountId: c.get("caller").accountId,
+      const { endpoint: row, secret } = await createEndpoint(c.env, c.get("caller").accountId, {
         url: body.url,
+        eventTypes: body.event_types,
         description: body.description ?? null,
-        eventTypes: JSON.stringify([...new Set(body.event_types)]),
         enabled: body.enabled,
-        disabledReason: null,
-        secret: await encryptSecret(c.env, id, secret),
-        previousSecret: null,
-        previousSecretExpiresAt: null,
-        createdAt: now,
-        updatedAt: now,
-        deletedAt: null,
       });
-      return c.json({ ...presentEndpoint(row), secret }, 201, { location: `/v1/webhooks/${id}` });
+      return c.json({ ...presentEndpoint(row), secret }, 201, { location: `/v1/webhooks/${row.id}` });
     },
   );
 
