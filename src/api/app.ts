@@ -1,6 +1,7 @@
 /** The Hono app: middleware order, every resource's routes, errors rendered once as problem+json. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../errors/api-error";
+import { registerApiKeyRoutes } from "./api-keys";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
@@ -12,6 +13,7 @@ import { idempotency } from "./middleware/idempotency";
 import { notFound, problemResponse, renderError } from "./middleware/problem";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
+import { requireScope } from "./middleware/scopes";
 import { registerNumberRoutes } from "./numbers";
 import { registerOAuthRoutes } from "./oauth";
 import { registerReceivedRoutes } from "./received";
@@ -29,13 +31,14 @@ export function createApp() {
   app.use("*", requestId);
   app.get("/health", (c) => c.json({ ok: true }));
 
-  app.use("/v1/*", requireAuth, rateLimit, idempotency);
+  app.use("/v1/*", requireAuth, requireScope, rateLimit, idempotency);
   registerReceivedRoutes(app);
   registerFaxRoutes(app);
   registerNumberRoutes(app);
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
   registerOAuthRoutes(app);
+  registerApiKeyRoutes(app);
   registerFileRoutes(app);
   registerErrorPages(app);
   registerDocs(app);

@@ -3,7 +3,9 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { sha256Hex, randomToken } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { database } from "./client";
-import { accessTokens, accounts, apiKeys } from "./schema";
+import { accessTokens, accounts, apiKeys, type API_KEY_SCOPES } from "./schema";
+
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling: the account and key an API key or access token resolves to. Routes scope every query by it. */
 export interface Caller {
@@ -11,6 +13,8 @@ export interface Caller {
   keyId: string;
   mode: "test" | "live";
   rateLimitPerMinute: number | null;
+  /** What the key may do (src/api/middleware/scopes.ts); an OAuth token has its key's scope. */
+  scope: ApiKeyScope;
 }
 
 export async function findCaller(d1: D1Database, secretHash: string, nowIso: string): Promise<{ caller: Caller; expiresMs: number } | null> {
@@ -22,19 +26,19 @@ export async function findCaller(d1: D1Database, secretHash: string, nowIso: str
     .get();
   if (key) {
     return {
-      caller: { accountId: key.accountId, keyId: key.id, mode: key.mode, rateLimitPerMinute: key.rateLimitPerMinute },
+      caller: { accountId: key.accountId, keyId: key.id, mode: key.mode, rateLimitPerMinute: key.rateLimitPerMinute, scope: key.scope },
       expiresMs: Infinity,
     };
   }
   const token = await db
-    .select({ token: accessTokens, rateLimitPerMinute: apiKeys.rateLimitPerMinute })
+    .select({ token: accessTokens, rateLimitPerMinute: apiKeys.rateLimitPerMinute, scope: apiKeys.scope })
     .from(accessTokens)
     .innerJoin(apiKeys, eq(apiKeys.id, accessTokens.keyId))
     .where(and(eq(accessTokens.tokenHash, secretHash), gt(accessTokens.expiresAt, nowIso), isNull(apiKeys.revokedAt)))
     .get();
   if (!token) return null;
   return {
-    caller: { accountId: token.token.accountId, keyId: token.token.keyId, mode: token.token.mode, rateLimitPerMinute: token.rateLimitPerMinute },
+    caller: { accountId: token.token.accountId, keyId: token.token.keyId, mode: token.token.mode, rateLimitPerMinute: token.rateLimitPerMinute, scope: token.scope },
     expiresMs: Date.parse(token.token.expiresAt),
   };
 }

@@ -9,6 +9,9 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 /** A webhook delivery's status; the API's Delivery schema and its filter derive from this one list. */
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "exhausted"] as const;
 
+/** What an API key may do (src/api/middleware/scopes.ts holds the route table): full ⊃ send ⊃ read. */
+export const API_KEY_SCOPES = ["full", "send", "read"] as const;
+
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
@@ -28,6 +31,9 @@ export const apiKeys = sqliteTable(
     rateLimitPerMinute: integer("rate_limit_per_minute"),
     createdAt: text("created_at").notNull(),
     revokedAt: text("revoked_at"),
+    // Audit (issue 17, migration 0006): keys as a resource, with a name and a scope (src/api/middleware/scopes.ts).
+    name: text("name"),
+    scope: text("scope", { enum: API_KEY_SCOPES }).notNull().default("full"),
   },
   (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_account").on(t.accountId)],
 );
@@ -252,4 +258,54 @@ export const accountSettings = sqliteTable("account_settings", {
   extractionSchema: text("extraction_schema"),
   extractionSchemaVersion: integer("extraction_schema_version").notNull().default(0),
   updatedAt: text("updated_at").notNull(),
+});
+
+// Audit (issue 17, migration 0006): the hash-chained log, its outbox and the daily signed checkpoints.
+
+/** One entry of an account's chain; `line` is the entry exactly as hashed and exported (canonical JSON). */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    line: text("line").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    uniqueIndex("audit_events_chain").on(t.accountId, t.seq),
+    index("audit_events_action").on(t.accountId, t.action, t.seq),
+    index("audit_events_actor").on(t.accountId, t.actorId, t.seq),
+    index("audit_events_target").on(t.accountId, t.targetId, t.seq),
+    index("audit_events_time").on(t.accountId, t.occurredAt),
+  ],
+);
+
+/** Entries recorded but not yet appended to their chain: the cron hands them to the AuditLogObject again. */
+export const auditOutbox = sqliteTable(
+  "audit_outbox",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** The entry without seq and hashes (JSON). */
+    intent: text("intent").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("audit_outbox_created").on(t.createdAt)],
+);
+
+/** The last signed checkpoint of each account's chain head (the signed file itself is in R2 at object_key). */
+export const auditCheckpoints = sqliteTable("audit_checkpoints", {
+  accountId: text("account_id").primaryKey(),
+  day: text("day").notNull(),
+  seq: integer("seq").notNull(),
+  hash: text("hash").notNull(),
+  objectKey: text("object_key").notNull(),
+  createdAt: text("created_at").notNull(),
 });

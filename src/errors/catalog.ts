@@ -193,6 +193,22 @@ export const REQUEST_ERRORS = {
     title: "The webhook URL is not allowed",
     next: "Use a public https URL; private, loopback, link-local and metadata addresses and localhost are refused.",
   },
+  // Audit and data protection (issue 17): API keys as a resource, key scopes, encrypted documents.
+  "auth.scope_insufficient": {
+    status: 403,
+    title: "This key's scope does not allow that",
+    next: "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+  },
+  "api_key.not_found": {
+    status: 404,
+    title: "No such API key",
+    next: "Check the id with GET /v1/api-keys; keys of other accounts are not visible to your key.",
+  },
+  "api_key.last_key": {
+    status: 409,
+    title: "The account's last active key cannot be revoked",
+    next: "Create another key with POST /v1/api-keys first, then revoke this one with the new key.",
+  },
   internal: {
     status: 500,
     title: "Something went wrong on our side",
