@@ -51,6 +51,9 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "POST /v1/webhooks/callback-secret/rotate": "full",
   "POST /v1/webhooks/callback-deliveries/{delivery_id}/redeliver": "full",
 
+  "GET /v1/settings": "read",
+  "PATCH /v1/settings": "full",
+
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",
   "DELETE /v1/api-keys/{id}": "full",
