@@ -44,7 +44,9 @@ const EventSchema = z
     id: z.string(),
     type: z.enum(Object.keys(EVENT_TYPES) as [keyof typeof EVENT_TYPES, ...(keyof typeof EVENT_TYPES)[]]),
     created_at: z.string(),
-    data: z.record(z.string(), z.unknown()),
+    data: z.record(z.string(), z.unknown()).openapi({
+      description: "The event's subject (`fax`, `number`, …). A fax's events carry `sequence`: 1, 2, 3… in the order the fax emitted them, gapless.",
+    }),
   })
   .openapi("Event");
 

@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { PlatformEvent } from "../events/catalog";
+import { faxOrderOf } from "../events/order";
 import type { Db } from "./client";
 import { faxEvents, faxes } from "./schema";
 
@@ -69,7 +70,7 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
   const inserts = events.map((e) =>
     db
       .insert(faxEvents)
-      .values({ id: e.id, accountId: p.accountId, faxId: p.fax.id, type: e.type, createdAt: e.created_at, data: JSON.stringify(e.data) })
+      .values({ id: e.id, accountId: p.accountId, faxId: p.fax.id, type: e.type, createdAt: e.created_at, data: JSON.stringify(e.data), sequence: faxOrderOf(e)?.sequence ?? null })
       .onConflictDoNothing(),
   );
   await db.batch([upsert, ...inserts]);
@@ -139,7 +140,7 @@ export async function listFaxEvents(db: Db, accountId: string, faxId: string): P
     .select()
     .from(faxEvents)
     .where(and(eq(faxEvents.accountId, accountId), eq(faxEvents.faxId, faxId)))
-    .orderBy(asc(faxEvents.id))
+    .orderBy(asc(faxEvents.sequence), asc(faxEvents.id))
     .all();
   return rows.map((r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: JSON.parse(r.data) }));
 }

@@ -2,7 +2,7 @@
  * Webhook endpoints, the account's callback secret, deliveries and their attempts. Every query a
  * caller can reach filters by account_id; only the cron's sweeps look across accounts.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { accountEvents, accountSecrets, faxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "./schema";
@@ -302,6 +302,31 @@ export async function reopenDelivery(db: Db, accountId: string, id: string): Pro
     .where(and(eq(webhookDeliveries.accountId, accountId), eq(webhookDeliveries.id, id)))
     .returning()
     .get();
+}
+
+/**
+ * The fax event just before `sequence`: whether it is fanned out, and how many of its deliveries are
+ * in their first attempt now (claimed, no attempt recorded yet). The outbox holds a fax's event back
+ * until its predecessor is fanned out (issue 13 point 4). Undefined when no predecessor is stored (a
+ * fax from before sequences, or a hand-made event): then nothing is held back.
+ */
+export async function findPredecessor(
+  db: Db,
+  accountId: string,
+  faxId: string,
+  sequence: number,
+): Promise<{ published: boolean; firstAttemptsInFlight: number } | undefined> {
+  if (sequence <= 1) return undefined;
+  const row = await db
+    .select({
+      publishedAt: faxEvents.publishedAt,
+      inFlight: sql<number>`(SELECT count(*) FROM ${webhookDeliveries} d WHERE d.event_id = ${faxEvents.id}
+        AND d.status = 'pending' AND d.attempts = 1 AND NOT EXISTS (SELECT 1 FROM ${webhookAttempts} a WHERE a.id = d.id || '.1'))`,
+    })
+    .from(faxEvents)
+    .where(and(eq(faxEvents.accountId, accountId), eq(faxEvents.faxId, faxId), eq(faxEvents.sequence, sequence - 1)))
+    .get();
+  return row && { published: row.publishedAt !== null, firstAttemptsInFlight: row.inFlight };
 }
 
 // ---- the cron's sweeps (across accounts, by design) ----

@@ -46,6 +46,8 @@ interface FaxState {
   /** When the fax leaves `queued` for rendering: send_at, or next_attempt_at after a failure. */
   releaseAtMs: number | null;
   flushRetryAtMs: number | null;
+  /** The last event's `sequence` (issue 13 point 4); absent in states stored before it existed. */
+  sequence?: number;
 }
 
 export interface FaxInit {
@@ -369,6 +371,11 @@ export class FaxObject extends DurableObject<Env> {
   private async commit(state: FaxState, events: PlatformEvent[]): Promise<void> {
     state.version += 1;
     state.fax.updated_at = isoNow();
+    // Each event's place in the fax's order: receivers sort by it, and the outbox publishes in it.
+    for (const event of events) {
+      state.sequence = (state.sequence ?? 0) + 1;
+      event.data = { sequence: state.sequence, ...event.data };
+    }
     const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
     outbox.push(...events);
     // One put of both keys is atomic: the state change and its events are stored together.

@@ -13,6 +13,7 @@ import { findDelivery, markDeadLettered } from "../db/webhook-store";
 import { log } from "../lib/log";
 import { ATTEMPT_LEASE_MS, attemptDelivery, newDeliveryCache, type AttemptOutcome, type DeliveryCache } from "./deliver";
 import { fanOut } from "./fan-out";
+import { HELD_RETRY_SECONDS, laneOf, mayPublish } from "./fax-order";
 import { isWebhookMessage, type WebhookDeliveryMessage, type WebhookEventMessage } from "./messages";
 
 /**
@@ -26,29 +27,52 @@ export type Background = (work: Promise<unknown>) => void;
 
 export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env, background: Background): Promise<void> {
   const cache = newDeliveryCache();
+  // A fax's events run one after another in their order (src/webhooks/fax-order.ts); all else concurrently.
+  const lanes = new Map<string, { message: Message<unknown>; sequence: number }[]>();
+  for (const message of batch.messages) {
+    const body = message.body;
+    const { lane, sequence } = laneOf(isWebhookMessage(body) && body.kind === "webhook.event" ? body.event : null, message.id);
+    lanes.set(lane, [...(lanes.get(lane) ?? []), { message, sequence }]);
+  }
   await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        const body = message.body;
-        if (!isWebhookMessage(body)) {
-          log.error("unknown message on the webhooks queue; dropped", { message_id: message.id });
-          message.ack();
-          return;
-        }
-        if (body.kind === "webhook.event") {
-          await handleEvent(env, body, cache, background);
-          message.ack();
-          return;
-        }
-        const next = await handleDelivery(env, body, message.attempts, cache);
-        if (next === null) message.ack();
-        else message.retry({ delaySeconds: next });
-      } catch (error) {
-        log.error("webhook message failed; will retry", { message_id: message.id, error: String(error) });
-        message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+    [...lanes.values()].map(async (lane) => {
+      lane.sort((a, b) => a.sequence - b.sequence);
+      let held = false;
+      for (const { message } of lane) {
+        // Once one event of a fax is held back, its successors are too.
+        if (held) message.retry({ delaySeconds: HELD_RETRY_SECONDS });
+        else held = (await handleMessage(env, message, cache, background)) === "held";
       }
     }),
   );
+}
+
+async function handleMessage(env: Env, message: Message<unknown>, cache: DeliveryCache, background: Background): Promise<"done" | "held"> {
+  try {
+    const body = message.body;
+    if (!isWebhookMessage(body)) {
+      log.error("unknown message on the webhooks queue; dropped", { message_id: message.id });
+      message.ack();
+      return "done";
+    }
+    if (body.kind === "webhook.event") {
+      if (!body.endpointId && !(await mayPublish(env, body.accountId, body.event))) {
+        message.retry({ delaySeconds: HELD_RETRY_SECONDS });
+        return "held";
+      }
+      await handleEvent(env, body, cache, background);
+      message.ack();
+      return "done";
+    }
+    const next = await handleDelivery(env, body, message.attempts, cache);
+    if (next === null) message.ack();
+    else message.retry({ delaySeconds: next });
+    return "done";
+  } catch (error) {
+    log.error("webhook message failed; will retry", { message_id: message.id, error: String(error) });
+    message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+    return "held";
+  }
 }
 
 async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache, background: Background): Promise<void> {
