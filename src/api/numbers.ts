@@ -72,7 +72,15 @@ export function registerNumberRoutes(app: App): void {
       const caller = c.get("caller");
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
       const row = await provisionNumber(database(c.env.DB), caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null);
-      if (!row) throw new ApiError("number.unavailable");
+      if (!row) {
+        const pool = settings(c.env).liveNumberPool.length;
+        throw new ApiError("number.unavailable", {
+          detail:
+            caller.mode === "live"
+              ? `Every number in the operator's pool (${pool}) is taken.`
+              : "No free test number was found this time.",
+        });
+      }
       return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
     },
   );
