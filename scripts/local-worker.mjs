@@ -19,6 +19,7 @@ import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { tsImport } from "tsx/esm/api";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { root, runWrangler } from "./local-env.mjs";
 
@@ -95,15 +96,49 @@ function startMiniflare({ persistTo, vars, outdir }) {
 }
 
 /**
+ * Sends the client's body on to workerd, but never a byte the Worker will not read. The Worker refuses a
+ * body over its limit (src/api/middleware/body-limit.ts) once it has counted one byte too many, or by a
+ * Content-Length over it; workerd then closes a connection with unread bytes in it, and the reset it sends
+ * discards the 413 before the front can read it ("write ECONNRESET", a 502). So the body stops one byte
+ * past the limit (a declared length over it goes on chunked, see startFront, since Miniflare's entry does
+ * not answer a request whose declared body never comes) and the rest of the client's body is read and
+ * dropped. Returns whether the body was cut.
+ * @param {http.IncomingMessage} req
+ * @param {http.ClientRequest} forward
+ * @param {number} limit
+ * @returns {{ cut: boolean }}
+ */
+function forwardBody(req, forward, limit) {
+  const state = { cut: false };
+  let sent = 0;
+  req.on("data", (/** @type {Buffer} */ chunk) => {
+    if (state.cut) return;
+    const room = limit + 1 - sent;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    sent += part.length;
+    if (sent > limit) state.cut = true;
+    if (!forward.write(part) && !state.cut) {
+      req.pause();
+      forward.once("drain", () => req.resume());
+    }
+    if (state.cut) req.resume();
+  });
+  req.on("end", () => {
+    if (!state.cut) forward.end();
+  });
+  return state;
+}
+
+/**
  * The front on 127.0.0.1:port: forwards each request to workerd (Host kept, so the Worker sees the
  * address the client used), streams bodies both ways, and drops the upstream request when the client
  * goes away, so an abandoned request never holds one of the pool's connections.
  */
 /**
- * @param {{ port: number, upstream: URL, scheduled: (cron: string) => Promise<{ outcome: string }> }} options
+ * @param {{ port: number, upstream: URL, maxBodyBytes: number, scheduled: (cron: string) => Promise<{ outcome: string }> }} options
  * @returns {Promise<http.Server>}
  */
-function startFront({ port, upstream, scheduled }) {
+function startFront({ port, upstream, maxBodyBytes, scheduled }) {
   // An idle connection is dropped after 3 s, before workerd's own idle timeout (KJ's 5 s pipeline
   // timeout) could close it under a request just being sent on it. The timeout never cuts a request.
   const agent = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, scheduling: "fifo", timeout: 3_000 });
@@ -119,11 +154,13 @@ function startFront({ port, upstream, scheduled }) {
     /** @type {http.OutgoingHttpHeaders} */
     const headers = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+    if (Number(req.headers["content-length"] ?? 0) > maxBodyBytes) delete headers["content-length"];
     const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
     // A safe request without a body can be sent again as it was (see below).
     const resendable = bodyless && (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS");
     /** @type {http.ClientRequest | undefined} */
     let forward;
+    let body = { cut: false };
     /** @param {number} attempt */
     const sendUpstream = (attempt) => {
       forward = http.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
@@ -132,6 +169,8 @@ function startFront({ port, upstream, scheduled }) {
         for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
         answer.pipe(res);
+        // A connection whose request body was cut cannot carry another request.
+        if (body.cut) answer.on("end", () => sent.destroy());
         answer.on("error", () => res.destroy());
       });
       const sent = forward;
@@ -145,7 +184,7 @@ function startFront({ port, upstream, scheduled }) {
         else res.destroy();
       });
       if (bodyless) sent.end();
-      else req.pipe(sent);
+      else body = forwardBody(req, sent, maxBodyBytes);
     };
     res.on("close", () => {
       if (!res.writableFinished) forward?.destroy();
@@ -192,7 +231,15 @@ try {
 const mf = startMiniflare({ ...args, outdir });
 const upstream = await mf.ready;
 const worker = await mf.getWorker();
-const front = await startFront({ port: args.port, upstream, scheduled: (cron) => worker.scheduled({ cron }) });
+// The Worker's own bound on request bodies, read by its own settings() from the same vars it sees.
+const { settings } = await tsImport("../src/config.ts", import.meta.url);
+const { vars } = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
+const front = await startFront({
+  port: args.port,
+  upstream,
+  maxBodyBytes: settings({ ...vars, ...args.vars }).maxRequestBytes,
+  scheduled: (cron) => worker.scheduled({ cron }),
+});
 console.log(`local-worker: the Worker (workerd) answers on http://127.0.0.1:${args.port}`);
 
 let stopping = false;

@@ -11,6 +11,11 @@ export interface Settings {
   signedUrlTtlSeconds: number;
   retentionDays: number;
   maxDocumentBytes: number;
+  /**
+   * Any request body: a document in base64 (4/3 of its size) with room for the JSON around it.
+   * scripts/local-worker.mjs reads it too, so the local front never sends workerd bytes the Worker will not read.
+   */
+  maxRequestBytes: number;
   maxPages: number;
   sweepStaleSeconds: number;
   liveNumberPool: string[];
@@ -20,13 +25,15 @@ export interface Settings {
 }
 
 export function settings(env: Env): Settings {
+  const maxDocumentBytes = positiveNumber(env.MAX_DOCUMENT_BYTES, 20 * 1024 * 1024);
   return {
     local: env.ENVIRONMENT === "local",
     timeCompression: positiveNumber(env.TIME_COMPRESSION, 1),
     rateLimitPerMinute: positiveNumber(env.RATE_LIMIT_PER_MINUTE, 60),
     signedUrlTtlSeconds: positiveNumber(env.SIGNED_URL_TTL_SECONDS, 900),
     retentionDays: positiveNumber(env.RETENTION_DAYS, 30),
-    maxDocumentBytes: positiveNumber(env.MAX_DOCUMENT_BYTES, 20 * 1024 * 1024),
+    maxDocumentBytes,
+    maxRequestBytes: Math.ceil(maxDocumentBytes * 1.4) + 64 * 1024,
     maxPages: positiveNumber(env.MAX_PAGES, 200),
     sweepStaleSeconds: positiveNumber(env.SWEEP_STALE_SECONDS, 300),
     liveNumberPool: (env.LIVE_NUMBER_POOL ?? "")

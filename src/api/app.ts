@@ -9,6 +9,7 @@ import { registerFaxRoutes } from "./faxes";
 import { registerFileRoutes } from "./files";
 import { registerGatewayCallbacks } from "./gateway-callbacks";
 import { requireAuth } from "./middleware/auth";
+import { requestBodyLimit } from "./middleware/body-limit";
 import { idempotency } from "./middleware/idempotency";
 import { notFound, problemResponse, renderError } from "./middleware/problem";
 import { rateLimit } from "./middleware/rate-limit";
@@ -31,6 +32,7 @@ export function createApp() {
   app.use("*", requestId);
   app.get("/health", (c) => c.json({ ok: true }));
 
+  app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", requireAuth, requireScope, rateLimit, idempotency);
   registerReceivedRoutes(app);
   registerFaxRoutes(app);

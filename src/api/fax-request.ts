@@ -75,20 +75,6 @@ export interface ParsedFaxRequest {
   uploads: IncomingDocument[];
 }
 
-/** Base64 grows data by 4/3; leave room for the JSON around it. */
-function maxRequestBytes(env: Env): number {
-  return Math.ceil(settings(env).maxDocumentBytes * 1.4) + 64 * 1024;
-}
-
-async function readBody(c: Context<AppEnv>): Promise<ArrayBuffer> {
-  const limit = maxRequestBytes(c.env);
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limit) throw new ApiError("request.too_large", { detail: `The body is ${declared} bytes; the limit is ${limit}.` });
-  const body = await c.req.arrayBuffer();
-  if (body.byteLength > limit) throw new ApiError("request.too_large", { detail: `The body is ${body.byteLength} bytes; the limit is ${limit}.` });
-  return body;
-}
-
 function parseJsonField(value: string | File | null, field: string): unknown {
   if (value === null || typeof value !== "string") return undefined;
   try {
@@ -129,7 +115,8 @@ async function parseMultipart(c: Context<AppEnv>, body: ArrayBuffer): Promise<{ 
 
 export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequest> {
   const contentType = (c.req.header("content-type") ?? "").toLowerCase();
-  const body = await readBody(c);
+  // Already bounded by the body-limit middleware (settings.maxRequestBytes).
+  const body = await c.req.arrayBuffer();
   let raw: unknown;
   let uploads: IncomingDocument[] = [];
   if (contentType.startsWith("application/json")) {

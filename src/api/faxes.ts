@@ -348,7 +348,7 @@ export function registerFaxRoutes(app: App): void {
       request: { params: FaxPageParams },
       responses: {
         200: { description: "The signed URL.", content: { "application/json": { schema: SignedUrlSchema, example: { url: "https://fax.example.com/files/faxes/acct_x/fax_y/pages/1.png?expires=1767225600&signature=ab12", expires_at: "2026-11-23T15:15:00.000Z" } } } },
-        ...problemResponses("fax.not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
     async (c) => {
@@ -357,11 +357,8 @@ export function registerFaxRoutes(app: App): void {
       const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
       if (!fax) throw new ApiError("fax.not_found");
       const key = faxFileKeys(caller.accountId, id).preview(n);
-      if (n > fax.page_count || !(await c.env.DOCUMENTS.head(key))) {
-        throw new ApiError("fax.no_document", {
-          detail: n > fax.page_count ? `The fax has ${fax.page_count} page(s).` : `Page ${n} has no preview yet: the fax is ${fax.status}.`,
-        });
-      }
+      if (n > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${n}.` });
+      if (!(await c.env.DOCUMENTS.head(key))) throw new ApiError("fax.no_document", { detail: `Page ${n} has no preview yet: the fax is ${fax.status}.` });
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, key, settings(c.env).signedUrlTtlSeconds);
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
     },

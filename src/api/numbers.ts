@@ -94,7 +94,15 @@ export function registerNumberRoutes(app: App): void {
       const db = database(c.env.DB);
       const provisioned = numberEvent(db, "number.provisioned");
       const row = await provisionNumber(db, caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null, provisioned.alongside);
-      if (!row) throw new ApiError("number.unavailable");
+      if (!row) {
+        const pool = settings(c.env).liveNumberPool.length;
+        throw new ApiError("number.unavailable", {
+          detail:
+            caller.mode === "live"
+              ? `Every number in the operator's pool (${pool}) is taken.`
+              : "No free test number was found this time.",
+        });
+      }
       await publishAccountEvents(c.env, caller.accountId, provisioned.recorded);
       return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
     },

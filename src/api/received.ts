@@ -96,7 +96,7 @@ export function registerReceivedRoutes(app: App): void {
             "image/png": { schema: z.string().openapi({ format: "binary" }) },
           },
         },
-        ...problemResponses("fax.not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
     async (c) => {
@@ -108,6 +108,7 @@ export function registerReceivedRoutes(app: App): void {
       const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw new ApiError("fax.no_document");
+      if (format === "png" && page > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${page}.` });
       const keys = faxFileKeys(caller.accountId, id);
       const key = format === "pdf" ? keys.document : format === "tiff" ? keys.tiff : keys.preview(page);
       const object = await c.env.DOCUMENTS.get(key);

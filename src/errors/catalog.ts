@@ -128,6 +128,12 @@ export const REQUEST_ERRORS = {
     title: "This fax has no stored document",
     next: "The document was purged by the retention policy, or the fax has not been received yet.",
   },
+  // issue 13 point 10: a page past page_count is not a purged document.
+  "fax.page_not_found": {
+    status: 404,
+    title: "This fax has no such page",
+    next: "Pages are numbered from 1 to the fax's page_count.",
+  },
   "document.unsupported_type": {
     status: 415,
     title: "Unsupported document type",
@@ -166,7 +172,7 @@ export const REQUEST_ERRORS = {
   "number.unavailable": {
     status: 409,
     title: "No number is available",
-    next: "The pool has no free number for this request. Try another area code, or ask the operator to add numbers.",
+    next: "Live numbers come from the operator's pool (LIVE_NUMBER_POOL): release one you no longer use (DELETE /v1/numbers/{id}) or ask the operator to add numbers. Test numbers: try again.",
   },
   "signed_url.invalid": {
     status: 403,

@@ -42,11 +42,15 @@ export function assertFetchableUrl(url: string | URL, options: FetchableUrlOptio
   }
   const loopbackAllowed = options.allowHttpLoopback === true && isLoopbackHost(parsed.hostname);
   if (loopbackAllowed) return parsed;
-  if (parsed.protocol !== "https:") {
-    throw new ForbiddenUrlError("only https URLs are fetched");
-  }
+  // The host first: a private address is refused over https too, so "use https" would send the caller
+  // the wrong way.
   const reason = forbiddenHostReason(parsed.hostname);
   if (reason !== null) throw new ForbiddenUrlError(reason);
+  if (parsed.protocol !== "https:") {
+    throw new ForbiddenUrlError(
+      options.allowHttpLoopback === true ? "only https URLs are fetched (http only from loopback hosts, in local mode)" : "only https URLs are fetched",
+    );
+  }
   return parsed;
 }
 
@@ -101,7 +105,7 @@ function normaliseHost(hostname: string): string {
   return host;
 }
 
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   const host = normaliseHost(hostname);
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (host.includes(":")) {

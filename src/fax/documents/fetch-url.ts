@@ -3,7 +3,7 @@
  * (src/lib/ssrf.ts) on the first URL and on every redirect hop.
  */
 import { ApiError } from "../../errors/api-error";
-import { ForbiddenUrlError, assertFetchableUrl } from "../../lib/ssrf";
+import { ForbiddenUrlError, assertFetchableUrl, isLoopbackHost } from "../../lib/ssrf";
 import { documentError, formatBytes } from "./errors";
 import type { IncomingDocument } from "./types";
 
@@ -41,7 +41,7 @@ export async function fetchDocumentUrl(url: string, opts: FetchDocumentOptions):
       });
     } catch (err) {
       if (signal.aborted) throw failed(`did not answer within ${timeoutMs / 1000} s`);
-      throw failed(`could not be reached (${err instanceof Error ? err.message : "network error"})`);
+      throw failed(unreachable(current, err));
     }
     if (!isRedirect(response.status)) break;
     await response.body?.cancel();
@@ -91,6 +91,20 @@ function checkUrl(url: string, opts: FetchDocumentOptions, redirected = false): 
     const what = redirected ? "The document_url redirected to a URL that is not allowed" : "The document_url is not allowed";
     throw documentError("document.url_refused", opts.pointer, `${what}: ${err.reason}.`);
   }
+}
+
+/**
+ * Why a fetch threw, in the caller's words. workerd reports a failed TLS handshake (a server speaking plain
+ * http on an https URL, or a certificate it does not trust) only as "internal error; reference = …", which
+ * would read as our own failure.
+ */
+function unreachable(url: URL, err: unknown): string {
+  const message = err instanceof Error ? err.message : "network error";
+  if (url.protocol === "https:" && /^internal error\b/i.test(message)) {
+    const local = isLoopbackHost(url.hostname) ? `; a server on this machine without a trusted certificate can be given as http://${url.host}${url.pathname}` : "";
+    return `could not be reached over https: the TLS handshake with ${url.host} failed (no https there, or a certificate that is not trusted)${local}`;
+  }
+  return `could not be reached (${message})`;
 }
 
 function isRedirect(status: number): boolean {

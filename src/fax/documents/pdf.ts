@@ -4,7 +4,6 @@
  * document.* error that names the document.
  */
 import {
-  EncryptedPDFError,
   PDFArray,
   PDFDict,
   PDFDocument,
@@ -16,6 +15,8 @@ import {
   PDFStream,
   type PDFObject,
 } from "pdf-lib";
+import { openWithoutPassword } from "../render/pdf-unlock";
+import { workerPdfium } from "../render/pdfium-worker";
 import { documentError } from "./errors";
 
 /** Real page trees are a few levels deep; deeper ones only exist to exhaust a recursive reader. */
@@ -54,19 +55,43 @@ export async function loadSourcePdf(bytes: Uint8Array, pointer: string, label: s
   }
   let doc: PDFDocument;
   try {
-    doc = await PDFDocument.load(bytes, { ignoreEncryption: false, updateMetadata: false, throwOnInvalidObject: false });
+    doc = await parsePdf(bytes);
   } catch (err) {
-    if (err instanceof EncryptedPDFError) {
-      throw documentError(
-        "document.unreadable",
-        pointer,
-        `${label} is an encrypted (password-protected) PDF. Remove the password or print it to a new PDF, then send it again.`,
-      );
-    }
     throw documentError("document.unreadable", pointer, `${label} is not a readable PDF: ${plainReason(err)}.`);
   }
+  // pdf-lib parses an encrypted file (ignoreEncryption) but cannot decrypt its streams.
+  if (doc.isEncrypted) doc = await openEncrypted(bytes, pointer, label);
   const pageCount = countPages(doc, pointer, label, pagesLeft);
   return { doc, pageCount };
+}
+
+function parsePdf(bytes: Uint8Array): Promise<PDFDocument> {
+  return PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+}
+
+/**
+ * An encrypted PDF that opens without a password (owner password only, as EHR exports often are) is
+ * decrypted by PDFium (../render/pdf-unlock.ts); one that needs a password to open is refused.
+ */
+async function openEncrypted(bytes: Uint8Array, pointer: string, label: string): Promise<PDFDocument> {
+  const unlocked = await openWithoutPassword(workerPdfium, bytes);
+  if (!unlocked.opened) {
+    throw documentError(
+      "document.unreadable",
+      pointer,
+      unlocked.reason === "password"
+        ? `${label} is an encrypted PDF that needs a password to open. Remove the password or print it to a new PDF, then send it again.`
+        : `${label} is an encrypted PDF that could not be decrypted: it appears to be damaged.`,
+    );
+  }
+  let doc: PDFDocument;
+  try {
+    doc = await parsePdf(unlocked.bytes);
+  } catch (err) {
+    throw documentError("document.unreadable", pointer, `${label} is not a readable PDF: ${plainReason(err)}.`);
+  }
+  if (doc.isEncrypted) throw documentError("document.unreadable", pointer, `${label} is an encrypted PDF that could not be decrypted.`);
+  return doc;
 }
 
 function plainReason(err: unknown): string {
