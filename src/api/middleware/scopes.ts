@@ -40,8 +40,7 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/webhooks/{id}": "read",
   "GET /v1/webhooks/{id}/deliveries": "read",
   "GET /v1/webhooks/callback-deliveries": "read",
-  // Reveals a signing secret.
-  "GET /v1/webhooks/callback-secret": "full",
+  "GET /v1/webhooks/callback-secret": "read",
   "POST /v1/webhooks": "full",
   "PATCH /v1/webhooks/{id}": "full",
   "DELETE /v1/webhooks/{id}": "full",
@@ -50,6 +49,9 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "full",
   "POST /v1/webhooks/callback-secret/rotate": "full",
   "POST /v1/webhooks/callback-deliveries/{delivery_id}/redeliver": "full",
+
+  "GET /v1/settings": "read",
+  "PATCH /v1/settings": "full",
 
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",
