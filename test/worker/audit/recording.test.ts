@@ -33,6 +33,7 @@ describe("the audit log records", () => {
     expect((await api(`/v1/webhooks/${endpoint.id}/rotate-secret`, { method: "POST", key: k })).status).toBe(200);
     expect((await api(`/v1/webhooks/${endpoint.id}`, { method: "DELETE", key: k })).status).toBe(200);
     expect((await api("/v1/webhooks/callback-secret/rotate", { method: "POST", key: k })).status).toBe(200);
+    expect((await api("/v1/settings", { method: "PATCH", key: k, json: { retention_days: 10 } })).status).toBe(200);
     const other = await createKey(k, { scope: "read" });
     const token = await api("/oauth/token", {
       method: "POST",
@@ -61,6 +62,7 @@ describe("the audit log records", () => {
       ["webhook_endpoint.rotate_secret", "api_key", account.keyId, "webhook_endpoint", endpoint.id],
       ["webhook_endpoint.delete", "api_key", account.keyId, "webhook_endpoint", endpoint.id],
       ["callback_secret.rotate", "api_key", account.keyId, "account", account.accountId],
+      ["settings.update", "api_key", account.keyId, "account", account.accountId],
       ["api_key.create", "api_key", account.keyId, "api_key", other.id],
       ["oauth_token.issue", "api_key", other.id, "api_key", other.id],
       ["api_key.revoke", "api_key", account.keyId, "api_key", other.id],
