@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./worker");
-		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject";
+		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject" | "AuditLogObject";
 	}
 	interface Env {
 		DOCUMENTS: R2Bucket;
@@ -28,6 +28,7 @@ declare namespace Cloudflare {
 		FAX: DurableObjectNamespace<import("./worker").FaxObject>;
 		IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyObject>;
 		RATE_LIMITER: DurableObjectNamespace<import("./worker").RateLimiterObject>;
+		AUDIT_LOG: DurableObjectNamespace<import("./worker").AuditLogObject>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -3,6 +3,7 @@
  * the cron handler, and the Durable Object classes.
  */
 import { createApp } from "./api/app";
+import { runAuditMaintenance } from "./audit/maintenance";
 import { handleFaxJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
 import { log } from "./lib/log";
@@ -11,6 +12,7 @@ import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 export { FaxObject } from "./fax/fax-object";
 export { IdempotencyObject } from "./api/middleware/idempotency-object";
 export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
+export { AuditLogObject } from "./audit/log-object";
 
 const app = createApp();
 
@@ -34,5 +36,6 @@ export default {
 
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     ctx.waitUntil(runScheduledMaintenance(env, controller.scheduledTime));
+    ctx.waitUntil(runAuditMaintenance(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -6,6 +6,7 @@ import { API_KEY_SCOPES } from "../db/schema";
 import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { forgetCachedCredentials } from "./middleware/auth";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -94,6 +95,7 @@ export function registerApiKeyRoutes(app: App): void {
         throw new ApiError("auth.forbidden", { detail: "A test key creates test keys only; create live keys with a live key." });
       }
       const created = await createApiKey(database(c.env.DB), { accountId: caller.accountId, mode, scope: body.scope, name: body.name ?? null });
+      audit(c, "api_key.create", { type: "api_key", id: created.row.id });
       return c.json({ ...present(created.row), key: created.key }, 201, { location: `/v1/api-keys/${created.row.id}`, "cache-control": "no-store" });
     },
   );
@@ -119,6 +121,7 @@ export function registerApiKeyRoutes(app: App): void {
       const result = await revokeApiKey(database(c.env.DB), caller.accountId, c.req.valid("param").id);
       if ("refused" in result) throw new ApiError(result.refused === "not_found" ? "api_key.not_found" : "api_key.last_key");
       forgetCachedCredentials();
+      audit(c, "api_key.revoke", { type: "api_key", id: result.revoked.id });
       return c.json(present(result.revoked), 200);
     },
   );

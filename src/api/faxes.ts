@@ -15,6 +15,7 @@ import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -148,6 +149,7 @@ export function registerFaxRoutes(app: App): void {
     const fax = await createFax(c.env, caller.accountId, caller.mode, request.input, request.to, (from, date) =>
       buildFaxDocument(c.env, request, { from, date }),
     );
+    audit(c, "fax.send", { type: "fax", id: fax.id });
     return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
   });
 
@@ -239,6 +241,7 @@ export function registerFaxRoutes(app: App): void {
       if (!(await findFax<Fax>(database(c.env.DB), caller.accountId, id))) throw new ApiError("fax.not_found");
       const result = await faxObject(c.env, id).cancel();
       if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
+      audit(c, "fax.cancel", { type: "fax", id });
       return c.json(result.fax, 200);
     },
   );
@@ -273,6 +276,7 @@ export function registerFaxRoutes(app: App): void {
       const body = json ? c.req.valid("json") : {};
       if (body.webhook_url) checkWebhookUrl(c.env, body.webhook_url);
       const fax = await resendFax(c.env, caller.accountId, caller.mode, original, { to: body.to === undefined ? undefined : recipientOf(body.to), webhook_url: body.webhook_url, metadata: body.metadata });
+      audit(c, "fax.resend", { type: "fax", id: fax.id });
       return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
     },
   );
@@ -331,6 +335,7 @@ export function registerFaxRoutes(app: App): void {
       if (!stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw new ApiError("fax.no_document");
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, stored.documentKey, settings(c.env).signedUrlTtlSeconds);
+      audit(c, "fax.issue_document_link", { type: "fax", id });
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
     },
   );
@@ -360,6 +365,7 @@ export function registerFaxRoutes(app: App): void {
       if (n > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${n}.` });
       if (!(await c.env.DOCUMENTS.head(key))) throw new ApiError("fax.no_document", { detail: `Page ${n} has no preview yet: the fax is ${fax.status}.` });
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, key, settings(c.env).signedUrlTtlSeconds);
+      audit(c, "fax.issue_page_link", { type: "fax", id });
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
     },
   );

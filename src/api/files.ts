@@ -1,7 +1,14 @@
 /** GET /files/{key}: R2 objects behind time-limited signed URLs (src/lib/signed-url.ts). */
 import { ApiError } from "../errors/api-error";
+import { parseFaxFileKey } from "../fax/render/keys";
 import { verifyObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
+import { auditAs } from "./audit";
+
+/** Which audit action a download through a signed URL is (faxFileKeys' layout). */
+function readAction(key: string) {
+  return key.endsWith("/document.pdf") ? "fax.read_document" : key.endsWith("/fax.tif") ? "fax.read_image" : "fax.read_page";
+}
 
 export function registerFileRoutes(app: App): void {
   app.get("/files/*", async (c) => {
@@ -16,6 +23,9 @@ export function registerFileRoutes(app: App): void {
     headers.set("etag", object.httpEtag);
     headers.set("cache-control", "private, no-store");
     headers.set("content-disposition", `attachment; filename="${key.split("/").pop() ?? "document"}"`);
+    const owner = parseFaxFileKey(key);
+    // The holder of a signed URL is not known by name: the actor is the link, the entry keeps ip and user agent.
+    if (owner) auditAs(c, owner.accountId, { type: "signed_url", id: null }, readAction(key), { type: "fax", id: owner.faxId });
     return new Response(object.body, { headers });
   });
 }

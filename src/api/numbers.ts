@@ -8,6 +8,7 @@ import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
 import { accountEvent, publishAccountEvents } from "../webhooks/account-events";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -104,6 +105,7 @@ export function registerNumberRoutes(app: App): void {
         });
       }
       await publishAccountEvents(c.env, caller.accountId, provisioned.recorded);
+      audit(c, "number.provision", { type: "number", id: row.id });
       return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
     },
   );
@@ -152,6 +154,7 @@ export function registerNumberRoutes(app: App): void {
       const row = await releaseNumber(db, accountId, c.req.valid("param").id, released.alongside);
       if (!row) throw new ApiError("number.not_found");
       await publishAccountEvents(c.env, accountId, released.recorded);
+      audit(c, "number.release", { type: "number", id: row.id });
       return c.json(present(row), 200);
     },
   );

@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { issueAccessToken } from "../db/account-store";
 import { ApiError } from "../errors/api-error";
 import type { App } from "./context";
+import { auditAs } from "./audit";
 import { problemResponses } from "./openapi-common";
 import { problemResponse } from "./middleware/problem";
 
@@ -80,6 +81,7 @@ export function registerOAuthRoutes(app: App): void {
       const response = problemResponse(c, new ApiError("oauth.invalid_client", { headers: { "www-authenticate": 'Basic realm="edgefax"' } }));
       return withOAuthError(response, "invalid_client");
     }
+    auditAs(c, token.accountId, { type: "api_key", id: token.keyId }, "oauth_token.issue", { type: "api_key", id: token.keyId });
     return c.json({ access_token: token.accessToken, token_type: "Bearer" as const, expires_in: token.expiresIn }, 200, {
       "cache-control": "no-store",
     });

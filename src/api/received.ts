@@ -12,6 +12,7 @@ import { inboundFax } from "../fax/inbound";
 import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -114,6 +115,7 @@ export function registerReceivedRoutes(app: App): void {
       const object = await c.env.DOCUMENTS.get(key);
       if (!object) throw new ApiError("fax.no_document", { detail: format === "png" ? `The fax has no page ${page}.` : `No ${format} is stored for this fax yet.` });
       if (fax.direction === "inbound") await faxObject(c.env, id).imageDownloaded();
+      audit(c, format === "pdf" ? "fax.read_document" : format === "tiff" ? "fax.read_image" : "fax.read_page", { type: "fax", id });
       const type = format === "pdf" ? "application/pdf" : format === "tiff" ? "image/tiff" : "image/png";
       return new Response(object.body, {
         headers: { "content-type": type, "cache-control": "private, no-store", "content-disposition": `inline; filename="${id}${format === "png" ? `-${page}` : ""}.${format === "tiff" ? "tif" : format}"` },

@@ -12,6 +12,7 @@ import type { WebhookEndpointRow } from "../db/webhook-store";
 import { closedObject } from "../lib/closed-object";
 import { findDefaultEndpoint, setDefaultWebhookUrl } from "../webhooks/endpoints";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { assertReceivable } from "./webhooks/schemas";
 
@@ -114,6 +115,7 @@ export function registerSettingsRoutes(app: App): void {
       const hook = body.webhook_url !== undefined ? await setDefaultWebhookUrl(c.env, accountId, body.webhook_url) : null;
       const row = await updateAccountSettings(db, accountId, changes);
       const endpoint = hook ? hook.endpoint : await findDefaultEndpoint(c.env, accountId);
+      audit(c, "settings.update", { type: "account", id: accountId });
       return c.json({ ...presentSettings(c.env, row, endpoint), ...(hook?.secret ? { webhook_secret: hook.secret } : {}) }, 200);
     },
   );

@@ -80,7 +80,7 @@ export async function issueAccessToken(
   clientId: string,
   clientSecret: string,
   ttlSeconds: number,
-): Promise<{ accessToken: string; expiresIn: number } | null> {
+): Promise<{ accessToken: string; expiresIn: number; accountId: string; keyId: string } | null> {
   const db = database(d1);
   const key = await db
     .select()
@@ -96,5 +96,5 @@ export async function issueAccessToken(
     mode: key.mode,
     expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
   });
-  return { accessToken, expiresIn: ttlSeconds };
+  return { accessToken, expiresIn: ttlSeconds, accountId: key.accountId, keyId: key.id };
 }

@@ -3,6 +3,7 @@
  * rendering died with its isolate is failed: neither is left where it is) and the retention purge (the
  * files of faxes finished more than RETENTION_DAYS ago: document, TIFF-F, previews).
  */
+import { recordAudit } from "../audit/recorder";
 import { settings } from "../config";
 import { database } from "../db/client";
 import { findExpiredDocuments, findStaleFaxes } from "../db/fax-store";
@@ -19,10 +20,14 @@ export async function runScheduledMaintenance(env: Env, nowMs: number): Promise<
 
   const cutoff = new Date(nowMs - config.retentionDays * 24 * 3600 * 1000).toISOString();
   const expired = await findExpiredDocuments(db, cutoff);
+  const auditWrites: Promise<unknown>[] = [];
   for (const fax of expired) {
     if (fax.documentKey) await deleteFaxFiles(env.DOCUMENTS, fax.documentKey);
     await faxObject(env, fax.id).documentPurged();
+    const scope = { env, waitUntil: (work: Promise<unknown>) => auditWrites.push(work), accountId: fax.accountId, actor: { type: "system" as const, id: "retention" } };
+    recordAudit(scope, "retention.purge", { type: "fax", id: fax.id });
   }
+  await Promise.all(auditWrites);
   await sweepWebhooks(env, nowMs);
   return { swept: stale.length, purged: expired.length };
 }

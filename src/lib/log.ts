@@ -19,6 +19,7 @@ export const LOG_ID_KEYS = [
   "endpoint_id",
   "message_id",
   "call_id",
+  "audit_id",
 ] as const;
 
 export type LogIdKey = (typeof LOG_ID_KEYS)[number];

@@ -1,16 +1,10 @@
 // The event catalog cannot drift from the code (issue 13 point 3): an entry is either emitted somewhere
 // in src/ or listed in NOT_YET_EMITTED, which /openapi.json and the README show; never both, never neither.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sources } from "./sources";
 import { EVENT_TYPES, NOT_YET_EMITTED } from "../../src/events/catalog";
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith(".ts") ? [path] : [];
-  });
-}
 
 const code = sources("src")
   .filter((f) => !f.endsWith(join("events", "catalog.ts")))

@@ -40,8 +40,7 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/webhooks/{id}": "read",
   "GET /v1/webhooks/{id}/deliveries": "read",
   "GET /v1/webhooks/callback-deliveries": "read",
-  // Reveals a signing secret.
-  "GET /v1/webhooks/callback-secret": "full",
+  "GET /v1/webhooks/callback-secret": "read",
   "POST /v1/webhooks": "full",
   "PATCH /v1/webhooks/{id}": "full",
   "DELETE /v1/webhooks/{id}": "full",

@@ -7,6 +7,7 @@ import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
 import { listSchema } from "../pagination";
 import type { App } from "../context";
+import { audit } from "../audit";
 import {
   SecretSchema,
   DeliverySchema,
@@ -72,6 +73,7 @@ export function registerCallbackRoutes(app: App): void {
       const secret = newWebhookSecret();
       const previous = current ? { secret: current.callbackSecret, expiresAt: graceUntil(body.expire_old_after) } : null;
       const row = await rotateAccountSecret(db, accountId, await encryptSecret(c.env, accountId, secret), previous);
+      audit(c, "callback_secret.rotate", { type: "account", id: accountId });
       return c.json({ secret, previous_secret_expires_at: row.previousCallbackSecretExpiresAt }, 200);
     },
   );
@@ -115,7 +117,9 @@ export function registerCallbackRoutes(app: App): void {
       const db = database(c.env.DB);
       const found = await findEndpointDelivery(db, c.get("caller").accountId, null, c.req.valid("param").delivery_id);
       if (!found) throw new ApiError("webhook.delivery_not_found");
-      return c.json(presentDelivery(await redeliver(c.env, found), []), 202);
+      const delivery = await redeliver(c.env, found);
+      audit(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: c.req.valid("param").delivery_id });
+      return c.json(presentDelivery(delivery, []), 202);
     },
   );
 

@@ -6,6 +6,7 @@ import { ApiError } from "../../errors/api-error";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
 import { listSchema } from "../pagination";
 import type { App } from "../context";
+import { audit } from "../audit";
 import { DeliverySchema, deliveryExample, deliveryPage, presentDelivery, redeliver, EndpointIdParams, DeliveryParams, DeliveryListQuery } from "./schemas";
 
 export function registerDeliveryRoutes(app: App): void {
@@ -56,7 +57,9 @@ export function registerDeliveryRoutes(app: App): void {
       if (!(await findEndpoint(db, accountId, id))) throw new ApiError("webhook.not_found");
       const found = await findEndpointDelivery(db, accountId, id, delivery_id);
       if (!found) throw new ApiError("webhook.delivery_not_found");
-      return c.json(presentDelivery(await redeliver(c.env, found), []), 202);
+      const delivery = await redeliver(c.env, found);
+      audit(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: delivery_id });
+      return c.json(presentDelivery(delivery, []), 202);
     },
   );
 }

@@ -12,6 +12,7 @@ import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
 import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "../pagination";
 import type { App } from "../context";
+import { audit } from "../audit";
 import {
   WebhookEndpointSchema,
   WebhookEndpointCreatedSchema,
@@ -57,6 +58,7 @@ export function registerEndpointRoutes(app: App): void {
         description: body.description ?? null,
         enabled: body.enabled,
       });
+      audit(c, "webhook_endpoint.create", { type: "webhook_endpoint", id: row.id });
       return c.json({ ...presentEndpoint(row), secret }, 201, { location: `/v1/webhooks/${row.id}` });
     },
   );
@@ -131,6 +133,7 @@ export function registerEndpointRoutes(app: App): void {
         ...(body.enabled !== undefined ? { enabled: body.enabled, ...(body.enabled ? { disabledReason: null } : {}) } : {}),
       });
       if (!row) throw new ApiError("webhook.not_found");
+      audit(c, "webhook_endpoint.update", { type: "webhook_endpoint", id: row.id });
       return c.json(presentEndpoint(row), 200);
     },
   );
@@ -153,6 +156,7 @@ export function registerEndpointRoutes(app: App): void {
     async (c) => {
       const row = await deleteEndpoint(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
       if (!row) throw new ApiError("webhook.not_found");
+      audit(c, "webhook_endpoint.delete", { type: "webhook_endpoint", id: row.id });
       return c.json(presentEndpoint(row), 200);
     },
   );
@@ -188,6 +192,7 @@ export function registerEndpointRoutes(app: App): void {
         previousSecretExpiresAt: graceUntil(body.expire_old_after),
       });
       if (!row) throw new ApiError("webhook.not_found");
+      audit(c, "webhook_endpoint.rotate_secret", { type: "webhook_endpoint", id });
       return c.json({ secret, previous_secret_expires_at: row.previousSecretExpiresAt }, 200);
     },
   );
@@ -216,6 +221,7 @@ export function registerEndpointRoutes(app: App): void {
       const [delivery] = (await fanOut(c.env, accountId, event, endpoint.id)).stored;
       if (!delivery) throw new ApiError("webhook.not_found");
       await c.env.WEBHOOKS.send({ kind: "webhook.event", accountId, event, endpointId: endpoint.id } satisfies WebhookEventMessage);
+      audit(c, "webhook_endpoint.ping", { type: "webhook_endpoint", id: endpoint.id });
       return c.json(presentDelivery(delivery, []), 202);
     },
   );

@@ -1,0 +1,33 @@
+/**
+ * Recording from a route: `audit(c, action, target)` after the change succeeded (the catalog is
+ * src/audit/catalog.ts). The entry carries the caller's key, the request id, the client's address and
+ * user agent; it is written after the response (src/audit/recorder.ts), so it never delays or fails it.
+ */
+import type { Context } from "hono";
+import type { AuditAction, AuditActorType, AuditTargetType } from "../audit/catalog";
+import { recordAudit } from "../audit/recorder";
+import type { AppEnv } from "./context";
+
+type Target = { type: AuditTargetType; id: string | null };
+
+export function audit(c: Context<AppEnv>, action: AuditAction, target: Target): void {
+  const caller = c.get("caller");
+  auditAs(c, caller.accountId, { type: "api_key", id: caller.keyId }, action, target);
+}
+
+/** For routes without an authenticated caller (a signed URL, the OAuth token endpoint). */
+export function auditAs(c: Context<AppEnv>, accountId: string, actor: { type: AuditActorType; id: string | null }, action: AuditAction, target: Target): void {
+  recordAudit(
+    {
+      env: c.env,
+      waitUntil: (work) => c.executionCtx.waitUntil(work),
+      accountId,
+      actor,
+      requestId: c.get("requestId") ?? null,
+      ip: c.req.header("cf-connecting-ip") ?? null,
+      userAgent: c.req.header("user-agent") ?? null,
+    },
+    action,
+    target,
+  );
+}
