@@ -22,6 +22,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description The account's keys, newest first, revoked ones included. Never the keys themselves.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description A new key for the account. The response carries the key itself: it is not shown again (only its hash is stored).
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The key and every OAuth access token issued from it stop working at once. The account's last active key cannot be revoked: create another first.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/faxes": {
         parameters: {
             query?: never;
@@ -236,6 +280,30 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get your settings
+         * @description The account's defaults: the webhook URL shortcut, retention and the low-balance threshold.
+         */
+        get: operations["getSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change your settings
+         * @description Changes only the fields given. `webhook_url` creates a default webhook endpoint subscribed to every event (its secret is in this response, once), moves it to a new URL, or removes it with null. Unknown fields are refused.
+         */
+        patch: operations["updateSettings"];
         trace?: never;
     };
     "/v1/webhooks": {
@@ -459,6 +527,60 @@ export interface components {
             expires_in: number;
             /** @enum {string} */
             token_type: "Bearer";
+        };
+        ApiKey: {
+            created_at: string;
+            /**
+             * @description Also the OAuth client_id.
+             * @example key_01jd8x6r3q5v7w9y0a2b4c6d8e
+             */
+            id: string;
+            /**
+             * @description The key's first characters, to tell keys apart.
+             * @example fx_test_Ab3x
+             */
+            key_prefix: string;
+            /** @enum {string} */
+            mode: "test" | "live";
+            name: string | null;
+            revoked_at: string | null;
+            /**
+             * @description read: list and read; send: also send, cancel and resend faxes; full: everything.
+             * @enum {string}
+             */
+            scope: "full" | "send" | "read";
+        };
+        /**
+         * @example {
+         *       "mode": "test",
+         *       "name": "CI sender",
+         *       "scope": "send"
+         *     }
+         */
+        ApiKeyCreate: {
+            /**
+             * @description Defaults to the calling key's mode. A test key creates test keys only.
+             * @enum {string}
+             */
+            mode?: "test" | "live";
+            name?: string;
+            /**
+             * @default full
+             * @enum {string}
+             */
+            scope?: "full" | "send" | "read";
+        };
+        ApiKeyCreated: components["schemas"]["ApiKey"] & {
+            /**
+             * @description The key itself. Shown in this response only.
+             * @example fx_test_…
+             */
+            key: string;
+        };
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
         CallbackSecretInfo: {
             created_at: string | null;
@@ -723,6 +845,50 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
+        Settings: {
+            /**
+             * @description balance.low fires when the credit balance falls below this.
+             * @example 10
+             */
+            low_balance_threshold: number;
+            /**
+             * @description Days a finished fax keeps its files (document, pages, previews) before the purge; a number's tier may set its own. The platform default applies until you set one.
+             * @example 30
+             */
+            retention_days: number;
+            /** @description null until a setting was changed. */
+            updated_at: string | null;
+            /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
+            webhook_endpoint_id: string | null;
+            /**
+             * @description Every event is POSTed here (the default webhook endpoint, subscribed to `*`). Manage it further under /v1/webhooks/{webhook_endpoint_id}.
+             * @example https://partner.example.com/edgefax
+             */
+            webhook_url: string | null;
+        };
+        /**
+         * @example {
+         *       "webhook_url": "https://partner.example.com/edgefax",
+         *       "retention_days": 90
+         *     }
+         */
+        SettingsUpdate: {
+            low_balance_threshold?: number;
+            /** @description 1-3650; null returns to the platform default. */
+            retention_days?: number | null;
+            /**
+             * Format: uri
+             * @description Set, move, or (null) remove the default webhook endpoint.
+             */
+            webhook_url?: string | null;
+        };
+        SettingsUpdated: components["schemas"]["Settings"] & {
+            /**
+             * @description Only when this request created the default endpoint: its signing secret, shown once (rotate it with POST /v1/webhooks/{id}/rotate-secret).
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            webhook_secret?: string;
+        };
         SignedUrl: {
             expires_at: string;
             /** @example https://fax.example.com/files/faxes/acct_…/fax_…/document.pdf?expires=1767225600&signature=… */
@@ -951,6 +1117,392 @@ export interface operations {
                      *       "detail": "Unsupported Content-Type",
                      *       "code": "request.unsupported_media_type",
                      *       "next": "Send application/json, or multipart/form-data when uploading files.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "key_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "name": "CI sender",
+                     *           "mode": "test",
+                     *           "scope": "send",
+                     *           "key_prefix": "fx_test_Ab3x",
+                     *           "created_at": "2026-11-23T15:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.scope_insufficient",
+                     *       "title": "This key's scope does not allow that",
+                     *       "status": 403,
+                     *       "detail": "This key's scope does not allow that",
+                     *       "code": "auth.scope_insufficient",
+                     *       "next": "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key and body within 24 h return the first response. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description The new key, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "name": "CI sender",
+                     *       "mode": "test",
+                     *       "scope": "send",
+                     *       "key_prefix": "fx_test_Ab3x",
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "revoked_at": null,
+                     *       "key": "fx_test_…"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that; This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.forbidden",
+                     *       "title": "This key may not do that",
+                     *       "status": 403,
+                     *       "detail": "This key may not do that",
+                     *       "code": "auth.forbidden",
+                     *       "next": "Use a key of the right mode (test or live) for this operation.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "name": "CI sender",
+                     *       "mode": "test",
+                     *       "scope": "send",
+                     *       "key_prefix": "fx_test_Ab3x",
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "revoked_at": "2026-11-24T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.scope_insufficient",
+                     *       "title": "This key's scope does not allow that",
+                     *       "status": 403,
+                     *       "detail": "This key's scope does not allow that",
+                     *       "code": "auth.scope_insufficient",
+                     *       "next": "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such API key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/api_key.not_found",
+                     *       "title": "No such API key",
+                     *       "status": 404,
+                     *       "detail": "No such API key",
+                     *       "code": "api_key.not_found",
+                     *       "next": "Check the id with GET /v1/api-keys; keys of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The account's last active key cannot be revoked */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/api_key.last_key",
+                     *       "title": "The account's last active key cannot be revoked",
+                     *       "status": 409,
+                     *       "detail": "The account's last active key cannot be revoked",
+                     *       "code": "api_key.last_key",
+                     *       "next": "Create another key with POST /v1/api-keys first, then revoke this one with the new key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -2775,6 +3327,173 @@ export interface operations {
                      *       "detail": "No such number",
                      *       "code": "number.not_found",
                      *       "next": "Check the id with GET /v1/numbers.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "webhook_url": "https://partner.example.com/edgefax",
+                     *       "webhook_endpoint_id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "retention_days": 90,
+                     *       "low_balance_threshold": 10,
+                     *       "updated_at": "2026-11-23T15:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "webhook_url": "https://partner.example.com/edgefax",
+                     *       "webhook_endpoint_id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "retention_days": 90,
+                     *       "low_balance_threshold": 10,
+                     *       "updated_at": "2026-11-23T15:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SettingsUpdated"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The webhook URL is not allowed; Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/webhook.url_refused",
+                     *       "title": "The webhook URL is not allowed",
+                     *       "status": 422,
+                     *       "detail": "The webhook URL is not allowed",
+                     *       "code": "webhook.url_refused",
+                     *       "next": "Use a public https URL; private, loopback, link-local and metadata addresses and localhost are refused.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
