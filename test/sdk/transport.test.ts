@@ -141,6 +141,19 @@ describe("file inputs", () => {
     expect(new Uint8Array(await files[0]!.arrayBuffer())).toEqual(pdf);
   });
 
+  it("sends the same bytes for the same Idempotency-Key (the API fingerprints the body), other bytes for another", async () => {
+    const api = await serve((_req, res) => json(res, 202, fax("fax_f")));
+    const client = new Edgefax({ apiKey: "k", baseUrl: api.url });
+    const params = { to: "+15550100001", files: [new Blob(["%PDF-1.7\n"])], metadata: { a: "b" } };
+    await client.faxes.send(params, { idempotencyKey: "same" });
+    await client.faxes.send(params, { idempotencyKey: "same" });
+    await client.faxes.send(params);
+    const [first, second, third] = api.requests;
+    expect(second!.body.equals(first!.body)).toBe(true);
+    expect(second!.headers["content-type"]).toBe(first!.headers["content-type"]);
+    expect(third!.headers["content-type"]).not.toBe(first!.headers["content-type"]);
+  });
+
   it("refuses a path outside Node's entry (the core has no file system)", async () => {
     const client = new CoreEdgefax({ apiKey: "k", baseUrl: "http://127.0.0.1:9" });
     await expect(client.faxes.send({ to: "+15550100001", files: ["a.pdf"] })).rejects.toThrow(/File paths work in Node/);

@@ -1,7 +1,8 @@
 /** Faxes: send, get, list, cancel, resend, their events (a list, or live as a stream) and OCR text. */
 import { ProblemError } from "../errors.js";
 import { namedBlob, type FileInput, type PathReader } from "../files.js";
-import type { Transport } from "../http.js";
+import { randomIdempotencyKey, type Transport } from "../http.js";
+import { boundaryFor, encodeMultipart, type MultipartPart } from "../multipart.js";
 import { PageRequest, type Page } from "../pagination.js";
 import { readEventStream, type EventStreamOptions } from "../sse.js";
 import type { Fax, FaxCreate, FaxEvent, FaxListParams, FaxResend, SignedUrl } from "../types.js";
@@ -38,19 +39,16 @@ export class Faxes {
   async send(params: SendFaxParams, options: CallOptions = {}): Promise<Fax> {
     const { files, ...fields } = params;
     if (!files || files.length === 0) return this.transport.request<Fax>("POST", "/v1/faxes", { json: fields, ...options });
-    const form = new FormData();
+    const idempotencyKey = options.idempotencyKey ?? randomIdempotencyKey();
+    const parts: MultipartPart[] = [];
     for (const [name, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      form.append(name, typeof value === "string" ? value : JSON.stringify(value));
+      if (value !== undefined) parts.push({ name, value: typeof value === "string" ? value : JSON.stringify(value) });
     }
-    for (const [index, file] of files.entries()) {
-      const { blob, filename } = await namedBlob(file, index, this.readPath);
-      form.append("file", blob, filename);
-    }
-    // Serialized once, so every retry sends the same bytes and the Idempotency-Key replays rather than conflicts.
-    const encoded = new Response(form);
-    const body = { bytes: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get("content-type") ?? "multipart/form-data" };
-    return this.transport.request<Fax>("POST", "/v1/faxes", { body, ...options });
+    for (const [index, file] of files.entries()) parts.push({ name: "file", ...(await namedBlob(file, index, this.readPath)) });
+    // Serialized once, with a boundary that follows from the Idempotency-Key: a retry, by the SDK or by the caller
+    // with the same key, sends the same bytes, so the API replays the first answer rather than refusing the key.
+    const body = await encodeMultipart(parts, await boundaryFor(idempotencyKey));
+    return this.transport.request<Fax>("POST", "/v1/faxes", { body, ...options, idempotencyKey });
   }
 
   get(faxId: string, options: CallOptions = {}): Promise<Fax> {
