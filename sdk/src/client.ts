@@ -1,0 +1,27 @@
+/** `new Edgefax({ apiKey, baseUrl })`: the API's resources over one Transport. */
+import type { PathReader } from "./files.js";
+import { Transport, type ClientOptions } from "./http.js";
+import { Events } from "./resources/events.js";
+import { Faxes } from "./resources/faxes.js";
+import { Numbers } from "./resources/numbers.js";
+import { Received } from "./resources/received.js";
+import { Webhooks } from "./resources/webhooks.js";
+
+export class Edgefax {
+  readonly faxes: Faxes;
+  readonly received: Received;
+  readonly numbers: Numbers;
+  readonly webhooks: Webhooks;
+  readonly events: Events;
+  /** For requests the resources do not cover yet: `client.transport.request("GET", "/v1/…")`. */
+  readonly transport: Transport;
+
+  constructor(options: ClientOptions = {}, readPath?: PathReader) {
+    this.transport = new Transport(options);
+    this.faxes = new Faxes(this.transport, readPath);
+    this.received = new Received(this.transport);
+    this.numbers = new Numbers(this.transport);
+    this.webhooks = new Webhooks(this.transport);
+    this.events = new Events(this.transport);
+  }
+}

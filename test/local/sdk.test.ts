@@ -1,0 +1,145 @@
+/**
+ * The SDK and the compiled `edgefax` CLI against a real `npm start`: send (a path and a Blob), watch to delivery,
+ * pagination, typed errors, idempotent replays, retries through a proxy that fails first, and the CLI's
+ * `send --watch` output on a 3-page fax.
+ */
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PDFDocument, StandardFonts } from "pdf-lib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProblemError, type FaxEvent } from "../../sdk/src/index";
+import { Edgefax } from "../../sdk/src/node";
+import { buildSdk, cli } from "../sdk/build";
+import { createKey, makeStateDir, removeStateDir, startLocalPlatform, type LocalPlatform } from "./server";
+
+async function textPdf(pages: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let i = 0; i < pages; i++) doc.addPage([612, 792]).drawText(`Referral, page ${i + 1} of ${pages}`, { x: 72, y: 700, size: 18, font });
+  return doc.save();
+}
+
+/** Forwards to the platform, but answers the first `failures` requests with 503 + Retry-After: 0 (or drops them). */
+function failingProxy(target: string, failures: number, mode: "503" | "drop") {
+  let seen = 0;
+  const server: Server = createServer((req, res) => {
+    if (seen++ < failures) {
+      if (mode === "drop") return req.socket.destroy();
+      res.writeHead(503, { "retry-after": "0", "content-type": "text/plain" });
+      return res.end("warming up");
+    }
+    const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  return {
+    server,
+    count: () => seen,
+    start: () => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
+    stop: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+describe("the SDK and CLI against npm start", () => {
+  let stateDir: string;
+  let platform: LocalPlatform;
+  let key: string;
+  let client: Edgefax;
+  let dir: string;
+
+  beforeAll(async () => {
+    stateDir = await makeStateDir("sdk");
+    dir = await mkdtemp(join(tmpdir(), "edgefax-sdk-local-"));
+    await writeFile(join(dir, "three.pdf"), await textPdf(3));
+    [platform] = await Promise.all([startLocalPlatform({ stateDir, vars: { TIME_COMPRESSION: "300" } }), buildSdk()]);
+    key = await createKey(stateDir);
+    client = new Edgefax({ apiKey: key, baseUrl: platform.url });
+  }, 240_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await removeStateDir(stateDir);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sends a path and a Blob, watches the fax to delivery page by page, and reads it back", async () => {
+    const blob = new Blob([await textPdf(1)], { type: "application/pdf" });
+    const fax = await client.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf"), blob], header_text: "SDK test" });
+    expect(fax).toMatchObject({ status: "queued", page_count: 4, to: "+15550100001" });
+    const events: FaxEvent[] = [];
+    for await (const event of client.faxes.watch(fax.id)) events.push(event);
+    expect(events.map((e) => e.type)).toEqual(["fax.queued", "fax.sending", "fax.page_sent", "fax.page_sent", "fax.page_sent", "fax.page_sent", "fax.delivered"]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(await client.faxes.get(fax.id)).toMatchObject({ status: "delivered", pages_sent: 4 });
+    expect((await client.faxes.events(fax.id)).map((e) => e.id)).toEqual(events.map((e) => e.id));
+    const document = await client.faxes.document(fax.id);
+    expect((await fetch(document.url)).headers.get("content-type")).toBe("application/pdf");
+  }, 90_000);
+
+  it("pages through every fax with an async iterator", async () => {
+    for (let i = 0; i < 3; i++) await client.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf")], metadata: { batch: "paging" } });
+    const first = await client.faxes.list({ limit: 2, metadata: { batch: "paging" } });
+    expect([first.data.length, first.has_more]).toEqual([2, true]);
+    const ids: string[] = [];
+    for await (const fax of client.faxes.list({ limit: 1, metadata: { batch: "paging" } })) ids.push(fax.id);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+  }, 60_000);
+
+  it("throws typed problems with code, next and request_id", async () => {
+    const invalid = await client.faxes.send({ to: "12", files: [join(dir, "three.pdf")] }).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(ProblemError);
+    expect(invalid).toMatchObject({ status: 422, code: "fax.recipient.invalid", next: expect.stringContaining("E.164") });
+    expect((invalid as ProblemError).request_id).toMatch(/^req_/);
+    await expect(client.faxes.get("fax_01jd8x6r3q5v7w9y0a2b4c6d8e")).rejects.toMatchObject({ status: 404, code: "fax.not_found" });
+    const unauthorized = new Edgefax({ apiKey: "fx_test_wrong", baseUrl: platform.url });
+    await expect(unauthorized.faxes.list()).rejects.toMatchObject({ status: 401 });
+  }, 30_000);
+
+  it("replays a send with the same Idempotency-Key instead of sending twice", async () => {
+    const params = { to: "+15550100001", files: [join(dir, "three.pdf")] };
+    const first = await client.faxes.send(params, { idempotencyKey: "sdk-local-1" });
+    const again = await client.faxes.send(params, { idempotencyKey: "sdk-local-1" });
+    expect(again.id).toBe(first.id);
+  }, 30_000);
+
+  it("retries through a server that fails first (503, then a dropped connection) and sends the fax once", async () => {
+    for (const mode of ["503", "drop"] as const) {
+      const proxy = failingProxy(platform.url, 2, mode);
+      const url = await proxy.start();
+      try {
+        const flaky = new Edgefax({ apiKey: key, baseUrl: url, maxRetries: 3 });
+        const fax = await flaky.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf")], metadata: { retry: mode } });
+        expect(proxy.count()).toBe(3);
+        const sent = await client.faxes.list({ metadata: { retry: mode } }).toArray();
+        expect(sent.map((f) => f.id)).toEqual([fax.id]);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  }, 60_000);
+
+  it("edgefax send --watch shows a 3-page fax go out and exits 0", async () => {
+    const result = await cli(["send", join(dir, "three.pdf"), "--to", "+15550100001", "--watch"], { EDGEFAX_API_KEY: key, EDGEFAX_BASE_URL: platform.url });
+    const lines = result.stdout.trim().split("\n");
+    const id = /^(fax_\w+): 3 pages to \+15550100001$/.exec(lines[0]!)?.[1];
+    expect(id).toBeTruthy();
+    expect(lines.slice(1)).toEqual([
+      `${id} queued; rendering`,
+      "dialling +15550100001 (attempt 1 of 3)",
+      "page 1/3 sent",
+      "page 2/3 sent",
+      "page 3/3 sent",
+      'delivered: 3/3 pages to "SIMULATED"',
+    ]);
+    expect(result.code).toBe(0);
+    const failed = await cli(["send", join(dir, "three.pdf"), "--to", "+15550100008", "--watch"], { EDGEFAX_API_KEY: key, EDGEFAX_BASE_URL: platform.url });
+    expect(failed.stdout.trim().split("\n").at(-1)).toMatch(/^failed after 0\/3 pages: fax\.not_a_fax: .+; T\.30: .+$/);
+    expect(failed.code).toBe(1);
+  }, 90_000);
+});
