@@ -29,6 +29,7 @@ declare namespace Cloudflare {
 		IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyObject>;
 		RATE_LIMITER: DurableObjectNamespace<import("./worker").RateLimiterObject>;
 		AUDIT_LOG: DurableObjectNamespace<import("./worker").AuditLogObject>;
+		LEDGER: DurableObjectNamespace<import("./worker").LedgerObject>;
 	}
 }
 interface Env extends Cloudflare.Env {}

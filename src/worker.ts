@@ -13,6 +13,7 @@ export { FaxObject } from "./fax/fax-object";
 export { IdempotencyObject } from "./api/middleware/idempotency-object";
 export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
 export { AuditLogObject } from "./audit/log-object";
+export { LedgerObject } from "./billing/ledger-object";
 
 const app = createApp();
 

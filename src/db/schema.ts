@@ -309,3 +309,85 @@ export const auditCheckpoints = sqliteTable("audit_checkpoints", {
   objectKey: text("object_key").notNull(),
   createdAt: text("created_at").notNull(),
 });
+
+// ---- billing (issue 16): the credit ledger, purchases of credit bundles, monthly statements ----
+
+export const CREDIT_TRANSACTION_KINDS = ["purchase", "reserve", "settle", "refund", "grant", "adjustment"] as const;
+
+/**
+ * The credit ledger: append-only, one row per change, each with the balance it leaves. The balance is the
+ * newest row's balance_after (and the sum of every amount); rows are never updated. One writer per
+ * (account, mode), the LedgerObject, appends them; the unique seq makes a second writer fail, not fork.
+ */
+export const creditTransactions = sqliteTable(
+  "credit_transactions",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    mode: text("mode", { enum: ["test", "live"] }).notNull(),
+    seq: integer("seq").notNull(),
+    kind: text("kind", { enum: CREDIT_TRANSACTION_KINDS }).notNull(),
+    /** Credits added (positive) or taken (negative). */
+    amount: integer("amount").notNull(),
+    balanceAfter: integer("balance_after").notNull(),
+    faxId: text("fax_id"),
+    purchaseId: text("purchase_id"),
+    /** For a settle: the pages charged in the end. */
+    pages: integer("pages"),
+    /** What the change is for, unique per account and mode, so a repeated request never books twice. */
+    reference: text("reference").notNull(),
+    description: text("description").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("credit_transactions_seq").on(t.accountId, t.mode, t.seq),
+    uniqueIndex("credit_transactions_reference").on(t.accountId, t.mode, t.reference),
+    index("credit_transactions_fax").on(t.accountId, t.faxId),
+    index("credit_transactions_created").on(t.accountId, t.mode, t.createdAt),
+  ],
+);
+
+/** A bundle bought through a payment provider: pending until paid, then booked once as a `purchase` transaction. */
+export const creditPurchases = sqliteTable(
+  "credit_purchases",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    mode: text("mode", { enum: ["test", "live"] }).notNull(),
+    bundle: text("bundle").notNull(),
+    credits: integer("credits").notNull(),
+    /** Minor units (cents) of `currency`. */
+    price: integer("price").notNull(),
+    currency: text("currency").notNull(),
+    provider: text("provider", { enum: ["test", "manual", "stripe"] }).notNull(),
+    status: text("status", { enum: ["pending", "completed"] }).notNull(),
+    /** The provider's id for it (a Stripe Checkout Session id). */
+    providerRef: text("provider_ref"),
+    checkoutUrl: text("checkout_url"),
+    createdAt: text("created_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [index("credit_purchases_account").on(t.accountId, t.id), uniqueIndex("credit_purchases_provider_ref").on(t.provider, t.providerRef)],
+);
+
+/** A closed month's statement; the current month is computed when asked and stored when the cron closes it. */
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    mode: text("mode", { enum: ["test", "live"] }).notNull(),
+    /** The month, YYYY-MM (UTC). */
+    period: text("period").notNull(),
+    status: text("status", { enum: ["open", "paid", "past_due"] }).notNull(),
+    currency: text("currency").notNull(),
+    total: integer("total").notNull(),
+    amountPaid: integer("amount_paid").notNull(),
+    /** The statement's lines as the API shows them (JSON). */
+    lines: text("lines").notNull(),
+    createdAt: text("created_at").notNull(),
+    dueAt: text("due_at").notNull(),
+    paidAt: text("paid_at"),
+  },
+  (t) => [uniqueIndex("invoices_period").on(t.accountId, t.mode, t.period), index("invoices_status_due").on(t.status, t.dueAt)],
+);

@@ -215,6 +215,32 @@ export const REQUEST_ERRORS = {
     title: "The account's last active key cannot be revoked",
     next: "Create another key with POST /v1/api-keys first, then revoke this one with the new key.",
   },
+  // billing (issue 16)
+  "balance.insufficient": {
+    status: 402,
+    title: "Not enough credits",
+    next: "Buy credits with POST /v1/balance/purchases (see GET /v1/balance/bundles), or send fewer pages. One credit is one page sent.",
+  },
+  "billing.bundle_not_found": {
+    status: 422,
+    title: "No such credit bundle",
+    next: "Pass the id of a bundle from GET /v1/balance/bundles.",
+  },
+  "billing.invoice_not_found": {
+    status: 404,
+    title: "No such invoice",
+    next: "Take the invoice id (inv_…) from GET /v1/invoices.",
+  },
+  "billing.provider_failed": {
+    status: 502,
+    title: "The payment provider did not accept the purchase",
+    next: "Try again in a minute with a new Idempotency-Key; if it keeps failing, report the request id.",
+  },
+  "billing.signature_invalid": {
+    status: 400,
+    title: "The payment provider's signature is missing, wrong or too old",
+    next: "Only the payment provider calls this endpoint; check the endpoint's signing secret (STRIPE_WEBHOOK_SECRET).",
+  },
   internal: {
     status: 500,
     title: "Something went wrong on our side",

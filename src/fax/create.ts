@@ -2,6 +2,7 @@
  * Creating an outbound fax (send and resend): resolve `from`, store the document in R2, build the Fax
  * and create its FaxObject. Routes parse the request and shape the response; this owns the rest.
  */
+import { releaseFaxCredits, reserveFaxCredits } from "../billing/ledger";
 import { isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { findAccountNumber, firstAccountNumber } from "../db/number-store";
@@ -53,6 +54,36 @@ export async function createFax(
   const now = new Date();
   const { pdf, pageCount } = await document(number.number, now);
   const id = newId("fax", now.getTime());
+  // Credits first (issue 16 point 2): a fax the balance cannot pay for is refused before anything is stored.
+  await reserveFaxCredits(env, accountId, mode, id, pageCount);
+  try {
+    return await storeAndQueue(env, { accountId, mode, input, to, from: number.number, id, now, pdf, pageCount, resentFrom });
+  } catch (error) {
+    // Nothing was queued: the reservation goes back. (Should the FaxObject exist after all, its settle finds
+    // the fax released already: the fax goes uncharged rather than charged twice.)
+    await releaseFaxCredits(env, accountId, mode, id, 0);
+    throw error;
+  }
+}
+
+/** An accepted fax, paid for: its document goes to R2 and its FaxObject is created. */
+interface AcceptedFax {
+  accountId: string;
+  mode: "test" | "live";
+  input: NewFax;
+  to: string;
+  from: string;
+  id: string;
+  now: Date;
+  pdf: Uint8Array;
+  pageCount: number;
+  resentFrom: string | null;
+}
+
+async function storeAndQueue(
+  env: Env,
+  { accountId, mode, input, to, from, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
+): Promise<Fax> {
   const key = faxFileKeys(accountId, id).document;
   await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
   // The defaults are FaxOptionsSchema's own: the schema is their one owner.
@@ -65,7 +96,7 @@ export async function createFax(
     mode,
     status: "queued",
     to,
-    from: number.number,
+    from,
     page_count: pageCount,
     pages_sent: 0,
     attempts: 0,

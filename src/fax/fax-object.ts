@@ -8,6 +8,7 @@
  * so it survives restarts of `npm start`.
  */
 import { DurableObject } from "cloudflare:workers";
+import { releaseFaxCredits } from "../billing/ledger";
 import { isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { writeFaxProjection } from "../db/fax-store";
@@ -48,6 +49,8 @@ interface FaxState {
   flushRetryAtMs: number | null;
   /** The last event's `sequence` (issue 13 point 4); absent in states stored before it existed. */
   sequence?: number;
+  /** The fax's credit reservation was settled or refunded (once, when it became final). */
+  creditsReleased?: boolean;
 }
 
 export interface FaxInit {
@@ -393,6 +396,7 @@ export class FaxObject extends DurableObject<Env> {
       const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
       try {
         await writeFaxProjection(database(this.env.DB), state, outbox);
+        await this.releaseCredits(state);
         // Enqueued before the outbox is cleared: a crash in between re-sends, which fan-out deduplicates.
         if (outbox.length > 0) await publishEvents(this.env, state.accountId, outbox);
         if (outbox.length > 0) await this.ctx.storage.put(OUTBOX, []);
@@ -402,6 +406,19 @@ export class FaxObject extends DurableObject<Env> {
         await this.ctx.storage.put(STATE, state);
       }
     });
+  }
+
+  /**
+   * Issue 16 point 2: once an outbound fax is final its reservation is settled for the pages actually sent
+   * (all of them when delivered, those of the last attempt when failed) or refunded (canceled, or failed
+   * before a page went). The ledger books it once per fax, so a flush retried after a crash cannot charge twice.
+   */
+  private async releaseCredits(state: FaxState): Promise<void> {
+    if (state.fax.direction !== "outbound" || !isFinal(state.fax.status) || state.creditsReleased) return;
+    const charged = state.fax.status === "canceled" ? 0 : state.fax.pages_sent;
+    await releaseFaxCredits(this.env, state.accountId, state.fax.mode, state.fax.id, charged);
+    state.creditsReleased = true;
+    await this.ctx.storage.put(STATE, state);
   }
 
   private async scheduleAlarm(state: FaxState): Promise<void> {

@@ -2,6 +2,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { expect } from "vitest";
+import { ledger } from "../../src/billing/ledger";
 import { createAccountWithKey } from "../../src/db/account-store";
 import { database } from "../../src/db/client";
 import { provisionNumber } from "../../src/db/number-store";
@@ -21,6 +22,8 @@ export async function createTestAccount(mode: "test" | "live" = "test", rateLimi
   // Live accounts get a number of their own outside the operator's pool, so tests never exhaust it.
   const ownLiveNumber = `+1555702${String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, "0")}`;
   const number = await provisionNumber(database(env.DB), created.accountId, mode, [ownLiveNumber], null);
+  // A live ledger starts at zero credits (a test one starts funded): give it enough for any test's sends.
+  if (mode === "live") await ledger(env, created.accountId, "live").append({ accountId: created.accountId, mode }, { kind: "grant", amount: 1_000, reference: "test:setup", description: "Test setup" });
   return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
 }
 

@@ -1,0 +1,165 @@
+/**
+ * LedgerObject: one Durable Object per (account, mode), the only writer of that credit ledger (issue 16 point 1).
+ *
+ * Every change is appended as a row of credit_transactions with the balance it leaves; nothing is updated
+ * in place, and the balance is the newest row's balance_after. Writes are serialised in this object (a
+ * promise chain: a D1 round trip lets other calls in, so the object's input gate alone is not enough),
+ * which is what makes "10 credits, 50 parallel one-page sends" accept exactly 10. The unique (account, mode,
+ * seq) index turns any second writer into an error instead of a forked ledger, and the unique reference
+ * makes every operation idempotent: a repeated reserve, settle or purchase returns the row already booked.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { isoNow } from "../config";
+import { database } from "../db/client";
+import { findTransaction, insertTransaction, latestTransaction, type CreditTransactionRow, type Mode } from "../db/credit-store";
+import { newId } from "../lib/ids";
+import { emitBalanceLow } from "./account-events";
+import { TEST_STARTING_CREDITS } from "./prices";
+import { lowBalanceThreshold } from "./threshold";
+
+export interface LedgerScope {
+  accountId: string;
+  mode: Mode;
+}
+
+/** A change to book: `amount` is signed (credits added or taken). */
+export interface LedgerEntry {
+  kind: CreditTransactionRow["kind"];
+  amount: number;
+  reference: string;
+  description: string;
+  faxId?: string | null;
+  purchaseId?: string | null;
+  pages?: number | null;
+}
+
+export type ReserveResult = { ok: true; balance: number } | { ok: false; balance: number };
+
+/** Why a change was refused: it would take the balance below zero. */
+export type AppendResult = { ok: true; transaction: CreditTransactionRow } | { ok: false; balance: number };
+
+const LOW_NOTIFIED = "low_notified";
+
+export class LedgerObject extends DurableObject<Env> {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `work` after every call before it has finished: one writer, one change at a time. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async balance(scope: LedgerScope): Promise<number> {
+    return this.serially(async () => (await this.latest(scope))?.balanceAfter ?? 0);
+  }
+
+  /** Books `entry` unless it would leave a negative balance; a reference booked before returns that row. */
+  async append(scope: LedgerScope, entry: LedgerEntry): Promise<AppendResult> {
+    return this.serially(() => this.book(scope, entry));
+  }
+
+  /** Credits taken when a fax is accepted: its page count, or a refusal when the balance is short. */
+  async reserve(scope: LedgerScope, faxId: string, pages: number): Promise<ReserveResult> {
+    const result = await this.append(scope, {
+      kind: "reserve",
+      amount: -pages,
+      reference: `fax:${faxId}:reserve`,
+      description: `${pages} page${pages === 1 ? "" : "s"} reserved for ${faxId}`,
+      faxId,
+    });
+    return result.ok ? { ok: true, balance: result.transaction.balanceAfter } : { ok: false, balance: result.balance };
+  }
+
+  /**
+   * The fax is final: `pagesCharged` of what was reserved is kept (never more), the rest comes back. All of it
+   * back is a `refund` (failed before a page went, or canceled); otherwise a `settle`. One per fax, whatever the
+   * number of attempts, so retries never charge twice. A fax with no reservation (accepted before billing) is left alone.
+   */
+  async release(scope: LedgerScope, faxId: string, pagesCharged: number): Promise<CreditTransactionRow | null> {
+    return this.serially(async () => {
+      const db = database(this.env.DB);
+      const reserved = await findTransaction(db, scope.accountId, scope.mode, { reference: `fax:${faxId}:reserve` });
+      if (!reserved) return null;
+      const held = -reserved.amount;
+      const charged = Math.max(0, Math.min(held, pagesCharged));
+      const result = await this.book(scope, {
+        kind: charged === 0 ? "refund" : "settle",
+        amount: held - charged,
+        reference: `fax:${faxId}:release`,
+        description: charged === 0 ? `${held} reserved credit${held === 1 ? "" : "s"} refunded for ${faxId}` : `${charged} of ${held} reserved pages charged for ${faxId}`,
+        faxId,
+        pages: charged,
+      });
+      return result.ok ? result.transaction : null;
+    });
+  }
+
+  private async latest(scope: LedgerScope): Promise<CreditTransactionRow | undefined> {
+    const db = database(this.env.DB);
+    const last = await latestTransaction(db, scope.accountId, scope.mode);
+    if (last || scope.mode !== "test") return last;
+    // A test ledger starts funded, so test keys run without buying anything (issue 16 point 2).
+    const now = new Date();
+    const grant: CreditTransactionRow = {
+      id: newId("txn", now.getTime()),
+      accountId: scope.accountId,
+      mode: scope.mode,
+      seq: 1,
+      kind: "grant",
+      amount: TEST_STARTING_CREDITS,
+      balanceAfter: TEST_STARTING_CREDITS,
+      faxId: null,
+      purchaseId: null,
+      pages: null,
+      reference: "test:starting-credits",
+      description: "Test-mode starting credits",
+      createdAt: now.toISOString(),
+    };
+    await insertTransaction(db, grant);
+    return grant;
+  }
+
+  private async book(scope: LedgerScope, entry: LedgerEntry): Promise<AppendResult> {
+    const db = database(this.env.DB);
+    const last = await this.latest(scope);
+    const booked = await findTransaction(db, scope.accountId, scope.mode, { reference: entry.reference });
+    if (booked) return { ok: true, transaction: booked };
+    const before = last?.balanceAfter ?? 0;
+    const after = before + entry.amount;
+    if (entry.amount < 0 && after < 0) return { ok: false, balance: before };
+    const now = Date.now();
+    const row: CreditTransactionRow = {
+      id: newId("txn", Math.max(now, last ? Date.parse(last.createdAt) : 0)),
+      accountId: scope.accountId,
+      mode: scope.mode,
+      seq: (last?.seq ?? 0) + 1,
+      kind: entry.kind,
+      amount: entry.amount,
+      balanceAfter: after,
+      faxId: entry.faxId ?? null,
+      purchaseId: entry.purchaseId ?? null,
+      pages: entry.pages ?? null,
+      reference: entry.reference,
+      description: entry.description,
+      createdAt: isoNow(now),
+    };
+    await insertTransaction(db, row);
+    await this.watchThreshold(scope, after);
+    return { ok: true, transaction: row };
+  }
+
+  /** `balance.low` once each time the balance falls below the threshold; armed again once it is back at or above it. */
+  private async watchThreshold(scope: LedgerScope, balance: number): Promise<void> {
+    const threshold = await lowBalanceThreshold(this.env, scope.accountId);
+    const notified = (await this.ctx.storage.get<boolean>(LOW_NOTIFIED)) ?? false;
+    if (balance >= threshold) {
+      if (notified) await this.ctx.storage.put(LOW_NOTIFIED, false);
+      return;
+    }
+    if (notified) return;
+    // Emitted before it is marked: a crash in between sends it twice rather than never.
+    await emitBalanceLow(this.env, scope.accountId, { mode: scope.mode, credits: balance, low_balance_threshold: threshold });
+    await this.ctx.storage.put(LOW_NOTIFIED, true);
+  }
+}

@@ -1,0 +1,34 @@
+/** Billing test helpers: a live account with exactly the credits a test gives it, and its ledger rows. */
+import { env } from "cloudflare:test";
+import { ledger } from "../../../src/billing/ledger";
+import { createAccountWithKey } from "../../../src/db/account-store";
+import { database } from "../../../src/db/client";
+import { provisionNumber } from "../../../src/db/number-store";
+import type { TestAccount } from "../helpers";
+
+export async function accountWithCredits(mode: "test" | "live", credits: number): Promise<TestAccount> {
+  const created = await createAccountWithKey(env.DB, { name: "Billing", mode, rateLimitPerMinute: 100_000 });
+  const own = `+1555703${String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, "0")}`;
+  const number = await provisionNumber(database(env.DB), created.accountId, mode, [own], null);
+  const scope = { accountId: created.accountId, mode };
+  const start = await ledger(env, created.accountId, mode).balance(scope);
+  if (credits !== start) {
+    await ledger(env, created.accountId, mode).append(scope, { kind: "adjustment", amount: credits - start, reference: "test:credits", description: "Test credits" });
+  }
+  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
+}
+
+export interface LedgerRow {
+  seq: number;
+  kind: string;
+  amount: number;
+  balance_after: number;
+  fax_id: string | null;
+  pages: number | null;
+}
+
+export async function ledgerRows(accountId: string, mode: "test" | "live", faxId?: string): Promise<LedgerRow[]> {
+  const sql = `SELECT seq, kind, amount, balance_after, fax_id, pages FROM credit_transactions WHERE account_id = ? AND mode = ?${faxId ? " AND fax_id = ?" : ""} ORDER BY seq`;
+  const stmt = faxId ? env.DB.prepare(sql).bind(accountId, mode, faxId) : env.DB.prepare(sql).bind(accountId, mode);
+  return (await stmt.all<LedgerRow>()).results;
+}
