@@ -22,6 +22,9 @@ export default defineConfig(async () => {
             GATEWAY_SECRET: "test-gateway-secret-0123456789abcdef",
             // base64 of 32 bytes: the AES-GCM key that encrypts webhook secrets at rest.
             WEBHOOK_ENCRYPTION_KEY: "ZWRnZWZheC10ZXN0LXdlYmhvb2sta2V5LTMyYnl0ZXM=",
+            // billing: the operator's grants and Stripe's webhooks (Stripe itself is never reached: tests intercept fetch).
+            BILLING_ADMIN_SECRET: "test-billing-admin-secret-0123456789",
+            STRIPE_WEBHOOK_SECRET: "whsec_test_0123456789abcdef0123456789abcdef",
             // Webhook retries without waiting (same length as production: max_retries + 1 entries).
             WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
           },

@@ -6,30 +6,18 @@
 // The key is shown once; only its SHA-256 is stored. Works while `npm start` runs.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { persistDir, runWrangler } from "./local-env.mjs";
+import { cliArgs, persistDir, runWrangler } from "./local-env.mjs";
 
 const USAGE = "usage: npm run -s key:create [-- --live] [--rate-limit REQUESTS_PER_MINUTE] [--name ACCOUNT_NAME] [--json]";
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      live: { type: "boolean", default: false },
-      "rate-limit": { type: "string" },
-      name: { type: "string", default: "Local account" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.error(USAGE);
-  process.exit(0);
-}
+const values = cliArgs(
+  {
+    live: { type: "boolean", default: false },
+    "rate-limit": { type: "string" },
+    name: { type: "string", default: "Local account" },
+    json: { type: "boolean", default: false },
+  },
+  USAGE,
+);
 const live = values.live;
 const name = values.name;
 const rateLimit = values["rate-limit"] === undefined ? null : Number(values["rate-limit"]);

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -47,7 +48,7 @@ export const offlineEnv = {
 export function ensureDevVars() {
   const file = path.join(root, ".dev.vars");
   const vars = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const wanted = { SIGNING_SECRET: 32, GATEWAY_SECRET: 32 };
+  const wanted = { SIGNING_SECRET: 32, GATEWAY_SECRET: 32, BILLING_ADMIN_SECRET: 32 };
   let text = vars;
   if (text !== "" && !text.endsWith("\n")) text += "\n";
   for (const [name, bytes] of Object.entries(wanted)) {
@@ -108,4 +109,25 @@ export function applyMigrations() {
       .filter(Boolean)
       .join("\n"),
   };
+}
+
+/**
+ * A script's command line (node:util parseArgs, strict, plus -h/--help): a bad one prints the error and
+ * `usage` and exits 2; --help prints `usage` and exits 0.
+ * @template {NonNullable<import("node:util").ParseArgsConfig["options"]>} T
+ * @param {T} options
+ * @param {string} usage
+ */
+export function cliArgs(options, usage) {
+  try {
+    const { values } = parseArgs({ options: { ...options, help: { type: "boolean", short: "h", default: false } }, strict: true });
+    if ("help" in values && values.help) {
+      console.error(usage);
+      process.exit(0);
+    }
+    return /** @type {ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"]} */ (values);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${usage}`);
+    process.exit(2);
+  }
 }

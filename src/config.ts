@@ -22,6 +22,8 @@ export interface Settings {
   gatewayUrl: string | null;
   /** Where this Worker is reachable, for links handed to others (the gateway fetches the TIFF-F there). */
   publicUrl: string;
+  /** How live accounts pay for credits (issue 16 point 3): "manual" (an operator grants them) or "stripe". */
+  paymentProvider: "manual" | "stripe";
 }
 
 export function settings(env: Env): Settings {
@@ -42,6 +44,7 @@ export function settings(env: Env): Settings {
       .filter(Boolean),
     gatewayUrl: env.GATEWAY_URL ? env.GATEWAY_URL.replace(/\/+$/, "") : null,
     publicUrl: (env.PUBLIC_URL || "http://127.0.0.1:8787").replace(/\/+$/, ""),
+    paymentProvider: env.PAYMENT_PROVIDER === "stripe" ? "stripe" : "manual",
   };
 }
 

@@ -8,5 +8,10 @@ declare namespace Cloudflare {
     GATEWAY_SECRET?: string;
     /** AES-256-GCM key (base64 of 32 bytes) that encrypts webhook secrets at rest. */
     WEBHOOK_ENCRYPTION_KEY: string;
+    /** billing: signs the operator's credit grants (npm run credits:grant), Standard Webhooks style. */
+    BILLING_ADMIN_SECRET?: string;
+    /** billing, with PAYMENT_PROVIDER=stripe: the API key for Checkout Sessions and the webhook endpoint's signing secret. */
+    STRIPE_SECRET_KEY?: string;
+    STRIPE_WEBHOOK_SECRET?: string;
   }
 }

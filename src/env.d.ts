@@ -22,6 +22,7 @@ declare namespace Cloudflare {
 		GATEWAY_URL: string;
 		PUBLIC_URL: string;
 		WEBHOOK_RETRY_SCHEDULE: string;
+		PAYMENT_PROVIDER: string;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;

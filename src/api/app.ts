@@ -2,6 +2,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../errors/api-error";
 import { registerApiKeyRoutes } from "./api-keys";
+import { registerBalanceRoutes } from "./balance";
+import { registerBillingCallbacks } from "./billing-callbacks";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
@@ -37,6 +39,7 @@ export function createApp() {
   registerReceivedRoutes(app);
   registerFaxRoutes(app);
   registerNumberRoutes(app);
+  registerBalanceRoutes(app);
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
   registerOAuthRoutes(app);
@@ -45,6 +48,7 @@ export function createApp() {
   registerErrorPages(app);
   registerDocs(app);
   registerGatewayCallbacks(app);
+  registerBillingCallbacks(app);
 
   app.onError(renderError);
   app.notFound((c) => {

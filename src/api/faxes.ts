@@ -139,6 +139,7 @@ export function registerFaxRoutes(app: App): void {
         "request.invalid",
         "fax.recipient.invalid",
         "rate_limit.exceeded",
+        "balance.insufficient",
       ),
     },
   });
@@ -259,7 +260,7 @@ export function registerFaxRoutes(app: App): void {
       request: { params: FaxIdParams, headers: IdempotencyKeyHeader, body: { required: false, content: { "application/json": { schema: FaxResendSchema } } } },
       responses: {
         202: { description: "The new fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, resent_from: "fax_01jd8x6r3q0000000000000000" } } } },
-        ...problemResponses("fax.not_found", "fax.not_resendable", "fax.no_document", "fax.recipient.invalid", "webhook.url_refused", "request.invalid", "request.unsupported_media_type", ...AUTH_ERRORS),
+        ...problemResponses("fax.not_found", "fax.not_resendable", "fax.no_document", "fax.recipient.invalid", "webhook.url_refused", "request.invalid", "request.unsupported_media_type", "balance.insufficient", ...AUTH_ERRORS),
       },
     }),
     async (c) => {

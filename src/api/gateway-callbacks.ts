@@ -17,18 +17,14 @@ import { acceptInboundFax } from "../fax/inbound";
 import { fromBase64 } from "../lib/crypto";
 import { verifySignedHeaders } from "../lib/signature";
 import type { App, AppEnv } from "./context";
-import { invalid } from "./validation";
+import { invalid, parseJsonText } from "./validation";
 
 async function signedJson(c: Context<AppEnv>): Promise<unknown> {
   const secret = c.env.GATEWAY_SECRET;
   const body = await c.req.text();
   const ok = !!secret && (await verifySignedHeaders(secret, (name) => c.req.header(name), body));
   if (!ok) throw new ApiError("auth.invalid", { detail: "The gateway signature is missing, wrong or too old." });
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new ApiError("request.malformed_json");
-  }
+  return parseJsonText(body);
 }
 
 export function registerGatewayCallbacks(app: App): void {

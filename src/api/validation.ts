@@ -30,3 +30,12 @@ export function invalid(error: z.ZodError, root = ""): ApiError {
     errors: list,
   });
 }
+
+/** A body read as text (to check its signature first) parsed as JSON, or 400 request.malformed_json. */
+export function parseJsonText(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError("request.malformed_json");
+  }
+}
