@@ -9,6 +9,8 @@ import { settings } from "../config";
 import { ApiError } from "../errors/api-error";
 import { assembleFaxDocument, fetchDocumentUrl, type IncomingDocument } from "../fax/documents";
 import { normalizeE164 } from "../fax/phone";
+import { openWithoutPassword } from "../fax/render/pdf-unlock";
+import { workerPdfium } from "../fax/render/pdfium-worker";
 import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
 import { clip, closedObject } from "../lib/closed-object";
 import { fromBase64 } from "../lib/crypto";
@@ -180,5 +182,7 @@ export async function buildFaxDocument(
   }
   const coverPage =
     request.input.cover_page && cover ? { ...request.input.cover_page, to: request.to, from: cover.from, date: cover.date } : undefined;
-  return assembleFaxDocument(docs, coverPage, { maxDocumentBytes: config.maxDocumentBytes, maxPages: config.maxPages });
+  return assembleFaxDocument(docs, coverPage, { maxDocumentBytes: config.maxDocumentBytes, maxPages: config.maxPages }, (pdf) =>
+    openWithoutPassword(workerPdfium, pdf),
+  );
 }

@@ -16,7 +16,7 @@ import { documentError, documentLabel, formatBytes } from "./errors";
 import { addImagePage } from "./images";
 import { loadSourcePdf } from "./pdf";
 import { declaredDocumentType, describeOtherFormat, sniffDocumentType } from "./sniff";
-import type { AssembledFax, CoverPage, DocumentLimits, DocumentType, IncomingDocument } from "./types";
+import type { AssembledFax, CoverPage, DocumentLimits, DocumentType, IncomingDocument, PdfUnlocker } from "./types";
 
 interface CheckedDocument {
   doc: IncomingDocument;
@@ -28,6 +28,7 @@ export async function assembleFaxDocument(
   docs: IncomingDocument[],
   cover: CoverPage | undefined,
   limits: DocumentLimits,
+  unlock?: PdfUnlocker,
 ): Promise<AssembledFax> {
   if (docs.length === 0 && cover === undefined) {
     throw new ApiError("fax.document.missing", { detail: "There is no document and no cover page to send." });
@@ -52,7 +53,7 @@ export async function assembleFaxDocument(
   for (const item of checked) {
     const pagesLeft = limits.maxPages - pagesUsed;
     try {
-      pagesUsed += await addDocument(merged, item, pagesLeft);
+      pagesUsed += await addDocument(merged, item, pagesLeft, unlock);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       // pdf-lib and the codec throw plain errors on input they cannot follow; that is a bad document, not a bug of ours.
@@ -112,14 +113,14 @@ function checkDocument(doc: IncomingDocument, limits: DocumentLimits): CheckedDo
   );
 }
 
-async function addDocument(merged: PDFDocument, item: CheckedDocument, pagesLeft: number): Promise<number> {
+async function addDocument(merged: PDFDocument, item: CheckedDocument, pagesLeft: number, unlock: PdfUnlocker | undefined): Promise<number> {
   const { doc, type, label } = item;
   const tooMany = (count: number) =>
     documentError("document.too_many_pages", doc.pointer, `${label} has ${count} pages, which takes the fax past its limit (${pagesLeft} pages left for this document).`);
 
   switch (type) {
     case "application/pdf": {
-      const source = await loadSourcePdf(doc.bytes, doc.pointer, label, pagesLeft);
+      const source = await loadSourcePdf(doc.bytes, doc.pointer, label, pagesLeft, unlock);
       const copied = await merged.copyPages(source.doc, source.doc.getPageIndices());
       if (copied.length !== source.pageCount) {
         throw documentError("document.unreadable", doc.pointer, `${label} is a damaged PDF: its page tree is inconsistent.`);

@@ -15,9 +15,8 @@ import {
   PDFStream,
   type PDFObject,
 } from "pdf-lib";
-import { openWithoutPassword } from "../render/pdf-unlock";
-import { workerPdfium } from "../render/pdfium-worker";
 import { documentError } from "./errors";
+import type { PdfUnlocker } from "./types";
 
 /** Real page trees are a few levels deep; deeper ones only exist to exhaust a recursive reader. */
 const MAX_PAGE_TREE_DEPTH = 32;
@@ -49,7 +48,7 @@ export interface LoadedPdf {
  * Loads a PDF and counts its pages, refusing it as soon as it would take the fax past
  * `pagesLeft` pages. `label` names the document in error details ("Document /documents/0").
  */
-export async function loadSourcePdf(bytes: Uint8Array, pointer: string, label: string, pagesLeft: number): Promise<LoadedPdf> {
+export async function loadSourcePdf(bytes: Uint8Array, pointer: string, label: string, pagesLeft: number, unlock?: PdfUnlocker): Promise<LoadedPdf> {
   if (!hasEofMarker(bytes)) {
     throw documentError("document.unreadable", pointer, `${label} is an incomplete PDF: it has no %%EOF marker at the end, so it looks truncated.`);
   }
@@ -60,7 +59,7 @@ export async function loadSourcePdf(bytes: Uint8Array, pointer: string, label: s
     throw documentError("document.unreadable", pointer, `${label} is not a readable PDF: ${plainReason(err)}.`);
   }
   // pdf-lib parses an encrypted file (ignoreEncryption) but cannot decrypt its streams.
-  if (doc.isEncrypted) doc = await openEncrypted(bytes, pointer, label);
+  if (doc.isEncrypted) doc = await openEncrypted(bytes, pointer, label, unlock);
   const pageCount = countPages(doc, pointer, label, pagesLeft);
   return { doc, pageCount };
 }
@@ -71,10 +70,10 @@ function parsePdf(bytes: Uint8Array): Promise<PDFDocument> {
 
 /**
  * An encrypted PDF that opens without a password (owner password only, as EHR exports often are) is
- * decrypted by PDFium (../render/pdf-unlock.ts); one that needs a password to open is refused.
+ * decrypted by `unlock` (PDFium, ../render/pdf-unlock.ts); one that needs a password to open is refused.
  */
-async function openEncrypted(bytes: Uint8Array, pointer: string, label: string): Promise<PDFDocument> {
-  const unlocked = await openWithoutPassword(workerPdfium, bytes);
+async function openEncrypted(bytes: Uint8Array, pointer: string, label: string, unlock: PdfUnlocker | undefined): Promise<PDFDocument> {
+  const unlocked = unlock ? await unlock(bytes) : ({ opened: false, reason: "damaged" } as const);
   if (!unlocked.opened) {
     throw documentError(
       "document.unreadable",

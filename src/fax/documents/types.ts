@@ -25,6 +25,11 @@ export interface CoverPage {
   date: Date;
 }
 
+/** An encrypted PDF opened without a password and saved decrypted, or why it could not be (../render/pdf-unlock.ts). */
+export type UnlockedPdf = { opened: true; bytes: Uint8Array } | { opened: false; reason: "password" | "damaged" };
+/** Supplied by the caller (PDFium lives in ../render, which depends on this folder, not the other way). */
+export type PdfUnlocker = (pdf: Uint8Array) => Promise<UnlockedPdf>;
+
 export interface DocumentLimits {
   maxDocumentBytes: number;
   maxPages: number;

@@ -7,9 +7,8 @@
  * API reference: https://pdfium.googlesource.com/pdfium/+/refs/heads/main/public/fpdf_save.h and
  * @embedpdf/pdfium's EPDF_RemoveEncryption / PDFiumExt_* file writer.
  */
+import type { UnlockedPdf } from "../documents/types";
 import { copyIn, FPDF_ERR, heap, type PdfiumHolder } from "./pdfium";
-
-export type UnlockedPdf = { opened: true; bytes: Uint8Array } | { opened: false; reason: "password" | "damaged" };
 
 export async function openWithoutPassword(holder: PdfiumHolder, pdf: Uint8Array): Promise<UnlockedPdf> {
   const pdfium = await holder.get();

@@ -7,6 +7,7 @@ import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { assembleFaxDocument } from "../../../src/fax/documents";
 import { renderPdfPages, type RenderedFaxPage } from "../../../src/fax/render/pdf-pages";
+import { openWithoutPassword } from "../../../src/fax/render/pdf-unlock";
 import { workerPdfium } from "../../../src/fax/render/pdfium-worker";
 import { toBase64 } from "../../../src/lib/crypto";
 import { makeEncryptedPdf } from "../../fixtures/encrypted-pdf";
@@ -14,6 +15,7 @@ import { createTestAccount, expectProblem, sendFax, waitForFinal } from "../help
 import { rejection } from "./fixtures";
 
 const LIMITS = { maxDocumentBytes: 20 * 1024 * 1024, maxPages: 200 };
+const unlock = (pdf: Uint8Array) => openWithoutPassword(workerPdfium, pdf);
 
 async function renderAll(pdf: Uint8Array): Promise<RenderedFaxPage[]> {
   const pages: RenderedFaxPage[] = [];
@@ -36,7 +38,7 @@ describe("PDFs with only an owner password", () => {
 
   it("are merged: the fax's PDF is decrypted, has their pages, and renders with their text", async () => {
     const pdf = await makeEncryptedPdf(2, { ownerPassword: "owner-secret", userPassword: "" });
-    const merged = await assembleFaxDocument([{ bytes: pdf, contentType: "application/pdf", pointer: "/documents/0" }], undefined, LIMITS);
+    const merged = await assembleFaxDocument([{ bytes: pdf, contentType: "application/pdf", pointer: "/documents/0" }], undefined, LIMITS, unlock);
     expect(merged.pageCount).toBe(2);
     const reread = await PDFDocument.load(merged.pdf); // would throw EncryptedPDFError if still encrypted
     expect(reread.getPageCount()).toBe(2);
@@ -62,7 +64,7 @@ describe("PDFs with only an owner password", () => {
 
   it("a PDF that needs a user password is still refused, saying it needs one", async () => {
     const pdf = await makeEncryptedPdf(1, { ownerPassword: "owner-secret", userPassword: "user-secret" });
-    const error = await rejection(assembleFaxDocument([{ bytes: pdf, contentType: "application/pdf", pointer: "/documents/0" }], undefined, LIMITS), "document.unreadable", "/documents/0");
+    const error = await rejection(assembleFaxDocument([{ bytes: pdf, contentType: "application/pdf", pointer: "/documents/0" }], undefined, LIMITS, unlock), "document.unreadable", "/documents/0");
     expect(error.detail).toBe("Document /documents/0 is an encrypted PDF that needs a password to open. Remove the password or print it to a new PDF, then send it again.");
     const account = await createTestAccount();
     const res = await sendFax(account.key, { to: "+15550100001", documents: [{ content: toBase64(pdf), content_type: "application/pdf" }] });
