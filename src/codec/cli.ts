@@ -6,8 +6,8 @@
  * PBM carries no resolution, so encode stamps the TIFF with --resolution (default fine, 204 x 196 dpi).
  * Any failure prints one line on stderr and exits with status 1.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { CodecError, FAX_RESOLUTIONS, readPbm, readTiff, writePbm, writeTiff } from "./node.js";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { CodecError, decodeTiffPages, FAX_RESOLUTIONS, readPbm, writePbm, writeTiff } from "./node.js";
 import type { FaxResolutionName } from "./raster.js";
 import type { CodingScheme } from "./types.js";
 
@@ -52,9 +52,17 @@ function run(argv: string[]): void {
     const pages = readPbm(readFileSync(input)).map((bitmap) => ({ bitmap, ...res }));
     writeFileSync(output, writeTiff(pages, { scheme: scheme as CodingScheme, k }));
   } else if (command === "decode") {
-    const pages = readTiff(readFileSync(input));
-    writeFileSync(output, writePbm(pages.map((p) => p.bitmap)));
-    const bad = pages.reduce((n, p) => n + p.badRows, 0);
+    // One page at a time, appended to the PBM as it is decoded: memory stays at one page's bitmap.
+    const fd = openSync(output, "w");
+    let bad = 0;
+    try {
+      for (const page of decodeTiffPages(readFileSync(input))) {
+        writeSync(fd, writePbm([page.bitmap]));
+        bad += page.badRows;
+      }
+    } finally {
+      closeSync(fd);
+    }
     if (bad > 0) process.stderr.write(`warning: ${bad} damaged rows repaired\n`);
   } else {
     throw new UsageError(`unknown command ${command}; ${USAGE}`);

@@ -298,10 +298,19 @@ function invertBitmap(data: Uint8Array, width: number, height: number): void {
 
 /** Decodes every page of a TIFF-F file. Damaged rows are repaired and counted in `badRows`, not thrown. */
 export function readTiff(bytes: Uint8Array): TiffPage[] {
-  return pageLayouts(bytes).map((page) => {
+  return [...decodeTiffPages(bytes)];
+}
+
+/**
+ * The pages of a TIFF-F file decoded one at a time, as the caller asks for them: a caller that is done with a
+ * page before taking the next holds one bitmap, not all (a 200-page fine fax is 93 MB of bitmaps). The file's
+ * structure is read and checked first, so a malformed file throws before any page is yielded.
+ */
+export function* decodeTiffPages(bytes: Uint8Array): Generator<TiffPage> {
+  for (const page of pageLayouts(bytes)) {
     const { bitmap, badRows } = decodeLayout(page);
-    return { bitmap, xResolution: page.xResolution, yResolution: page.yResolution, scheme: schemeOf(page), badRows };
-  });
+    yield { bitmap, xResolution: page.xResolution, yResolution: page.yResolution, scheme: schemeOf(page), badRows };
+  }
 }
 
 /**
