@@ -63,7 +63,7 @@ describe("inbound faxes from the gateway", () => {
     expect(new TextDecoder().decode(new Uint8Array(await pdf.arrayBuffer()).slice(0, 5))).toBe("%PDF-");
     const png = new Uint8Array(await (await api(`/v1/faxes/${fax_id}/image?format=png&page=2`, { key: account.key })).arrayBuffer());
     expect([...png.slice(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    await expectProblem(await api(`/v1/faxes/${fax_id}/image?format=png&page=3`, { key: account.key }), 404, "fax.no_document");
+    await expectProblem(await api(`/v1/faxes/${fax_id}/image?format=png&page=3`, { key: account.key }), 404, "fax.page_not_found");
 
     const after = await (await api("/v1/faxes/received?image_downloaded=false", { key: account.key })).json<{ data: Fax[] }>();
     expect(after.data).toEqual([]);

@@ -90,7 +90,7 @@ describe("rendering outbound faxes in the fax-jobs consumer", () => {
     expect(Math.abs(view.getUint32(20) - 2148)).toBeLessThanOrEqual(8);
     expect(bytes[24]).toBe(1); // bit depth
 
-    await expectProblem(await api(`/v1/faxes/${id}/pages/3`, { key: account.key }), 404, "fax.no_document");
+    await expectProblem(await api(`/v1/faxes/${id}/pages/3`, { key: account.key }), 404, "fax.page_not_found");
     await expectProblem(await api(`/v1/faxes/${id}/pages/0`, { key: account.key }), 422, "request.invalid");
     const stranger = await createTestAccount();
     await expectProblem(await api(`/v1/faxes/${id}/pages/1`, { key: stranger.key }), 404, "fax.not_found");
