@@ -81,7 +81,7 @@ type Level2 = Scalar | Level1[] | { [field: string]: Level1 | Level1[] };
 type Level3 = Scalar | Level2[] | { [field: string]: Level2 | Level2[] };
 type Level4 = Scalar | Level3[] | { [field: string]: Level3 | Level3[] };
 export type ExtractedFields = { [field: string]: Level4 | Level4[] };
-const ExtractedFieldsSchema = z.record(z.string(), z.json()) as unknown as z.ZodType<ExtractedFields>;
+const ExtractedFieldsSchema = z.record(z.string(), z.any()).openapi({ description: "Field name → extracted value (string, number, boolean, array, object or null)." }) as unknown as z.ZodType<ExtractedFields>;
 
 /** Inbound (issue 14): the extraction of the account's (or the number's) schema from the text. */
 export const FaxExtractionSchema = z
