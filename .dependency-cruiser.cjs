@@ -45,6 +45,14 @@ module.exports = {
       to: { path: "^src/", pathNot: "^src/(gateway|codec|lib|errors|contract)/" },
     },
     {
+      name: "worker-imports-local-ocr-engine",
+      comment:
+        "src/inbound/local-engine is the offline OCR service, a Node process (tesseract.js): Worker code must not import it (the Worker bundle would outgrow the free plan's 3 MiB). Reach it over HTTP (src/inbound/local-ocr.ts); share messages through src/contract/ocr.ts.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/inbound/local-engine/" },
+      to: { path: ["^src/inbound/local-engine/", "node_modules/tesseract\\.js"] },
+    },
+    {
       name: "contract-imports-beyond-lib",
       comment: "src/contract holds the messages both sides share; it imports only src/lib and src/errors (and zod), so both sides can import it.",
       severity: "error",

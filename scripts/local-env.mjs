@@ -48,7 +48,7 @@ export const offlineEnv = {
 export function ensureDevVars() {
   const file = path.join(root, ".dev.vars");
   const vars = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const wanted = { SIGNING_SECRET: 32, GATEWAY_SECRET: 32, BILLING_ADMIN_SECRET: 32 };
+  const wanted = { SIGNING_SECRET: 32, GATEWAY_SECRET: 32, BILLING_ADMIN_SECRET: 32, OCR_SECRET: 32 };
   let text = vars;
   if (text !== "" && !text.endsWith("\n")) text += "\n";
   for (const [name, bytes] of Object.entries(wanted)) {

@@ -54,10 +54,13 @@ const STOP_GRACE_MS = 5_000;
 const gatewayPort = process.env.GATEWAY_PORT ? Number(process.env.GATEWAY_PORT) : await freePort();
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 const READY_TIMEOUT_MS = 120_000;
+/** The offline OCR service (src/inbound/local-engine): OCR_PORT, or one the OS picks now. */
+const ocrPort = process.env.OCR_PORT ? Number(process.env.OCR_PORT) : await freePort();
+const ocrUrl = `http://127.0.0.1:${ocrPort}`;
 
 const watch = process.argv.includes("--watch");
 // Live faxes go to the local gateway; the signed TIFF-F links it fetches must name this port.
-const workerVarArgs = ["--var", `GATEWAY_URL:${gatewayUrl}`, "--var", `PUBLIC_URL:${origin}`, ...varArgs()];
+const workerVarArgs = ["--var", `GATEWAY_URL:${gatewayUrl}`, "--var", `PUBLIC_URL:${origin}`, "--var", `OCR_URL:${ocrUrl}`, ...varArgs()];
 
 /** The Worker: the deployable bundle behind scripts/local-worker.mjs, or under `wrangler dev` with --watch. */
 const worker = watch
@@ -115,6 +118,16 @@ const services = [
       };
     },
     ready: () => waitForHttp(`${gatewayUrl}/health`),
+  },
+  {
+    // Received faxes read themselves (issue 14): the offline OCR engine, which the Worker reaches signed (OCR_URL).
+    name: "ocr",
+    command: process.execPath,
+    args: ["--import", "tsx", "src/inbound/local-engine/main.ts"],
+    get env() {
+      return { ...offlineEnv, OCR_SECRET: ensureDevVars().OCR_SECRET, OCR_HTTP: `127.0.0.1:${ocrPort}` };
+    },
+    ready: () => waitForHttp(`${ocrUrl}/health`),
   },
 ];
 
@@ -312,6 +325,7 @@ if (!stopping) {
       "",
       `edgefax is running on ${origin}  (API reference: ${origin}/docs)`,
       `The origin gateway takes jobs on ${gatewayUrl} (loopback carrier: a live fax to a number provisioned here comes back in as a received fax).`,
+      `Received pages are read offline by the OCR service on ${ocrUrl} (tesseract.js; OCR_PROVIDER=local).`,
       `State is kept in ${persistDir} between runs. Cron (${CRONS.join(", ") || "none"}, from wrangler.toml) runs here too. Stop with Ctrl-C.`,
       "",
       `Get a test key:   KEY=$(${process.env.EDGEFAX_STATE_DIR ? `EDGEFAX_STATE_DIR=${persistDir} ` : ""}npm run -s key:create)`,

@@ -51,3 +51,39 @@ export function settings(env: Env): Settings {
 export function isoNow(nowMs: number = Date.now()): string {
   return new Date(nowMs).toISOString();
 }
+
+// ---- inbound intelligence (issue 14): who reads received pages, and how long fax.received waits for them ----
+export const OCR_PROVIDERS = ["local", "workers-ai"] as const;
+export type OcrProviderName = (typeof OCR_PROVIDERS)[number];
+
+/** TOOLCHAIN.md: takes image_url data URLs and response_format json_schema. */
+export const DEFAULT_AI_MODEL = "@cf/meta/llama-4-scout-17b-16e-instruct";
+
+export interface InboundSettings {
+  provider: OcrProviderName;
+  /** Workers AI model for OCR and extraction. */
+  aiModel: string;
+  /** The local OCR service (src/inbound/local-engine), reached signed with OCR_SECRET. */
+  ocrUrl: string | null;
+  /** fax.received waits this long for the text, then goes without it (and says so). */
+  receivedDeadlineMs: number;
+  /** One page's reading is abandoned after this long (an engine that hangs never holds up the fax). */
+  pageTimeoutMs: number;
+  /** Pages read below this confidence (0-100) are flagged: TOOLCHAIN.md measured ~80 as the line. */
+  minConfidence: number;
+  /** Reading that has not finished after this long is failed by the FaxObject's alarm (a job lost for good). */
+  giveUpMs: number;
+}
+
+export function inboundSettings(env: Env): InboundSettings {
+  const provider = (OCR_PROVIDERS as readonly string[]).includes(env.OCR_PROVIDER ?? "") ? (env.OCR_PROVIDER as OcrProviderName) : "local";
+  return {
+    provider,
+    aiModel: env.OCR_MODEL || DEFAULT_AI_MODEL,
+    ocrUrl: env.OCR_URL ? env.OCR_URL.replace(/\/+$/, "") : null,
+    receivedDeadlineMs: positiveNumber(env.OCR_DEADLINE_SECONDS, 20) * 1000,
+    pageTimeoutMs: positiveNumber(env.OCR_PAGE_TIMEOUT_SECONDS, 60) * 1000,
+    minConfidence: positiveNumber(env.OCR_MIN_CONFIDENCE, 80),
+    giveUpMs: positiveNumber(env.OCR_GIVE_UP_SECONDS, 900) * 1000,
+  };
+}

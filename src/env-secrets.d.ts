@@ -13,5 +13,9 @@ declare namespace Cloudflare {
     /** billing, with PAYMENT_PROVIDER=stripe: the API key for Checkout Sessions and the webhook endpoint's signing secret. */
     STRIPE_SECRET_KEY?: string;
     STRIPE_WEBHOOK_SECRET?: string;
+    /** Inbound (issue 14): signs the Worker's requests to the local OCR service. */
+    OCR_SECRET?: string;
+    /** Inbound: Workers AI, for OCR_PROVIDER=workers-ai (wrangler.toml [ai]). */
+    AI?: Ai;
   }
 }

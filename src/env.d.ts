@@ -23,6 +23,13 @@ declare namespace Cloudflare {
 		PUBLIC_URL: string;
 		WEBHOOK_RETRY_SCHEDULE: string;
 		PAYMENT_PROVIDER: string;
+		OCR_PROVIDER: string;
+		OCR_MODEL: string;
+		OCR_URL: string;
+		OCR_DEADLINE_SECONDS: string;
+		OCR_PAGE_TIMEOUT_SECONDS: string;
+		OCR_MIN_CONFIDENCE: string;
+		OCR_GIVE_UP_SECONDS: string;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;

@@ -4,8 +4,9 @@
  */
 import { createApp } from "./api/app";
 import { runAuditMaintenance } from "./audit/maintenance";
-import { handleFaxJob, type FaxJob } from "./fax/jobs";
+import { handleFaxJob, isInboundJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
+import { handleInboundJob } from "./inbound/pipeline";
 import { log } from "./lib/log";
 import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 
@@ -25,7 +26,8 @@ export default {
     if (batch.queue === "dead-letters") return recordDeadLetters(batch, env);
     for (const message of batch.messages) {
       try {
-        if (batch.queue === "fax-jobs") await handleFaxJob(message.body as FaxJob, env);
+        const job = message.body as FaxJob;
+        if (batch.queue === "fax-jobs") await (isInboundJob(job) ? handleInboundJob(job, env) : handleFaxJob(job, env));
         else log.info("message left for later handling", { queue: batch.queue, message_id: message.id });
         message.ack();
       } catch (error) {

@@ -10,6 +10,7 @@ import { registerErrorPages } from "./error-pages";
 import { registerFaxRoutes } from "./faxes";
 import { registerFileRoutes } from "./files";
 import { registerGatewayCallbacks } from "./gateway-callbacks";
+import { registerInboundRoutes } from "./inbound";
 import { requireAuth } from "./middleware/auth";
 import { requestBodyLimit } from "./middleware/body-limit";
 import { idempotency } from "./middleware/idempotency";
@@ -40,6 +41,7 @@ export function createApp() {
   registerFaxRoutes(app);
   registerNumberRoutes(app);
   registerBalanceRoutes(app);
+  registerInboundRoutes(app);
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
   registerOAuthRoutes(app);

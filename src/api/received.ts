@@ -6,6 +6,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import { findFax, findFaxDocumentKey, listReceivedFaxes } from "../db/fax-store";
+import { searchFaxText } from "../db/fax-text-store";
+import { fromBase64Url, toBase64Url } from "../lib/crypto";
 import { ApiError } from "../errors/api-error";
 import { faxObject } from "../fax/fax-stub";
 import { inboundFax } from "../fax/inbound";
@@ -36,6 +38,32 @@ const receivedExample: Fax = {
 
 const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
 
+/** A fax found by search_text: best match first, with why it matched. */
+const ReceivedFaxSchema = FaxSchema.extend({
+  search: z
+    .object({
+      rank: z.number().openapi({ description: "FTS5 bm25: lower is a better match." }),
+      snippet: z.string().openapi({ description: "Words around the match, the matches in [brackets].", example: "… Patient Name: [Jane] Doe DOB …" }),
+    })
+    .optional()
+    .openapi({ description: "Only with search_text." }),
+}).openapi("ReceivedFax");
+
+/** Search results page by rank, not by id: their cursor is the offset of the next page. */
+function encodeSearchCursor(offset: number): string {
+  return toBase64Url(new TextEncoder().encode(`s1:${offset}`));
+}
+
+function decodeSearchCursor(cursor: string): number {
+  try {
+    const match = /^s1:(\d{1,6})$/.exec(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(cursor)));
+    if (match?.[1]) return Number(match[1]);
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError("request.cursor_invalid", { errors: [{ pointer: "cursor", detail: "not a cursor this search returned" }] });
+}
+
 export function registerReceivedRoutes(app: App): void {
   app.openapi(
     createRoute({
@@ -45,26 +73,50 @@ export function registerReceivedRoutes(app: App): void {
       tags: ["Faxes"],
       summary: "List received faxes",
       description:
-        "Inbound faxes that arrived completely, newest first. Poll with `min_completed_timestamp`, or with `image_downloaded=false` to get what nobody has fetched yet.",
+        "Inbound faxes that arrived completely, newest first (with `search_text`: best match first). Poll with `min_completed_timestamp`, or with `image_downloaded=false` to get what nobody has fetched yet.",
       security: bearerSecurity,
       request: {
         query: ListQuerySchema.extend({
           min_completed_timestamp: z.iso.datetime({ offset: true }).optional().openapi({ example: "2026-11-23T00:00:00Z" }),
           image_downloaded: booleanQuery.optional().openapi({ type: "string", enum: ["true", "false"] }),
-          search_text: z.string().min(1).max(100).optional().openapi({ description: "Matches the sender, the receiving number, the TSI and metadata." }),
+          search_text: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .openapi({
+              description:
+                "Full-text search (FTS5) over the faxes' OCR text, sender and remote ident (TSI): every word must match, the last one also as a prefix; best match first, each with `search.rank` and `search.snippet`. Punctuation and search operators are taken as plain text.",
+            }),
         }),
       },
       responses: {
-        200: { description: "A page of received faxes.", content: { "application/json": { schema: listSchema(FaxSchema, "ReceivedFaxList"), example: { data: [receivedExample], has_more: false, next_cursor: null } } } },
+        200: { description: "A page of received faxes.", content: { "application/json": { schema: listSchema(ReceivedFaxSchema, "ReceivedFaxList"), example: { data: [receivedExample], has_more: false, next_cursor: null } } } },
         ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
     async (c) => {
       const q = c.req.valid("query");
+      if (q.search_text !== undefined) {
+        const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
+        const found = await searchFaxText<Fax>(database(c.env.DB), c.get("caller").accountId, q.search_text, {
+          limit: q.limit,
+          offset,
+          minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
+          imageDownloaded: q.image_downloaded,
+        });
+        return c.json(
+          {
+            data: found.hits.map((h) => ({ ...h.fax, search: { rank: h.rank, snippet: h.snippet } })),
+            has_more: found.hasMore,
+            next_cursor: found.hasMore ? encodeSearchCursor(offset + q.limit) : null,
+          },
+          200,
+        );
+      }
       const page = await listReceivedFaxes<Fax>(database(c.env.DB), c.get("caller").accountId, {
         minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
         imageDownloaded: q.image_downloaded,
-        searchText: q.search_text,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });

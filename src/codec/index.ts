@@ -38,7 +38,7 @@ export type { CodedTiffPage, WriteTiffOptions } from "./tiff.js";
  */
 export { toBilevel, scaleToFaxWidth, FAX_WIDTH, FAX_RESOLUTIONS } from "./raster.js";
 export type { BilevelOptions, FaxResolutionName } from "./raster.js";
-export { bitmapToPng } from "./png.js";
+export { bitmapToPng, greyPng } from "./png.js";
 export { readPbm, writePbm } from "./pbm.js";
 
 export type { Bitmap, CodingScheme, DecodedPage, DecodeOptions, EncodeOptions, TiffPage, TiffRawPage } from "./types.js";

@@ -198,13 +198,31 @@ export function bitmapToPng(bitmap: Bitmap): Uint8Array {
     const dst = y * (stride + 1) + 1;
     for (let x = 0; x < stride; x++) raw[dst + x] = ~(bitmap.data[src + x] as number) & 0xff;
   }
-  const idat = zlibFixed(raw, stride + 1);
+  return pngFile(width, height, 1, raw, stride + 1);
+}
+
+/**
+ * An 8-bit greyscale PNG (0 = black, 255 = white), e.g. a page scaled down for a vision model, where
+ * grey edges keep small text legible that a 1-bit reduction would break up.
+ */
+export function greyPng(width: number, height: number, pixels: Uint8Array): Uint8Array {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || pixels.length < width * height) {
+    throw new CodecError("png.invalid_argument", `grey image ${width} x ${height} with ${pixels.length} samples`);
+  }
+  const raw = new Uint8Array((width + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return pngFile(width, height, 8, raw, width + 1);
+}
+
+/** IHDR (greyscale at `bitDepth`), one IDAT of the filtered scanlines `raw`, IEND. */
+function pngFile(width: number, height: number, bitDepth: 1 | 8, raw: Uint8Array, rowLength: number): Uint8Array {
+  const idat = zlibFixed(raw, rowLength);
   const chunks: [string, Uint8Array][] = [];
   const ihdr = new Uint8Array(13);
   const hv = new DataView(ihdr.buffer);
   hv.setUint32(0, width, false);
   hv.setUint32(4, height, false);
-  ihdr[8] = 1; // bit depth
+  ihdr[8] = bitDepth;
   ihdr[9] = 0; // colour type: greyscale
   chunks.push(["IHDR", ihdr], ["IDAT", idat], ["IEND", new Uint8Array(0)]);
   const size = 8 + chunks.reduce((s, [, d]) => s + 12 + d.length, 0);

@@ -169,8 +169,6 @@ export async function findExpiredDocuments(db: Db, completedBefore: string, limi
 export interface ReceivedFilter {
   minCompleted?: string;
   imageDownloaded?: boolean;
-  /** Matched against the sender, the number it came to, the TSI and metadata (OCR text once available). */
-  searchText?: string;
   before?: string;
   limit: number;
 }
@@ -180,11 +178,5 @@ export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: 
   const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
-  if (f.searchText) {
-    const like = `%${f.searchText.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    where.push(
-      sql`(${faxes.from} LIKE ${like} ESCAPE '\\' OR ${faxes.to} LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.remote_ident') LIKE ${like} ESCAPE '\\' OR json_extract(${faxes.body}, '$.metadata') LIKE ${like} ESCAPE '\\')`,
-    );
-  }
   return pageOfFaxes<F>(db, where, f.before, f.limit);
 }

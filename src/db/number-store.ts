@@ -77,6 +77,7 @@ export async function provisionNumber(
       label,
       createdAt: new Date().toISOString(),
       releasedAt: null,
+      extractionSchema: null,
     };
     try {
       const insert = db.insert(numbers).values(row);
@@ -120,4 +121,14 @@ export async function releaseNumber(db: Db, accountId: string, id: string, along
   const items: BatchItem<"sqlite">[] = [...more, release];
   const results = await db.batch(items as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   return (results.at(-1) as NumberRow[])[0];
+}
+
+/** Inbound (issue 14): a number's own extraction schema (JSON), or null to use the account's. */
+export async function setNumberExtractionSchema(db: Db, accountId: string, id: string, schemaJson: string | null): Promise<NumberRow | undefined> {
+  return db
+    .update(numbers)
+    .set({ extractionSchema: schemaJson })
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .returning()
+    .get();
 }

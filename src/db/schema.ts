@@ -4,7 +4,7 @@
  * Row types come from here (`typeof faxes.$inferSelect`), never from hand-written interfaces.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** A webhook delivery's status; the API's Delivery schema and its filter derive from this one list. */
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "exhausted"] as const;
@@ -61,6 +61,8 @@ export const numbers = sqliteTable(
     label: text("label"),
     createdAt: text("created_at").notNull(),
     releasedAt: text("released_at"),
+    /** Inbound (migration 0007): the number's own extraction schema (JSON), used instead of the account's. */
+    extractionSchema: text("extraction_schema"),
   },
   (t) => [
     // A number belongs to at most one account at a time.
@@ -391,3 +393,30 @@ export const invoices = sqliteTable(
   },
   (t) => [uniqueIndex("invoices_period").on(t.accountId, t.mode, t.period), index("invoices_status_due").on(t.status, t.dueAt)],
 );
+
+// ---- inbound intelligence (issue 14, migration 0007) ----
+
+/** The OCR result of one received page; the pipeline writes each page once, so a redelivered job skips it. */
+export const faxPageTexts = sqliteTable(
+  "fax_page_texts",
+  {
+    accountId: text("account_id").notNull(),
+    faxId: text("fax_id").notNull(),
+    page: integer("page").notNull(),
+    status: text("status", { enum: ["done", "failed"] }).notNull(),
+    text: text("text").notNull(),
+    confidence: real("confidence"),
+    /** Below the engine's confidence threshold: shown, but not to be trusted without a look. */
+    flagged: integer("flagged", { mode: "boolean" }).notNull().default(false),
+    engine: text("engine").notNull(),
+    error: text("error"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.faxId, t.page] }), index("fax_page_texts_account").on(t.accountId, t.faxId, t.page)],
+);
+
+/**
+ * `fax_text_index` is an FTS5 virtual table (account_id and fax_id UNINDEXED, then sender, remote_ident,
+ * body), which drizzle cannot declare: src/db/fax-text-store.ts reads and writes it with bound SQL.
+ */
+export const FAX_TEXT_INDEX = "fax_text_index";

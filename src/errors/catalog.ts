@@ -134,6 +134,22 @@ export const REQUEST_ERRORS = {
     title: "This fax has no such page",
     next: "Pages are numbered from 1 to the fax's page_count.",
   },
+  // ---- inbound intelligence (issue 14) ----
+  "extraction_schema.invalid": {
+    status: 422,
+    title: "The extraction schema is not one we can extract",
+    next: "Fix the places errors[] points at: an object schema whose properties have type string, number, integer, boolean, array or object, with description, title, enum and format date (see README, \"Extraction schema\").",
+  },
+  "fax.not_read": {
+    status: 409,
+    title: "The fax's pages are still being read",
+    next: "Wait for fax.received (or until ocr.status is no longer pending), then ask again.",
+  },
+  "fax.not_received": {
+    status: 409,
+    title: "Only received faxes have text and extracted data",
+    next: "Use the id of an inbound fax whose status is received (GET /v1/faxes/received).",
+  },
   "document.unsupported_type": {
     status: 415,
     title: "Unsupported document type",

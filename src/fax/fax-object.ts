@@ -9,16 +9,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { releaseFaxCredits } from "../billing/ledger";
-import { isoNow, settings } from "../config";
+import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { writeFaxProjection } from "../db/fax-store";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { signObjectUrl } from "../lib/signed-url";
 import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
-import type { Fax, FaxError } from "./schema";
+import { faxFileKeys } from "./render/keys";
+import type { Fax, FaxError, FaxExtraction, FaxOcr } from "./schema";
 import { simulateCall, type CarrierStep } from "./simulated-carrier";
 import { canTransition, IllegalTransitionError, isFinal, type FaxStatus } from "./state-machine";
 
@@ -51,7 +53,36 @@ interface FaxState {
   sequence?: number;
   /** The fax's credit reservation was settled or refunded (once, when it became final). */
   creditsReleased?: boolean;
+  /** A received fax's reading (issue 14); absent on outbound faxes and faxes received before it existed. */
+  reading?: Reading;
 }
+
+interface Reading {
+  /** fax.received went out (with the text, or without it once receivedDueMs passed). */
+  receivedSent: boolean;
+  receivedDueMs: number;
+  /** Reading or extraction still pending then is failed: its job was lost for good. */
+  giveUpAtMs: number | null;
+  /** Which extraction is current: a result from an older run (before a re-run) is refused. */
+  extractionRun: number;
+}
+
+/** What the pipeline reports when a fax's pages are read. */
+export interface OcrOutcome extends Omit<FaxOcr, "completed_at"> {
+  status: "done" | "failed";
+  /** Every page's text, in page order, for fax.received. */
+  text: string;
+}
+
+export interface ExtractionOutcome extends Omit<FaxExtraction, "completed_at"> {
+  status: "done" | "failed" | "skipped";
+  run: number;
+}
+
+/** ocr_text in fax.received is cut here: a queue message (and so an event) holds at most 128 KB. */
+const EVENT_TEXT_LIMIT = 64 * 1024;
+/** A received fax's document_url outlives the webhook retries of its first day; GET /v1/faxes/{id}/document gives a fresh one. */
+const EVENT_DOCUMENT_URL_TTL_SECONDS = 24 * 3600;
 
 export interface FaxInit {
   fax: Fax;
@@ -199,7 +230,10 @@ export class FaxObject extends DurableObject<Env> {
     return state.fax;
   }
 
-  /** The received pages are stored: `receiving` → `received`, and `fax.received` goes out. */
+  /**
+   * The received pages are stored: `receiving` → `received`, and the reading job is queued. `fax.received`
+   * waits for the text (ocrFinished) until OCR_DEADLINE_SECONDS, then goes without it (alarm).
+   */
   async receivedComplete(result: { pageCount: number; remoteIdent: string | null }): Promise<Fax | null> {
     const state = await this.load();
     if (!state || state.fax.status !== "receiving") return state?.fax ?? null;
@@ -208,8 +242,58 @@ export class FaxObject extends DurableObject<Env> {
     state.fax.pages_sent = result.pageCount;
     state.fax.remote_ident = result.remoteIdent;
     state.fax.image_downloaded = false;
-    await this.commit(state, [this.event("fax.received", state.fax)]);
+    state.fax.ocr = { status: "pending", confidence: null, engine: null, pages_failed: [], pages_flagged: [], detail: null, completed_at: null };
+    state.fax.extraction = { status: "pending", data: null, schema_version: null, detail: null, completed_at: null };
+    const s = inboundSettings(this.env);
+    const now = Date.now();
+    state.reading = { receivedSent: false, receivedDueMs: now + s.receivedDeadlineMs, giveUpAtMs: now + s.giveUpMs, extractionRun: 1 };
+    await this.enqueue({ faxId: state.fax.id, kind: "read" });
+    await this.commit(state, []);
     return state.fax;
+  }
+
+  /** The pages were read (or could not be): fax.received goes out now if it has not yet. A repeat is refused (false). */
+  async ocrFinished(outcome: OcrOutcome): Promise<boolean> {
+    const state = await this.load();
+    if (!state?.reading || state.fax.ocr?.status !== "pending") return false;
+    const { text, ...ocr } = outcome;
+    state.fax.ocr = { ...ocr, completed_at: isoNow() };
+    const events = state.reading.receivedSent ? [] : [await this.receivedEvent(state, text)];
+    state.reading.receivedSent = true;
+    await this.commit(state, events);
+    return true;
+  }
+
+  /** Extraction `run` finished: `fax.extracted` goes out unless there was no schema. A stale or repeated result is refused (false). */
+  async extractionFinished(outcome: ExtractionOutcome): Promise<boolean> {
+    const state = await this.load();
+    if (!state?.reading || state.fax.extraction?.status !== "pending" || outcome.run !== state.reading.extractionRun) return false;
+    const { run: _run, ...extraction } = outcome;
+    state.fax.extraction = { ...extraction, completed_at: isoNow() };
+    if (state.fax.ocr?.status !== "pending") state.reading.giveUpAtMs = null;
+    const events = outcome.status === "skipped" ? [] : [this.extractedEvent(state)];
+    await this.commit(state, events);
+    return true;
+  }
+
+  /** POST /v1/faxes/{id}/extract: a new extraction run once the pages are read; the job carries the run number. */
+  async requestExtraction(): Promise<{ ok: true; fax: Fax } | { ok: false; reason: "not_received" | "not_read" }> {
+    const state = await this.load();
+    if (!state?.reading || state.fax.status !== "received") return { ok: false, reason: "not_received" };
+    if (state.fax.ocr?.status === "pending") return { ok: false, reason: "not_read" };
+    state.reading.extractionRun += 1;
+    state.reading.giveUpAtMs = Date.now() + inboundSettings(this.env).giveUpMs;
+    state.fax.extraction = { status: "pending", data: null, schema_version: null, detail: null, completed_at: null };
+    await this.enqueue({ faxId: state.fax.id, kind: "extract", run: state.reading.extractionRun });
+    await this.commit(state, []);
+    return { ok: true, fax: state.fax };
+  }
+
+  /** The account that owns the fax and the current extraction run, for the pipeline (null for a fax that is not read). */
+  async readingClaim(): Promise<{ accountId: string; fax: Fax; extractionRun: number } | null> {
+    const state = await this.load();
+    if (!state?.reading) return null;
+    return { accountId: state.accountId, fax: state.fax, extractionRun: state.reading.extractionRun };
   }
 
   async receiveFailed(detail: string): Promise<void> {
@@ -280,7 +364,61 @@ export class FaxObject extends DurableObject<Env> {
       await this.commit(state, []);
     }
     await this.playCarrier(state, now);
+    await this.readingDeadlines(state, now);
     await this.scheduleAlarm(state);
+  }
+
+  /** fax.received stops waiting for the text at its deadline; reading or extraction that never finished is failed. */
+  private async readingDeadlines(state: FaxState, now: number): Promise<void> {
+    const reading = state.reading;
+    if (!reading) return;
+    const events: PlatformEvent[] = [];
+    if (!reading.receivedSent && reading.receivedDueMs <= now) {
+      events.push(await this.receivedEvent(state, null));
+      reading.receivedSent = true;
+    }
+    if (reading.giveUpAtMs !== null && reading.giveUpAtMs <= now) {
+      reading.giveUpAtMs = null;
+      const detail = `Did not finish within ${Math.round(inboundSettings(this.env).giveUpMs / 1000)} s.`;
+      if (state.fax.ocr?.status === "pending") state.fax.ocr = { ...state.fax.ocr, status: "failed", detail, completed_at: isoNow() };
+      if (state.fax.extraction?.status === "pending") {
+        state.fax.extraction = { ...state.fax.extraction, status: "failed", detail, completed_at: isoNow() };
+        events.push(this.extractedEvent(state));
+      }
+    }
+    if (events.length > 0 || state.fax.ocr?.status === "failed") await this.commit(state, events);
+  }
+
+  /**
+   * fax.received (DESIGN.md "Wave 2 contract"): the fax, its text (null when the deadline came first; cut at
+   * EVENT_TEXT_LIMIT), where it came from, and a signed link to its PDF.
+   */
+  private async receivedEvent(state: FaxState, text: string | null): Promise<PlatformEvent> {
+    const fax = state.fax;
+    const document = await signObjectUrl(settings(this.env).publicUrl, this.env.SIGNING_SECRET, faxFileKeys(state.accountId, fax.id).document, EVENT_DOCUMENT_URL_TTL_SECONDS);
+    const cut = text !== null && text.length > EVENT_TEXT_LIMIT;
+    return this.event("fax.received", fax, {
+      ocr_text: cut ? text.slice(0, EVENT_TEXT_LIMIT) : text,
+      ocr_text_truncated: cut,
+      ocr_status: fax.ocr?.status ?? "pending",
+      page_count: fax.page_count,
+      from: fax.from,
+      to: fax.to,
+      remote_ident: fax.remote_ident,
+      external_user_id: (fax as { external_user_id?: string | null }).external_user_id ?? null,
+      document_url: document.url,
+      document_url_expires_at: document.expiresAt,
+    });
+  }
+
+  private extractedEvent(state: FaxState): PlatformEvent {
+    const fax = state.fax;
+    return this.event("fax.extracted", fax, {
+      extracted_data: fax.extraction?.data ?? null,
+      extraction_status: fax.extraction?.status ?? null,
+      schema_version: fax.extraction?.schema_version ?? null,
+      external_user_id: (fax as { external_user_id?: string | null }).external_user_id ?? null,
+    });
   }
 
   // ---- attempts ----
@@ -427,6 +565,8 @@ export class FaxObject extends DurableObject<Env> {
     if (state.flushRetryAtMs !== null) due.push(state.flushRetryAtMs);
     const step = state.carrier?.steps[state.carrier.next];
     if (state.carrier && step) due.push(state.carrier.startedAtMs + this.scaled(state, step.atMs));
+    if (state.reading && !state.reading.receivedSent) due.push(state.reading.receivedDueMs);
+    if (state.reading?.giveUpAtMs != null) due.push(state.reading.giveUpAtMs);
     if (due.length === 0) {
       await this.ctx.storage.deleteAlarm();
       return;

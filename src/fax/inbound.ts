@@ -6,6 +6,7 @@
  */
 import { isoNow } from "../config";
 import { database } from "../db/client";
+import { indexFaxText } from "../db/fax-text-store";
 import { findNumberHolder } from "../db/number-store";
 import { sha256Hex } from "../lib/crypto";
 import { faxObject } from "./fax-stub";
@@ -86,6 +87,8 @@ export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise
   if (fax.status !== "receiving") return { ok: true, fax };
   try {
     const rendered = await renderInboundFax(env, holder.accountId, id, upload.tiff);
+    // Searchable by sender and remote ident at once; the pipeline adds the text once the pages are read.
+    await indexFaxText(database(env.DB), { accountId: holder.accountId, faxId: id, from: upload.caller, remoteIdent: upload.remoteIdent, body: "" });
     const done = await stub.receivedComplete({ pageCount: rendered.pageCount, remoteIdent: upload.remoteIdent });
     return { ok: true, fax: done ?? fax };
   } catch (error) {

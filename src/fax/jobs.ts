@@ -10,9 +10,19 @@ import { RenderError, renderFailure } from "./render/errors";
 import { parseFaxFileKey } from "./render/keys";
 import { renderOutboundFax } from "./render/outbound";
 
-export type FaxJob = { faxId: string; kind: "render" } | { faxId: string; kind: "dispatch"; attemptId: string; accountId: string };
+export type FaxJob = { faxId: string; kind: "render" } | { faxId: string; kind: "dispatch"; attemptId: string; accountId: string } | InboundJob;
 
-export async function handleFaxJob(job: FaxJob, env: Env): Promise<void> {
+/**
+ * A received fax's reading (issue 14, handled by src/inbound/pipeline.ts): `read` OCRs, indexes and extracts;
+ * `extract` re-runs extraction number `run` (POST /v1/faxes/{id}/extract). The FaxObject refuses a stale result.
+ */
+export type InboundJob = { faxId: string; kind: "read" } | { faxId: string; kind: "extract"; run: number };
+
+export function isInboundJob(job: FaxJob): job is InboundJob {
+  return job.kind === "read" || job.kind === "extract";
+}
+
+export async function handleFaxJob(job: Exclude<FaxJob, InboundJob>, env: Env): Promise<void> {
   const fax = faxObject(env, job.faxId);
   if (job.kind === "render") {
     const claim = await fax.startRendering();

@@ -1,12 +1,13 @@
 /**
  * Cron work: the sweep (a fax in `sending` that nobody reports on is retried or failed, and one whose
  * rendering died with its isolate is failed: neither is left where it is) and the retention purge (the
- * files of faxes finished more than RETENTION_DAYS ago: document, TIFF-F, previews).
+ * files of faxes finished more than RETENTION_DAYS ago: document, TIFF-F, previews, and a received fax's text).
  */
 import { recordAudit } from "../audit/recorder";
 import { settings } from "../config";
 import { database } from "../db/client";
 import { findExpiredDocuments, findStaleFaxes } from "../db/fax-store";
+import { deleteFaxText } from "../db/fax-text-store";
 import { sweepWebhooks } from "../webhooks/publish";
 import { faxObject } from "./fax-stub";
 import { deleteFaxFiles } from "./render/keys";
@@ -23,6 +24,8 @@ export async function runScheduledMaintenance(env: Env, nowMs: number): Promise<
   const auditWrites: Promise<unknown>[] = [];
   for (const fax of expired) {
     if (fax.documentKey) await deleteFaxFiles(env.DOCUMENTS, fax.documentKey);
+    // A received fax's OCR text is as much its content as the pages are (issue 14).
+    await deleteFaxText(db, fax.accountId, fax.id);
     await faxObject(env, fax.id).documentPurged();
     const scope = { env, waitUntil: (work: Promise<unknown>) => auditWrites.push(work), accountId: fax.accountId, actor: { type: "system" as const, id: "retention" } };
     recordAudit(scope, "retention.purge", { type: "fax", id: fax.id });

@@ -58,6 +58,42 @@ export const MetadataSchema = z
     example: { order_id: "A-1001" },
   });
 
+/** Inbound (issue 14): how the reading of a received fax went. */
+export const FaxOcrSchema = z
+  .object({
+    status: z.enum(["pending", "done", "failed"]).openapi({ description: "done: every readable page was read (see pages_failed); failed: no page could be read." }),
+    confidence: z.number().nullable().openapi({ description: "Mean page confidence, 0-100." }),
+    engine: z.string().nullable().openapi({ example: "tesseract.js 7.0.0 eng 4.0.0_best_int" }),
+    pages_failed: z.array(z.number().int()).openapi({ description: "Pages that could not be read (damaged, or the engine failed or timed out)." }),
+    pages_flagged: z.array(z.number().int()).openapi({ description: "Pages read with a confidence below OCR_MIN_CONFIDENCE: check them before trusting their text." }),
+    detail: z.string().nullable(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi("FaxOcr");
+
+/**
+ * An extracted value, as deep as a schema nests (5 levels). Written out level by level because the FaxObject's
+ * RPC stub types cannot follow a recursive JSON type ("type instantiation is excessively deep").
+ */
+type Scalar = string | number | boolean | null;
+type Level1 = Scalar | Scalar[] | { [field: string]: Scalar | Scalar[] };
+type Level2 = Scalar | Level1[] | { [field: string]: Level1 | Level1[] };
+type Level3 = Scalar | Level2[] | { [field: string]: Level2 | Level2[] };
+type Level4 = Scalar | Level3[] | { [field: string]: Level3 | Level3[] };
+export type ExtractedFields = { [field: string]: Level4 | Level4[] };
+const ExtractedFieldsSchema = z.record(z.string(), z.any()).openapi({ description: "Field name → extracted value (string, number, boolean, array, object or null)." }) as unknown as z.ZodType<ExtractedFields>;
+
+/** Inbound (issue 14): the extraction of the account's (or the number's) schema from the text. */
+export const FaxExtractionSchema = z
+  .object({
+    status: z.enum(["pending", "done", "failed", "skipped"]).openapi({ description: "skipped: neither the number nor the account has an extraction_schema." }),
+    data: ExtractedFieldsSchema.nullable().openapi({ description: "Every field of the schema; fields the fax does not give are null." }),
+    schema_version: z.string().nullable().openapi({ example: "sch_3f9a1c0b7d2e" }),
+    detail: z.string().nullable(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi("FaxExtraction");
+
 export const FaxSchema = z
   .object({
     id: z.string().openapi({ example: "fax_01jd8x6r3q0000000000000000" }),
@@ -89,10 +125,14 @@ export const FaxSchema = z
     created_at: z.string(),
     updated_at: z.string(),
     completed_at: z.string().nullable(),
+    ocr: FaxOcrSchema.nullable().optional().openapi({ description: "Received faxes: the reading of their pages. Absent on outbound faxes." }),
+    extraction: FaxExtractionSchema.nullable().optional().openapi({ description: "Received faxes: fields extracted into your schema. Absent on outbound faxes." }),
   })
   .openapi("Fax");
 
 export type Fax = z.infer<typeof FaxSchema>;
 export type FaxError = z.infer<typeof FaxErrorSchema>;
+export type FaxOcr = z.infer<typeof FaxOcrSchema>;
+export type FaxExtraction = z.infer<typeof FaxExtractionSchema>;
 export type FaxOptions = z.infer<typeof FaxOptionsSchema>;
 export type CoverPage = z.infer<typeof CoverPageSchema>;

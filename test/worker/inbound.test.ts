@@ -36,7 +36,7 @@ describe("inbound faxes from the gateway", () => {
     const res = await gatewayPost("/internal/gateway/inbound", upload);
     expect(res.status, await res.clone().text()).toBe(200);
     const { fax_id, status } = await res.json<{ fax_id: string; status: string }>();
-    expect(status).toBe("received");
+    expect(status, JSON.stringify(await (await api(`/v1/faxes/${fax_id}`, { key: account.key })).json())).toBe("received");
 
     // A repeated upload of the same call is the same fax.
     const again = await (await gatewayPost("/internal/gateway/inbound", upload)).json<{ fax_id: string }>();
@@ -69,6 +69,9 @@ describe("inbound faxes from the gateway", () => {
     expect(after.data).toEqual([]);
     const downloaded = await (await api("/v1/faxes/received?image_downloaded=true", { key: account.key })).json<{ data: Fax[] }>();
     expect(downloaded.data.map((f) => f.id)).toEqual([fax_id]);
+    // fax.received waits for the reading of the pages (here: no OCR service is configured, so it fails fast).
+    const read = await waitForFax(account.key, fax_id, (f) => f.ocr?.status !== "pending");
+    expect(read.ocr).toMatchObject({ status: "failed", pages_failed: [1, 2] });
     const events = (await (await api(`/v1/faxes/${fax_id}/events`, { key: account.key })).json<{ data: { type: string }[] }>()).data.map((e) => e.type);
     expect(events).toEqual(["fax.received"]);
 

@@ -5,14 +5,19 @@
  */
 import { bitmapToPng, type Bitmap } from "../../codec";
 
-export function previewPng(bitmap: Bitmap, xResolution: number, yResolution: number): Uint8Array {
+/** The page with square pixels: each row repeated as often as the page has fewer rows than pels per inch (OCR reads it better too). */
+export function squarePixels(bitmap: Bitmap, xResolution: number, yResolution: number): Bitmap {
   const repeat = Math.max(1, Math.round(xResolution / yResolution));
-  if (repeat === 1) return bitmapToPng(bitmap);
+  if (repeat === 1) return bitmap;
   const stride = (bitmap.width + 7) >> 3;
   const data = new Uint8Array(stride * bitmap.height * repeat);
   for (let y = 0; y < bitmap.height; y++) {
     const row = bitmap.data.subarray(y * stride, (y + 1) * stride);
     for (let r = 0; r < repeat; r++) data.set(row, (y * repeat + r) * stride);
   }
-  return bitmapToPng({ width: bitmap.width, height: bitmap.height * repeat, data });
+  return { width: bitmap.width, height: bitmap.height * repeat, data };
+}
+
+export function previewPng(bitmap: Bitmap, xResolution: number, yResolution: number): Uint8Array {
+  return bitmapToPng(squarePixels(bitmap, xResolution, yResolution));
 }

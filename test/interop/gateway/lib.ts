@@ -110,7 +110,10 @@ export async function pdfBase64(pages: number, title: string): Promise<string> {
 export interface ReceivedHook {
   type: string;
   faxId: string | undefined;
+  /** The fax (event.data.fax) when the event carries one, else event.data. */
   data: Record<string, unknown>;
+  /** event.data as sent (fax.received's ocr_text, fax.extracted's extracted_data). */
+  eventData: Record<string, unknown>;
   verified: boolean;
   at: number;
 }
@@ -142,7 +145,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       });
       const event = JSON.parse(body) as { type: string; data: Record<string, unknown> };
       const data = (event.data?.fax as Record<string, unknown> | undefined) ?? event.data ?? {};
-      hooks.push({ type: event.type, faxId: typeof data.id === "string" ? data.id : undefined, data, verified, at: Date.now() });
+      hooks.push({ type: event.type, faxId: typeof data.id === "string" ? data.id : undefined, data, eventData: event.data ?? {}, verified, at: Date.now() });
       res.writeHead(204).end();
     });
   });
