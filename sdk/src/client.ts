@@ -1,6 +1,7 @@
 /** `new Edgefax({ apiKey, baseUrl })`: the API's resources over one Transport. */
 import type { PathReader } from "./files.js";
 import { Transport, type ClientOptions } from "./http.js";
+import { AccountSettings, ApiKeys, Credits } from "./resources/account.js";
 import { Events } from "./resources/events.js";
 import { Faxes } from "./resources/faxes.js";
 import { Numbers } from "./resources/numbers.js";
@@ -13,6 +14,10 @@ export class Edgefax {
   readonly numbers: Numbers;
   readonly webhooks: Webhooks;
   readonly events: Events;
+  readonly apiKeys: ApiKeys;
+  /** Credits: `balance.get()`, `bundles()`, `purchase()`, `transactions()`. */
+  readonly balance: Credits;
+  readonly settings: AccountSettings;
   /** For requests the resources do not cover yet: `client.transport.request("GET", "/v1/…")`. */
   readonly transport: Transport;
 
@@ -23,5 +28,8 @@ export class Edgefax {
     this.numbers = new Numbers(this.transport);
     this.webhooks = new Webhooks(this.transport);
     this.events = new Events(this.transport);
+    this.apiKeys = new ApiKeys(this.transport);
+    this.balance = new Credits(this.transport);
+    this.settings = new AccountSettings(this.transport);
   }
 }

@@ -3,7 +3,7 @@
  * that reconnects after a dropped connection with `Last-Event-ID`, so the API resumes after the last event
  * received and nothing is lost or repeated. Heartbeats (comment lines) are skipped by the parser.
  */
-import { EdgefaxError } from "./errors.js";
+import { ProblemError } from "./errors.js";
 import type { FaxEvent } from "./types.js";
 
 export interface ServerSentEvent {
@@ -68,7 +68,7 @@ export interface EventStreamOptions {
   signal?: AbortSignal;
   /** Stop after an event for which this is true (the stream of one fax ends at its final event). */
   until?: (event: FaxEvent) => boolean;
-  /** Reconnect attempts in a row without receiving an event, before giving up (default 8). */
+  /** Failed connections in a row (network errors, 5xx after the transport's own retries) before giving up (default 8). */
   maxReconnects?: number;
 }
 
@@ -97,7 +97,8 @@ export async function* readEventStream(connection: StreamConnection, options: Ev
       }
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      if (error instanceof EdgefaxError) throw error; // refused (4xx) or out of retries: not a dropped connection
+      // Refused (a 4xx problem other than 429): reconnecting would be refused again.
+      if (error instanceof ProblemError && error.status < 500 && error.status !== 429) throw error;
       if (++failures > (options.maxReconnects ?? 8)) throw error;
     }
     // A clean end (a proxy's idle timeout, a deploy) reconnects after `retry`; errors back off.

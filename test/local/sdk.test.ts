@@ -124,6 +124,16 @@ describe("the SDK and CLI against npm start", () => {
     }
   }, 60_000);
 
+  it("reads the account: credits, bundles, transactions, settings and API keys", async () => {
+    const balance = await client.balance.get();
+    expect(typeof balance.credits).toBe("number");
+    expect((await client.balance.bundles()).length).toBeGreaterThan(0);
+    expect(Array.isArray((await client.balance.transactions({ limit: 5 })).data)).toBe(true);
+    expect(await client.settings.get()).toBeTruthy();
+    const keys = await client.apiKeys.list().toArray();
+    expect(keys.length).toBeGreaterThan(0);
+  }, 30_000);
+
   it("edgefax send --watch shows a 3-page fax go out and exits 0", async () => {
     const result = await cli(["send", join(dir, "three.pdf"), "--to", "+15550100001", "--watch"], { EDGEFAX_API_KEY: key, EDGEFAX_BASE_URL: platform.url });
     const lines = result.stdout.trim().split("\n");

@@ -25,6 +25,9 @@ export async function buildSdk(): Promise<void> {
       await mkdir(lock);
       break;
     } catch {
+      // A lock older than the longest build was left by a killed run: take it over.
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 300_000) await rmdir(lock).catch(() => {});
       if (waited > 170_000) throw new Error(`${lock} held for minutes; remove it if no test runs`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -1,7 +1,9 @@
-// `npm pack` of sdk/ installs offline into a fresh folder and works there: the library from ESM, the `edgefax` bin.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+// `npm pack` of sdk/ installs offline into a fresh folder and works there: the library from ESM, the `edgefax` bin,
+// and its offline render and codec tools.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildSdk, run } from "./build";
 
@@ -35,5 +37,14 @@ console.log(JSON.stringify({ type: event.type, send: typeof client.faxes.send, e
     expect(JSON.parse(stdout)).toEqual({ type: "webhook.ping", send: "function", error: "ConnectionError", problem: "function" });
     const bin = await run(join(app, "node_modules/.bin/edgefax"), ["--version"], { cwd: app });
     expect(bin.stdout.trim()).toBe("0.1.0");
+    // The offline tools come bundled (PDFium and the codec inside the package): a PDF to TIFF-F and back to PBM.
+    const doc = await PDFDocument.create();
+    doc.addPage([612, 792]).drawText("Referral", { x: 72, y: 700, size: 24, font: await doc.embedFont(StandardFonts.Helvetica) });
+    await writeFile(join(app, "letter.pdf"), await doc.save());
+    const rendered = await run(join(app, "node_modules/.bin/edgefax"), ["render", "letter.pdf", "letter.tif"], { cwd: app });
+    expect(rendered.stdout + rendered.stderr).toMatch(/letter\.tif: 1 page\(s\), fine, mh/);
+    await run(join(app, "node_modules/.bin/edgefax"), ["codec", "decode", "letter.tif", "letter.pbm"], { cwd: app });
+    const pbm = await readFile(join(app, "letter.pbm"));
+    expect(pbm.subarray(0, 16).toString()).toMatch(/^P4\n1728 21\d\d\n/); // US Letter at 196 lines per inch, shrunk to 1728 pels
   }, 300_000);
 });

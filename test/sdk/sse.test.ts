@@ -87,6 +87,18 @@ describe("stream resume", () => {
     expect(api.requests.map((r) => r.headers["last-event-id"])).toEqual(["evt_0", "evt_2"]);
   });
 
+  it("keeps reconnecting through a server that answers 503 for a while (a restart), then reads on", async () => {
+    const api = await fakeApi((_req, res, i) => {
+      if (i < 4) return (res.writeHead(503, { "retry-after": "0" }), res.end());
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(frame(1) + frame(2, "fax.delivered"));
+    });
+    close = api.close;
+    const events = await collect(new Edgefax({ apiKey: "k", baseUrl: api.url }).faxes.stream("fax_1"));
+    expect(events.map((e) => e.id)).toEqual(["evt_1", "evt_2"]);
+    expect(api.requests).toHaveLength(5);
+  }, 20_000);
+
   it("throws a refused stream (4xx) instead of reconnecting", async () => {
     const api = await fakeApi((_req, res) => (res.writeHead(404, { "content-type": "application/problem+json" }), res.end(JSON.stringify({ status: 404, code: "fax.not_found", detail: "No such fax", next: "", title: "", type: "", instance: "", request_id: "r" }))));
     close = api.close;

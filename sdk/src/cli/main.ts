@@ -17,7 +17,7 @@ commands:
   webhooks listen --forward URL [--secret whsec_…] [--types fax.delivered,…]
                                    the account's events, re-signed and POSTed to URL (Standard Webhooks)
   render IN.pdf OUT.tif [options]  PDF → TIFF-F offline, as the API renders (render --help)
-  codec encode|decode|info …       the T.4/T.6 codec offline (codec --help)
+  codec encode|decode …            the T.4/T.6 codec offline (PBM ⇄ TIFF-F)
 
 options:
   --api-key KEY     or EDGEFAX_API_KEY

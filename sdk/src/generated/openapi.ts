@@ -66,6 +66,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get your balance
+         * @description Credits left in the key's mode. A test balance starts funded; a live one at zero.
+         */
+        get: operations["getBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/balance/bundles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List credit bundles
+         * @description The bundles credits are sold in.
+         */
+        get: operations["listCreditBundles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/balance/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buy a credit bundle
+         * @description Test keys: the purchase completes at once. Live keys: with Stripe, pay at `checkout_url` and the credits arrive when Stripe confirms the payment; with the manual provider the operator books them.
+         */
+        post: operations["purchaseCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/balance/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List credit transactions
+         * @description The ledger of the key's mode, newest first: every change to the balance with the balance it left.
+         */
+        get: operations["listCreditTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/faxes": {
         parameters: {
             query?: never;
@@ -582,6 +662,12 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
+        Balance: {
+            /** @description Credits left in this mode (test and live keep separate balances). One credit is one page sent. */
+            credits: number;
+            /** @description `balance.low` fires when the balance falls below this. */
+            low_balance_threshold: number;
+        };
         CallbackSecretInfo: {
             created_at: string | null;
             exists: boolean;
@@ -594,8 +680,75 @@ export interface components {
             subject?: string;
             to_name?: string;
         } | null;
+        CreditBundle: {
+            /** @example 500 */
+            credits: number;
+            /** @example usd */
+            currency: string;
+            /** @example credits_500 */
+            id: string;
+            /**
+             * @description In cents of `currency`.
+             * @example 4500
+             */
+            price: number;
+        };
+        CreditBundleList: {
+            data: components["schemas"]["CreditBundle"][];
+        };
+        CreditPurchase: {
+            bundle: string;
+            /** @description Where to pay (Stripe Checkout); null when nothing is for you to do. */
+            checkout_url: string | null;
+            completed_at: string | null;
+            created_at: string;
+            credits: number;
+            currency: string;
+            /** @example pur_01jd8x6r3q5v7w9y0a2b4c6d8e */
+            id: string;
+            price: number;
+            /** @enum {string} */
+            provider: "test" | "manual" | "stripe";
+            /**
+             * @description Test mode completes at once; live purchases once paid.
+             * @enum {string}
+             */
+            status: "pending" | "completed";
+        };
+        /**
+         * @example {
+         *       "bundle": "credits_500"
+         *     }
+         */
+        CreditPurchaseCreate: {
+            bundle: string;
+        };
+        CreditTransaction: {
+            /** @description Credits added (positive) or taken (negative). */
+            amount: number;
+            balance_after: number;
+            created_at: string;
+            description: string;
+            fax_id: string | null;
+            /** @example txn_01jd8x6r3q5v7w9y0a2b4c6d8e */
+            id: string;
+            /** @description For a settle or refund: the pages charged in the end. */
+            pages: number | null;
+            purchase_id: string | null;
+            /**
+             * @description reserve: a fax's pages when accepted; settle: the unsent part given back when it is final; refund: all of it back (failed before sending, or canceled).
+             * @enum {string}
+             */
+            type: "purchase" | "reserve" | "settle" | "refund" | "grant" | "adjustment";
+        };
+        CreditTransactionList: {
+            data: components["schemas"]["CreditTransaction"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
         Event: {
             created_at: string;
+            /** @description The event's subject (`fax`, `number`, …). A fax's events carry `sequence`: 1, 2, 3… in the order the fax emitted them, gapless. */
             data: {
                 [key: string]: unknown;
             };
@@ -1512,6 +1665,334 @@ export interface operations {
             };
         };
     };
+    getBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The balance. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "credits": 480,
+                     *       "low_balance_threshold": 10
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Balance"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCreditBundles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every bundle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditBundleList"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    purchaseCredits: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key and body within 24 h return the first response. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditPurchaseCreate"];
+            };
+        };
+        responses: {
+            /** @description The purchase. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditPurchase"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such credit bundle; Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.bundle_not_found",
+                     *       "title": "No such credit bundle",
+                     *       "status": 422,
+                     *       "detail": "No such credit bundle",
+                     *       "code": "billing.bundle_not_found",
+                     *       "next": "Pass the id of a bundle from GET /v1/balance/bundles.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider did not accept the purchase */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.provider_failed",
+                     *       "title": "The payment provider did not accept the purchase",
+                     *       "status": 502,
+                     *       "detail": "The payment provider did not accept the purchase",
+                     *       "code": "billing.provider_failed",
+                     *       "next": "Try again in a minute with a new Idempotency-Key; if it keeps failing, report the request id.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCreditTransactions: {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transactions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditTransactionList"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listFaxes: {
         parameters: {
             query?: {
@@ -1776,6 +2257,27 @@ export interface operations {
                      *       "detail": "No credentials",
                      *       "code": "auth.missing",
                      *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/balance.insufficient",
+                     *       "title": "Not enough credits",
+                     *       "status": 402,
+                     *       "detail": "Not enough credits",
+                     *       "code": "balance.insufficient",
+                     *       "next": "Buy credits with POST /v1/balance/purchases (see GET /v1/balance/bundles), or send fewer pages. One credit is one page sent.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -2421,7 +2923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such fax; This fax has no stored document */
+            /** @description No such fax; This fax has no such page; This fax has no stored document */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2535,7 +3037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such fax; This fax has no stored document */
+            /** @description No such fax; This fax has no such page; This fax has no stored document */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2676,6 +3178,27 @@ export interface operations {
                      *       "detail": "No credentials",
                      *       "code": "auth.missing",
                      *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not enough credits */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/balance.insufficient",
+                     *       "title": "Not enough credits",
+                     *       "status": 402,
+                     *       "detail": "Not enough credits",
+                     *       "code": "balance.insufficient",
+                     *       "next": "Buy credits with POST /v1/balance/purchases (see GET /v1/balance/bundles), or send fewer pages. One credit is one page sent.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -3117,7 +3640,7 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "No number is available",
                      *       "code": "number.unavailable",
-                     *       "next": "The pool has no free number for this request. Try another area code, or ask the operator to add numbers.",
+                     *       "next": "Live numbers come from the operator's pool (LIVE_NUMBER_POOL): release one you no longer use (DELETE /v1/numbers/{id}) or ask the operator to add numbers. Test numbers: try again.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
