@@ -58,6 +58,9 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/balance/bundles": "read",
   "GET /v1/balance/transactions": "read",
   "POST /v1/balance/purchases": "full",
+  "GET /v1/usage": "read",
+  "GET /v1/invoices": "read",
+  "GET /v1/invoices/{id}": "read",
 
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",
