@@ -4,6 +4,7 @@
  */
 import { createApp } from "./api/app";
 import { runAuditMaintenance } from "./audit/maintenance";
+import { closeStatements } from "./billing/statements";
 import { handleFaxJob, isInboundJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
 import { handleInboundJob } from "./inbound/pipeline";
@@ -40,5 +41,6 @@ export default {
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     ctx.waitUntil(runScheduledMaintenance(env, controller.scheduledTime));
     ctx.waitUntil(runAuditMaintenance(env, controller.scheduledTime));
+    ctx.waitUntil(closeStatements(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

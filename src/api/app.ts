@@ -4,6 +4,8 @@ import { ApiError } from "../errors/api-error";
 import { registerApiKeyRoutes } from "./api-keys";
 import { registerBalanceRoutes } from "./balance";
 import { registerBillingCallbacks } from "./billing-callbacks";
+import { registerInvoiceRoutes } from "./invoices";
+import { registerUsageRoutes } from "./usage";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
@@ -42,6 +44,8 @@ export function createApp() {
   registerNumberRoutes(app);
   registerBalanceRoutes(app);
   registerInboundRoutes(app);
+  registerUsageRoutes(app);
+  registerInvoiceRoutes(app);
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
   registerOAuthRoutes(app);

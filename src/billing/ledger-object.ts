@@ -11,9 +11,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { isoNow } from "../config";
 import { database } from "../db/client";
-import { findTransaction, insertTransaction, latestTransaction, type CreditTransactionRow, type Mode } from "../db/credit-store";
+import { findTransaction, insertTransaction, latestTransaction, transactionInsert, type CreditTransactionRow, type Mode } from "../db/credit-store";
 import { newId } from "../lib/ids";
-import { emitBalanceLow } from "./account-events";
+import { accountEvent, publishAccountEvents, type RecordedAccountEvent } from "../webhooks/account-events";
 import { TEST_STARTING_CREDITS } from "./prices";
 import { lowBalanceThreshold } from "./threshold";
 
@@ -144,22 +144,34 @@ export class LedgerObject extends DurableObject<Env> {
       description: entry.description,
       createdAt: isoNow(now),
     };
-    await insertTransaction(db, row);
-    await this.watchThreshold(scope, after);
+    const low = await this.crossedThreshold(scope, after);
+    // The row and its balance.low event are stored together (the account outbox), then published.
+    await db.batch(low ? [transactionInsert(db, row), low.statement] : [transactionInsert(db, row)]);
+    if (low) {
+      await this.ctx.storage.put(LOW_NOTIFIED, true);
+      await publishAccountEvents(this.env, scope.accountId, [low.event]);
+    }
     return { ok: true, transaction: row };
   }
 
-  /** `balance.low` once each time the balance falls below the threshold; armed again once it is back at or above it. */
-  private async watchThreshold(scope: LedgerScope, balance: number): Promise<void> {
+  /**
+   * `balance.low` once each time the balance falls below the threshold (issue 16 point 4): the event to
+   * store when `balance` is below it and none went out since it was last at or above it; the flag is
+   * cleared when the balance is back. A threshold changed in the settings applies from the next change.
+   */
+  private async crossedThreshold(scope: LedgerScope, balance: number): Promise<RecordedAccountEvent | null> {
     const threshold = await lowBalanceThreshold(this.env, scope.accountId);
     const notified = (await this.ctx.storage.get<boolean>(LOW_NOTIFIED)) ?? false;
     if (balance >= threshold) {
       if (notified) await this.ctx.storage.put(LOW_NOTIFIED, false);
-      return;
+      return null;
     }
-    if (notified) return;
-    // Emitted before it is marked: a crash in between sends it twice rather than never.
-    await emitBalanceLow(this.env, scope.accountId, { mode: scope.mode, credits: balance, low_balance_threshold: threshold });
-    await this.ctx.storage.put(LOW_NOTIFIED, true);
+    if (notified) return null;
+    return accountEvent(database(this.env.DB), {
+      accountId: scope.accountId,
+      mode: scope.mode,
+      type: "balance.low",
+      data: { balance: { credits: balance, low_balance_threshold: threshold, mode: scope.mode } },
+    });
   }
 }

@@ -24,9 +24,6 @@ export type NumberTier = keyof typeof NUMBER_MONTHLY_PRICE;
 /** A test-mode ledger starts with this grant, so magic numbers and integrations run without buying anything. */
 export const TEST_STARTING_CREDITS = 10_000;
 
-/** `balance.low` fires when the balance falls below this, unless the account's settings say otherwise. */
-export const DEFAULT_LOW_BALANCE_THRESHOLD = 10;
-
 /** Days a closed statement with an amount due stays `open` before it is `past_due`. */
 export const INVOICE_DUE_DAYS = 14;
 

@@ -1,10 +1,7 @@
-/**
- * The account's low-balance threshold. The account settings (`low_balance_threshold`, helper "partners"'
- * settings table) are its home; until they reach main this is the one place that reads it, so pointing it
- * at the settings is a change here only.
- */
-import { DEFAULT_LOW_BALANCE_THRESHOLD } from "./prices";
+/** The account's low-balance threshold: `low_balance_threshold` of its settings (default 10, PATCH /v1/settings). */
+import { database } from "../db/client";
+import { readAccountSettings } from "../db/settings-store";
 
-export async function lowBalanceThreshold(_env: Env, _accountId: string): Promise<number> {
-  return DEFAULT_LOW_BALANCE_THRESHOLD;
+export async function lowBalanceThreshold(env: Env, accountId: string): Promise<number> {
+  return (await readAccountSettings(database(env.DB), accountId)).lowBalanceThreshold;
 }

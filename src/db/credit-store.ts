@@ -34,6 +34,11 @@ export async function insertTransaction(db: Db, row: CreditTransactionRow): Prom
   await db.insert(creditTransactions).values(row);
 }
 
+/** The insert as a statement, to run in one D1 batch with what it causes (a `balance.low` event). */
+export function transactionInsert(db: Db, row: CreditTransactionRow) {
+  return db.insert(creditTransactions).values(row);
+}
+
 /** Newest first (by seq: two rows of one millisecond may have ids out of order); the cursor is the last row's id. */
 export async function listTransactions(db: Db, accountId: string, mode: Mode, limit: number, before?: string) {
   const where = [eq(creditTransactions.accountId, accountId), eq(creditTransactions.mode, mode)];

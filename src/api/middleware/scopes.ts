@@ -53,6 +53,15 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/settings": "read",
   "PATCH /v1/settings": "full",
 
+  // billing (issue 16): spending money needs a full key.
+  "GET /v1/balance": "read",
+  "GET /v1/balance/bundles": "read",
+  "GET /v1/balance/transactions": "read",
+  "POST /v1/balance/purchases": "full",
+  "GET /v1/usage": "read",
+  "GET /v1/invoices": "read",
+  "GET /v1/invoices/{id}": "read",
+
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",
   "DELETE /v1/api-keys/{id}": "full",

@@ -16,7 +16,7 @@ const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 const eventTypeNames = Object.keys(EVENT_TYPES) as [keyof typeof EVENT_TYPES, ...(keyof typeof EVENT_TYPES)[]];
 const SubscriptionSchema = z.union([z.enum(eventTypeNames), z.literal("*")], { error: `must be * or an event type: ${eventTypeNames.join(", ")}` }).openapi({
-  description: `An event type from the catalog, or * for all. Not emitted yet (subscribing is allowed; they will fire once built): ${NOT_YET_EMITTED.map((t) => `\`${t}\``).join(", ")}.`,
+  description: `An event type from the catalog, or * for all. Not emitted yet (subscribing is allowed; they will fire once built): ${NOT_YET_EMITTED.map((t: string) => `\`${t}\``).join(", ") || "none"}.`,
 });
 
 export const WebhookEndpointSchema = z
