@@ -30,6 +30,9 @@ declare namespace Cloudflare {
 		OCR_PAGE_TIMEOUT_SECONDS: string;
 		OCR_MIN_CONFIDENCE: string;
 		OCR_GIVE_UP_SECONDS: string;
+		PARTNER_TIERS: string;
+		NUMBER_RELEASE_GRACE_HOURS: string;
+		NUMBER_QUARANTINE_DAYS: string;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;
@@ -45,7 +48,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "TIME_COMPRESSION" | "RATE_LIMIT_PER_MINUTE" | "SIGNED_URL_TTL_SECONDS" | "RETENTION_DAYS" | "MAX_DOCUMENT_BYTES" | "MAX_PAGES" | "SWEEP_STALE_SECONDS" | "LIVE_NUMBER_POOL" | "GATEWAY_URL" | "PUBLIC_URL" | "WEBHOOK_RETRY_SCHEDULE" | "SIGNING_SECRET" | "GATEWAY_SECRET" | "WEBHOOK_ENCRYPTION_KEY">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "TIME_COMPRESSION" | "RATE_LIMIT_PER_MINUTE" | "SIGNED_URL_TTL_SECONDS" | "RETENTION_DAYS" | "MAX_DOCUMENT_BYTES" | "MAX_PAGES" | "SWEEP_STALE_SECONDS" | "LIVE_NUMBER_POOL" | "GATEWAY_URL" | "PUBLIC_URL" | "WEBHOOK_RETRY_SCHEDULE" | "PARTNER_TIERS" | "NUMBER_RELEASE_GRACE_HOURS" | "NUMBER_QUARANTINE_DAYS" | "SIGNING_SECRET" | "GATEWAY_SECRET" | "WEBHOOK_ENCRYPTION_KEY">> {}
 }
 declare module "*.wasm" {
 	const value: WebAssembly.Module;

@@ -9,6 +9,8 @@ import { registerUsageRoutes } from "./usage";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
+import { externalUserScope } from "./external-user-scope";
+import { registerExternalUserRoutes } from "./external-users";
 import { registerFaxRoutes } from "./faxes";
 import { registerFileRoutes } from "./files";
 import { registerGatewayCallbacks } from "./gateway-callbacks";
@@ -39,6 +41,7 @@ export function createApp() {
 
   app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", requireAuth, requireScope, rateLimit, idempotency);
+  app.use("/v1/faxes/*", externalUserScope);
   registerReceivedRoutes(app);
   registerFaxRoutes(app);
   registerNumberRoutes(app);
@@ -48,6 +51,7 @@ export function createApp() {
   registerInvoiceRoutes(app);
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
+  registerExternalUserRoutes(app);
   registerOAuthRoutes(app);
   registerApiKeyRoutes(app);
   registerFileRoutes(app);

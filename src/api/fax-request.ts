@@ -14,6 +14,7 @@ import { workerPdfium } from "../fax/render/pdfium-worker";
 import { CoverPageSchema, FaxOptionsSchema, MetadataSchema } from "../fax/schema";
 import { clip, closedObject } from "../lib/closed-object";
 import { fromBase64 } from "../lib/crypto";
+import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { webhookUrlRefusal } from "../webhooks/url-policy";
 import type { AppEnv } from "./context";
 import { invalid } from "./validation";
@@ -35,6 +36,10 @@ export const FaxCreateSchema = closedObject({
   send_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "Send later (RFC 3339), up to 30 days ahead." }),
   metadata: MetadataSchema.optional(),
   webhook_url: z.string().url().optional().openapi({ description: "Receives this fax's events, signed like every webhook." }),
+  callbackUrl: z.string().url().optional().openapi({ description: "Another spelling of webhook_url (as other fax APIs name it); give one of the two." }),
+  external_user_id: ExternalUserIdSchema.optional().openapi({
+    description: "Send for one of your users (PUT /v1/external-users/{external_user_id}): from their number, as caller id and header. `from` may pick among their numbers.",
+  }),
 }).openapi("FaxCreate", {
   example: {
     to: "+15550100001",
@@ -52,6 +57,19 @@ export const FaxResendSchema = closedObject({
   webhook_url: z.string().url().optional().openapi({ description: "Receives the new fax's events instead of the original's webhook_url." }),
   metadata: MetadataSchema.optional().openapi({ description: "Replaces the original's metadata (not merged)." }),
 }).openapi("FaxResend", { example: { to: "+15550100002", metadata: { order_id: "A-1001", retry: "2" } } });
+
+/** `callbackUrl` is webhook_url under another name: one of them, or both the same. */
+function withWebhookAlias(input: FaxCreate): FaxCreate {
+  const { callbackUrl, ...rest } = input;
+  if (callbackUrl === undefined) return rest;
+  if (rest.webhook_url !== undefined && rest.webhook_url !== callbackUrl) {
+    throw new ApiError("request.invalid", {
+      detail: "webhook_url and callbackUrl are the same field under two names, and they differ here.",
+      errors: [{ pointer: "/callbackUrl", detail: "give webhook_url or callbackUrl, not two different URLs" }],
+    });
+  }
+  return { ...rest, webhook_url: callbackUrl };
+}
 
 /** `to` in E.164, or fax.recipient.invalid pointing at /to. */
 export function recipientOf(raw: string): string {
@@ -136,7 +154,7 @@ export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequ
   }
   const parsed = FaxCreateSchema.safeParse(raw);
   if (!parsed.success) throw invalid(parsed.error);
-  const input = parsed.data;
+  const input = withWebhookAlias(parsed.data);
   const to = recipientOf(input.to);
   if (input.webhook_url) checkWebhookUrl(c.env, input.webhook_url);
   if (input.send_at) {

@@ -13,9 +13,11 @@ import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, MetadataKeySchema, MetadataValueSchema, type Fax } from "../fax/schema";
 import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
+import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
 import { audit } from "./audit";
+import { documentGone } from "./document-gone";
 import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -78,10 +80,12 @@ const faxExample: Fax = {
   created_at: "2026-11-23T15:00:00.000Z",
   updated_at: "2026-11-23T15:00:00.000Z",
   completed_at: null,
+  external_user_id: null,
+  purged_at: null,
 };
 
 /** `metadata[key]=value` query pairs (deepObject style), checked against the metadata limits. */
-function metadataFilters(params: URLSearchParams): Array<[string, string]> {
+export function metadataFilters(params: URLSearchParams): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of params) {
     const m = /^metadata\[(.*)\]$/s.exec(name);
@@ -171,6 +175,7 @@ export function registerFaxRoutes(app: App): void {
           to: z.string().optional().openapi({ example: "+15550100001" }),
           created_after: z.iso.datetime({ offset: true }).optional(),
           created_before: z.iso.datetime({ offset: true }).optional(),
+          external_user_id: ExternalUserIdSchema.optional().openapi({ description: "Only the faxes of this user of yours; every /v1/faxes/{id} route takes it too and answers 404 for another user's fax." }),
         }),
       },
       responses: {
@@ -183,6 +188,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const page = await listFaxes<Fax>(database(c.env.DB), caller.accountId, {
         metadata: metadataFilters(new URL(c.req.url).searchParams),
+        externalUserId: q.external_user_id,
         status: q.status,
         direction: q.direction,
         to: q.to,
@@ -326,7 +332,7 @@ export function registerFaxRoutes(app: App): void {
       request: { params: FaxIdParams },
       responses: {
         200: { description: "The signed URL.", content: { "application/json": { schema: SignedUrlSchema, example: { url: "https://fax.example.com/files/faxes/acct_x/fax_y/document.pdf?expires=1767225600&signature=ab12", expires_at: "2026-11-23T15:15:00.000Z" } } } },
-        ...problemResponses("fax.not_found", ...AUTH_ERRORS),
+        ...problemResponses("fax.not_found", "document.purged", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
@@ -334,7 +340,7 @@ export function registerFaxRoutes(app: App): void {
       const id = c.req.valid("param").id;
       const stored = await findFaxDocumentKey(database(c.env.DB), caller.accountId, id);
       if (!stored) throw new ApiError("fax.not_found");
-      if (!stored.documentKey) throw new ApiError("fax.no_document");
+      if (!stored.documentKey) throw documentGone(stored.purgedAt);
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, stored.documentKey, settings(c.env).signedUrlTtlSeconds);
       audit(c, "fax.issue_document_link", { type: "fax", id });
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);
@@ -354,7 +360,7 @@ export function registerFaxRoutes(app: App): void {
       request: { params: FaxPageParams },
       responses: {
         200: { description: "The signed URL.", content: { "application/json": { schema: SignedUrlSchema, example: { url: "https://fax.example.com/files/faxes/acct_x/fax_y/pages/1.png?expires=1767225600&signature=ab12", expires_at: "2026-11-23T15:15:00.000Z" } } } },
-        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", "document.purged", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
     async (c) => {
@@ -362,6 +368,7 @@ export function registerFaxRoutes(app: App): void {
       const { id, n } = c.req.valid("param");
       const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
       if (!fax) throw new ApiError("fax.not_found");
+      if (fax.purged_at) throw documentGone(fax.purged_at);
       const key = faxFileKeys(caller.accountId, id).preview(n);
       if (n > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${n}.` });
       if (!(await c.env.DOCUMENTS.head(key))) throw new ApiError("fax.no_document", { detail: `Page ${n} has no preview yet: the fax is ${fax.status}.` });

@@ -1,4 +1,6 @@
 /** GET /files/{key}: R2 objects behind time-limited signed URLs (src/lib/signed-url.ts). */
+import { database } from "../db/client";
+import { findFaxDocumentKey } from "../db/fax-store";
 import { ApiError } from "../errors/api-error";
 import { parseFaxFileKey } from "../fax/render/keys";
 import { verifyObjectUrl } from "../lib/signed-url";
@@ -9,6 +11,7 @@ import { auditAs } from "./audit";
 function readAction(key: string) {
   return key.endsWith("/document.pdf") ? "fax.read_document" : key.endsWith("/fax.tif") ? "fax.read_image" : "fax.read_page";
 }
+import { documentGone } from "./document-gone";
 
 export function registerFileRoutes(app: App): void {
   app.get("/files/*", async (c) => {
@@ -17,7 +20,12 @@ export function registerFileRoutes(app: App): void {
     const check = await verifyObjectUrl(c.env.SIGNING_SECRET, key, url.searchParams.get("expires") ?? undefined, url.searchParams.get("signature") ?? undefined);
     if (!check.ok) throw new ApiError(check.reason === "expired" ? "signed_url.expired" : "signed_url.invalid");
     const object = await c.env.DOCUMENTS.get(key);
-    if (!object) throw new ApiError("fax.no_document");
+    if (!object) {
+      // A link signed before the retention purge outlives the file: say it is gone for good.
+      const owner = parseFaxFileKey(key);
+      const stored = owner ? await findFaxDocumentKey(database(c.env.DB), owner.accountId, owner.faxId) : null;
+      throw documentGone(stored?.purgedAt ?? null);
+    }
     const headers = new Headers();
     object.writeHttpMetadata(headers);
     headers.set("etag", object.httpEtag);

@@ -1,12 +1,17 @@
-/** /v1/numbers: the fax numbers of an account (enough for `from`; partner numbering comes later). */
+/**
+ * /v1/numbers: the fax numbers of an account, and (issue 15 point 2) the dedicated numbers of a partner's
+ * users, with their tier, monthly usage, tier changes, and release with a grace period and quarantine.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
-import { settings } from "../config";
-import { database, type Db } from "../db/client";
-import { findNumber, listNumbers, provisionNumber, releaseNumber, type NumberChangeStatements, type NumberRow } from "../db/number-store";
-import type { EventType, PlatformEvent } from "../events/catalog";
+import { database } from "../db/client";
+import { findNumber, listNumbers, updateNumber } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
-import { accountEvent, publishAccountEvents } from "../webhooks/account-events";
+import { ExternalUserIdSchema } from "../partners/external-user-id";
+import { presentNumber } from "../partners/number-events";
+import { provisionPartnerNumber, releasePartnerNumber } from "../partners/numbers";
+import { TIER_NAMES } from "../partners/tiers";
+import { numberUsage } from "../partners/usage";
 import type { App } from "./context";
 import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
@@ -18,33 +23,51 @@ export const FaxNumberSchema = z
     number: z.string().openapi({ example: "+15550101234" }),
     mode: z.enum(["test", "live"]),
     label: z.string().nullable(),
+    external_user_id: z.string().nullable().openapi({ description: "The user of yours the number is dedicated to (partners)." }),
+    tier: z.enum(TIER_NAMES).nullable().openapi({ description: "personal: 200 inbound pages a month, 60-day retention; business: 1,000 pages, 180 days (the operator may change the figures)." }),
     created_at: z.string(),
   })
   .openapi("FaxNumber");
 
-const numberExample = { id: "num_01jd8x6r3q5v7w9y0a2b4c6d8e", number: "+15550101234", mode: "test" as const, label: "Front desk", created_at: "2026-11-23T15:00:00.000Z" };
+const UsageSchema = z
+  .object({
+    month: z.string().openapi({ example: "2026-11", description: "The calendar month (UTC) counted." }),
+    inbound_pages: z.number().int(),
+    included_pages: z.number().int().nullable().openapi({ description: "The tier's allowance; null without a tier. Faxes over it are still received." }),
+    tier_limit_reached: z.boolean(),
+  })
+  .openapi("NumberUsage");
 
-function present(row: NumberRow) {
-  return { id: row.id, number: row.number, mode: row.mode, label: row.label, created_at: row.createdAt };
-}
+const FaxNumberWithUsageSchema = FaxNumberSchema.extend({ usage: UsageSchema }).openapi("FaxNumberWithUsage");
 
-/**
- * The number's event, recorded in the batch that changes the number (only if that batch does) and
- * published once it is stored. `data.number` is the number as the API shows it, released_at included.
- */
-function numberEvent(db: Db, type: EventType): { alongside: NumberChangeStatements; recorded: PlatformEvent[] } {
-  const recorded: PlatformEvent[] = [];
-  const alongside: NumberChangeStatements = (row, active) => {
-    const { event, statement } = accountEvent(
-      db,
-      { accountId: row.accountId, mode: row.mode, type, data: { number: { ...present(row), released_at: row.releasedAt } } },
-      type === "number.released" ? active : undefined,
-    );
-    recorded.splice(0, recorded.length, event);
-    return [statement];
-  };
-  return { alongside, recorded };
-}
+const numberExample = {
+  id: "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+  number: "+15550101234",
+  mode: "test" as const,
+  label: "Front desk",
+  external_user_id: "patient-8841",
+  tier: "personal" as const,
+  created_at: "2026-11-23T15:00:00.000Z",
+};
+const usageExample = { month: "2026-11", inbound_pages: 12, included_pages: 200, tier_limit_reached: false };
+
+const present = presentNumber;
+
+const NumberCreateSchema = closedObject({
+  label: z.string().max(100).optional(),
+  external_user_id: ExternalUserIdSchema.optional().openapi({ description: "Dedicate the number to one of your users (PUT /v1/external-users/{external_user_id} first)." }),
+  tier: z.enum(TIER_NAMES).optional().openapi({ description: "Defaults to personal for a user's number; none otherwise." }),
+  area_code: z
+    .string()
+    .regex(/^[2-9]\d{2}$/, { error: "area_code is a 3-digit North American area code, such as 415" })
+    .optional()
+    .openapi({ description: "A number in this area code, or 409 number.area_code_unavailable naming the area codes available.", example: "555" }),
+}).openapi("NumberCreate", { example: { external_user_id: "patient-8841", tier: "personal", area_code: "555" } });
+
+const NumberUpdateSchema = closedObject({
+  tier: z.enum(TIER_NAMES).optional().openapi({ description: "The new tier; its allowance and retention apply from now on (this month's count is kept)." }),
+  label: z.string().max(100).nullable().optional(),
+}).openapi("NumberUpdate", { example: { tier: "business" } });
 
 const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "num_01jd8x6r3q5v7w9y0a2b4c6d8e" }) });
 
@@ -58,7 +81,12 @@ export function registerNumberRoutes(app: App): void {
       summary: "List your numbers",
       description: "The account's active fax numbers, newest first.",
       security: bearerSecurity,
-      request: { query: ListQuerySchema.extend({ label: z.string().max(100).optional().openapi({ description: "Only numbers with exactly this label.", example: "Front desk" }) }) },
+      request: {
+        query: ListQuerySchema.extend({
+          label: z.string().max(100).optional().openapi({ description: "Only numbers with exactly this label.", example: "Front desk" }),
+          external_user_id: ExternalUserIdSchema.optional().openapi({ description: "Only the numbers of this user of yours." }),
+        }),
+      },
       responses: {
         200: { description: "A page of numbers.", content: { "application/json": { schema: listSchema(FaxNumberSchema, "FaxNumberList"), example: { data: [numberExample], has_more: false, next_cursor: null } } } },
         ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS),
@@ -66,7 +94,7 @@ export function registerNumberRoutes(app: App): void {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined, q.label);
+      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined, q.label, q.external_user_id);
       return c.json(pageResponse(page, present), 200);
     },
   );
@@ -78,33 +106,28 @@ export function registerNumberRoutes(app: App): void {
       operationId: "provisionNumber",
       tags: ["Numbers"],
       summary: "Get a number",
-      description: "Test keys get a fictional +1 555 010 number; live keys get one from the operator's pool (LIVE_NUMBER_POOL).",
+      description:
+        "Test keys get a fictional +1 555 010 number; live keys get one from the operator's pool (LIVE_NUMBER_POOL). With `external_user_id` the number is dedicated to that user of yours, with a tier. Released numbers are not handed out again during their quarantine.",
       security: bearerSecurity,
       request: {
         headers: IdempotencyKeyHeader,
-        body: { required: false, content: { "application/json": { schema: closedObject({ label: z.string().max(100).optional() }).openapi("NumberCreate", { example: { label: "Front desk" } }) } } },
+        body: { required: false, content: { "application/json": { schema: NumberCreateSchema } } },
       },
       responses: {
         201: { description: "The new number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },
-        ...problemResponses("number.unavailable", "request.invalid", ...AUTH_ERRORS),
+        ...problemResponses("number.unavailable", "number.area_code_unavailable", "external_user.not_found", "request.invalid", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
       const caller = c.get("caller");
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
-      const db = database(c.env.DB);
-      const provisioned = numberEvent(db, "number.provisioned");
-      const row = await provisionNumber(db, caller.accountId, caller.mode, settings(c.env).liveNumberPool, body.label ?? null, provisioned.alongside);
-      if (!row) {
-        const pool = settings(c.env).liveNumberPool.length;
-        throw new ApiError("number.unavailable", {
-          detail:
-            caller.mode === "live"
-              ? `Every number in the operator's pool (${pool}) is taken.`
-              : "No free test number was found this time.",
-        });
-      }
-      await publishAccountEvents(c.env, caller.accountId, provisioned.recorded);
+      const externalUserId = body.external_user_id ?? null;
+      const row = await provisionPartnerNumber(c.env, database(c.env.DB), caller.accountId, caller.mode, {
+        label: body.label ?? null,
+        externalUserId,
+        tier: body.tier ?? (externalUserId !== null ? "personal" : null),
+        areaCode: body.area_code ?? null,
+      });
       audit(c, "number.provision", { type: "number", id: row.id });
       return c.json(present(row), 201, { location: `/v1/numbers/${row.id}` });
     },
@@ -117,18 +140,46 @@ export function registerNumberRoutes(app: App): void {
       operationId: "getNumber",
       tags: ["Numbers"],
       summary: "Get a number",
-      description: "One of the account's numbers.",
+      description: "One of the account's numbers, with this month's inbound pages against its tier.",
       security: bearerSecurity,
       request: { params: NumberIdParams },
       responses: {
-        200: { description: "The number.", content: { "application/json": { schema: FaxNumberSchema, example: numberExample } } },
+        200: { description: "The number.", content: { "application/json": { schema: FaxNumberWithUsageSchema, example: { ...numberExample, usage: usageExample } } } },
         ...problemResponses("number.not_found", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
-      const row = await findNumber(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const db = database(c.env.DB);
+      const row = await findNumber(db, c.get("caller").accountId, c.req.valid("param").id);
       if (!row) throw new ApiError("number.not_found");
-      return c.json(present(row), 200);
+      return c.json({ ...present(row), usage: await numberUsage(c.env, db, row) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/numbers/{id}",
+      operationId: "updateNumber",
+      tags: ["Numbers"],
+      summary: "Change a number's tier or label",
+      description: "A tier change applies at once: the new allowance to this month's count, the new retention at the next purge.",
+      security: bearerSecurity,
+      request: { params: NumberIdParams, body: { required: true, content: { "application/json": { schema: NumberUpdateSchema } } } },
+      responses: {
+        200: { description: "The number.", content: { "application/json": { schema: FaxNumberWithUsageSchema, example: { ...numberExample, tier: "business" as const, usage: { ...usageExample, included_pages: 1000 } } } } },
+        ...problemResponses("number.not_found", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = database(c.env.DB);
+      const row = await updateNumber(db, c.get("caller").accountId, c.req.valid("param").id, {
+        ...(body.tier !== undefined ? { tier: body.tier } : {}),
+        ...(body.label !== undefined ? { label: body.label } : {}),
+      });
+      if (!row) throw new ApiError("number.not_found");
+      return c.json({ ...present(row), usage: await numberUsage(c.env, db, row) }, 200);
     },
   );
 
@@ -139,7 +190,8 @@ export function registerNumberRoutes(app: App): void {
       operationId: "releaseNumber",
       tags: ["Numbers"],
       summary: "Release a number",
-      description: "The number stops receiving faxes for this account and returns to the pool.",
+      description:
+        "Calls to the number still reach this account for the grace period (NUMBER_RELEASE_GRACE_HOURS, default 72), then are refused (SIP 404); nobody else gets the number during its quarantine (NUMBER_QUARANTINE_DAYS, default 90).",
       security: bearerSecurity,
       request: { params: NumberIdParams },
       responses: {
@@ -148,12 +200,8 @@ export function registerNumberRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const db = database(c.env.DB);
-      const accountId = c.get("caller").accountId;
-      const released = numberEvent(db, "number.released");
-      const row = await releaseNumber(db, accountId, c.req.valid("param").id, released.alongside);
+      const row = await releasePartnerNumber(c.env, database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
       if (!row) throw new ApiError("number.not_found");
-      await publishAccountEvents(c.env, accountId, released.recorded);
       audit(c, "number.release", { type: "number", id: row.id });
       return c.json(present(row), 200);
     },

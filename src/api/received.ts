@@ -13,8 +13,10 @@ import { faxObject } from "../fax/fax-stub";
 import { inboundFax } from "../fax/inbound";
 import { faxFileKeys } from "../fax/render/keys";
 import { FaxSchema, type Fax } from "../fax/schema";
+import { ExternalUserIdSchema } from "../partners/external-user-id";
 import type { App } from "./context";
 import { audit } from "./audit";
+import { documentGone } from "./document-gone";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -39,7 +41,7 @@ const receivedExample: Fax = {
 const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
 
 /** A fax found by search_text: best match first, with why it matched. */
-const ReceivedFaxSchema = FaxSchema.extend({
+export const ReceivedFaxSchema = FaxSchema.extend({
   search: z
     .object({
       rank: z.number().openapi({ description: "FTS5 bm25: lower is a better match." }),
@@ -50,11 +52,11 @@ const ReceivedFaxSchema = FaxSchema.extend({
 }).openapi("ReceivedFax");
 
 /** Search results page by rank, not by id: their cursor is the offset of the next page. */
-function encodeSearchCursor(offset: number): string {
+export function encodeSearchCursor(offset: number): string {
   return toBase64Url(new TextEncoder().encode(`s1:${offset}`));
 }
 
-function decodeSearchCursor(cursor: string): number {
+export function decodeSearchCursor(cursor: string): number {
   try {
     const match = /^s1:(\d{1,6})$/.exec(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(cursor)));
     if (match?.[1]) return Number(match[1]);
@@ -88,6 +90,7 @@ export function registerReceivedRoutes(app: App): void {
               description:
                 "Full-text search (FTS5) over the faxes' OCR text, sender and remote ident (TSI): every word must match, the last one also as a prefix; best match first, each with `search.rank` and `search.snippet`. Punctuation and search operators are taken as plain text.",
             }),
+          external_user_id: ExternalUserIdSchema.optional().openapi({ description: "Only the faxes received on this user's numbers (GET /v1/external-users/{external_user_id}/inbox is the same list)." }),
         }),
       },
       responses: {
@@ -104,6 +107,7 @@ export function registerReceivedRoutes(app: App): void {
           offset,
           minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
           imageDownloaded: q.image_downloaded,
+          externalUserId: q.external_user_id,
         });
         return c.json(
           {
@@ -117,6 +121,7 @@ export function registerReceivedRoutes(app: App): void {
       const page = await listReceivedFaxes<Fax>(database(c.env.DB), c.get("caller").accountId, {
         minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
         imageDownloaded: q.image_downloaded,
+        externalUserId: q.external_user_id,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
@@ -149,7 +154,7 @@ export function registerReceivedRoutes(app: App): void {
             "image/png": { schema: z.string().openapi({ format: "binary" }) },
           },
         },
-        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", ...AUTH_ERRORS, "request.invalid"),
+        ...problemResponses("fax.not_found", "fax.page_not_found", "fax.no_document", "document.purged", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
     async (c) => {
@@ -160,7 +165,7 @@ export function registerReceivedRoutes(app: App): void {
       const fax = await findFax<Fax>(db, caller.accountId, id);
       const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
-      if (!stored.documentKey) throw new ApiError("fax.no_document");
+      if (!stored.documentKey) throw documentGone(stored.purgedAt);
       if (format === "png" && page > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${page}.` });
       const keys = faxFileKeys(caller.accountId, id);
       const key = format === "pdf" ? keys.document : format === "tiff" ? keys.tiff : keys.preview(page);

@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzl
 import type { PlatformEvent } from "../events/catalog";
 import { faxOrderOf } from "../events/order";
 import type { Db } from "./client";
-import { faxEvents, faxes } from "./schema";
+import { accountSettings, faxEvents, faxes, numbers } from "./schema";
 
 /**
  * What this store needs of a fax body: the fields its columns project. The body itself is the fax
@@ -29,6 +29,8 @@ export interface StoredFax {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  /** Partners (issue 15); absent on faxes stored before it existed. */
+  external_user_id?: string | null;
 }
 
 export interface FaxProjection<F extends StoredFax = StoredFax> {
@@ -61,6 +63,7 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
     createdAt: p.fax.created_at,
     updatedAt: p.fax.updated_at,
     completedAt: p.fax.completed_at,
+    externalUserId: p.fax.external_user_id ?? null,
   };
   const { id: _id, createdAt: _created, accountId: _account, ...changing } = row;
   const upsert = db
@@ -85,16 +88,28 @@ export async function findFax<F extends StoredFax>(db: Db, accountId: string, fa
   return row ? (JSON.parse(row.body) as F) : null;
 }
 
-export async function findFaxDocumentKey(db: Db, accountId: string, faxId: string): Promise<{ documentKey: string | null } | null> {
+export async function findFaxDocumentKey(db: Db, accountId: string, faxId: string): Promise<{ documentKey: string | null; purgedAt: string | null } | null> {
   const row = await db
-    .select({ documentKey: faxes.documentKey })
+    .select({ documentKey: faxes.documentKey, purgedAt: sql<string | null>`json_extract(${faxes.body}, '$.purged_at')` })
     .from(faxes)
     .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
     .get();
   return row ?? null;
 }
 
+/** Whether the fax is one of the external user's (issue 15 point 3: every query carries the account and the user). */
+export async function isFaxOfExternalUser(db: Db, accountId: string, externalUserId: string, faxId: string): Promise<boolean> {
+  const row = await db
+    .select({ id: faxes.id })
+    .from(faxes)
+    .where(and(eq(faxes.accountId, accountId), eq(faxes.externalUserId, externalUserId), eq(faxes.id, faxId)))
+    .get();
+  return row !== undefined;
+}
+
 export interface FaxListFilter {
+  /** Partners: only the faxes of this external user's numbers. */
+  externalUserId?: string;
   status?: string;
   direction?: "outbound" | "inbound";
   to?: string;
@@ -123,6 +138,7 @@ async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: st
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
 export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId)];
+  if (f.externalUserId !== undefined) where.push(eq(faxes.externalUserId, f.externalUserId));
   if (f.status) where.push(eq(faxes.status, f.status));
   if (f.direction) where.push(eq(faxes.direction, f.direction));
   if (f.to) where.push(eq(faxes.to, f.to));
@@ -156,17 +172,37 @@ export async function findStaleFaxes(db: Db, updatedBefore: string, limit = 100)
   return rows.map((r) => r.id);
 }
 
-/** Finished faxes older than the cutoff that still have a stored document: the retention purge's work. */
-export async function findExpiredDocuments(db: Db, completedBefore: string, limit = 100) {
+export interface RetentionCutoffs {
+  now: string;
+  /** Per number tier: faxes of a number of that tier finished before this are expired. */
+  tiers: Record<string, string>;
+  /** Days for a fax whose number has no tier and whose account set no retention_days. */
+  defaultDays: number;
+}
+
+/**
+ * Finished faxes past their retention that still have a stored document: the retention purge's work.
+ * A fax's retention is its number's tier's (the number it was sent from or received on, as the number
+ * is now), else the account's retention_days, else the platform's.
+ */
+export async function findExpiredDocuments(db: Db, cutoffs: RetentionCutoffs, limit = 100) {
+  const ownNumber = sql`CASE ${faxes.direction} WHEN 'inbound' THEN ${faxes.to} ELSE ${faxes.from} END`;
+  const tier = sql`(SELECT ${numbers.tier} FROM ${numbers} WHERE ${numbers.accountId} = ${faxes.accountId} AND ${numbers.number} = ${ownNumber} ORDER BY ${numbers.id} DESC LIMIT 1)`;
+  const accountDays = sql`COALESCE((SELECT ${accountSettings.retentionDays} FROM ${accountSettings} WHERE ${accountSettings.accountId} = ${faxes.accountId}), ${cutoffs.defaultDays})`;
+  const accountCutoff = sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${cutoffs.now}, '-' || ${accountDays} || ' days')`;
+  const byTier = Object.entries(cutoffs.tiers).map(([name, cutoff]) => sql`WHEN ${name} THEN ${cutoff}`);
+  const cutoff = byTier.length ? sql`CASE ${tier} ${sql.join(byTier, sql` `)} ELSE ${accountCutoff} END` : accountCutoff;
   return db
     .select({ id: faxes.id, accountId: faxes.accountId, documentKey: faxes.documentKey })
     .from(faxes)
-    .where(and(lt(faxes.completedAt, completedBefore), sql`${faxes.documentKey} IS NOT NULL`))
+    .where(and(sql`${faxes.documentKey} IS NOT NULL`, sql`${faxes.completedAt} IS NOT NULL`, sql`${faxes.completedAt} < ${cutoff}`))
     .limit(limit)
     .all();
 }
 
 export interface ReceivedFilter {
+  /** Partners: only the faxes received on this external user's numbers (the inbox). */
+  externalUserId?: string;
   minCompleted?: string;
   imageDownloaded?: boolean;
   before?: string;
@@ -176,6 +212,7 @@ export interface ReceivedFilter {
 /** Inbound faxes that arrived completely, newest first (eFax-style polling). */
 export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
+  if (f.externalUserId !== undefined) where.push(eq(faxes.externalUserId, f.externalUserId));
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
   return pageOfFaxes<F>(db, where, f.before, f.limit);

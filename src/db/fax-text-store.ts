@@ -82,6 +82,8 @@ export interface TextSearchOptions {
   offset?: number;
   /** Only faxes sent to these numbers (e.g. one external user's inbox). */
   toNumbers?: string[];
+  /** Partners: only the faxes of this external user's numbers (the inbox; every query carries the user). */
+  externalUserId?: string;
   minCompleted?: string;
   imageDownloaded?: boolean;
 }
@@ -96,6 +98,7 @@ export async function searchFaxText<F>(db: Db, accountId: string, input: string,
   if (match === null || o.toNumbers?.length === 0) return { hits: [], hasMore: false };
   const filters: SQL[] = [];
   if (o.toNumbers) filters.push(sql` AND ${faxes.to} IN (${sql.join(o.toNumbers.map((n) => sql`${n}`), sql`, `)})`);
+  if (o.externalUserId !== undefined) filters.push(sql` AND ${faxes.externalUserId} = ${o.externalUserId}`);
   if (o.minCompleted) filters.push(sql` AND ${faxes.completedAt} >= ${o.minCompleted}`);
   if (o.imageDownloaded !== undefined) filters.push(sql` AND json_extract(${faxes.body}, '$.image_downloaded') = ${o.imageDownloaded ? 1 : 0}`);
   const rows = await db.all<{ body: string; rank: number; snippet: string }>(sql`

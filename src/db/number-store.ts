@@ -1,5 +1,5 @@
 /** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
-import { and, asc, desc, eq, exists, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
@@ -7,9 +7,10 @@ import { numbers } from "./schema";
 
 export type NumberRow = typeof numbers.$inferSelect;
 
-export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string) {
+export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string, externalUserId?: string) {
   const where = [eq(numbers.accountId, accountId), isNull(numbers.releasedAt)];
   if (label !== undefined) where.push(eq(numbers.label, label));
+  if (externalUserId !== undefined) where.push(eq(numbers.externalUserId, externalUserId));
   if (before) where.push(lt(numbers.id, before));
   const rows = await db.select().from(numbers).where(and(...where)).orderBy(desc(numbers.id)).limit(limit + 1).all();
   return { data: rows.slice(0, limit), hasMore: rows.length > limit };
@@ -27,25 +28,50 @@ export async function findAccountNumber(db: Db, accountId: string, e164: string)
     .get();
 }
 
+/** The account's default sender: its oldest number not dedicated to a partner's user. */
 export async function firstAccountNumber(db: Db, accountId: string, mode: "test" | "live"): Promise<NumberRow | undefined> {
   return db
     .select()
     .from(numbers)
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.mode, mode), isNull(numbers.releasedAt)))
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.mode, mode), isNull(numbers.releasedAt), isNull(numbers.externalUserId)))
     .orderBy(asc(numbers.id))
     .get();
 }
 
-/** The account that holds a number now (for routing inbound calls). */
-export async function findNumberHolder(db: Db, e164: string): Promise<NumberRow | undefined> {
-  return db.select().from(numbers).where(and(eq(numbers.number, e164), isNull(numbers.releasedAt))).get();
+/**
+ * The account that holds a number now, for routing inbound calls: its active holder, or the former
+ * holder while a release's grace period runs (routes_until).
+ */
+export async function findNumberHolder(db: Db, e164: string, nowIso: string = new Date().toISOString()): Promise<NumberRow | undefined> {
+  return db
+    .select()
+    .from(numbers)
+    .where(and(eq(numbers.number, e164), or(isNull(numbers.releasedAt), gt(numbers.routesUntil, nowIso))))
+    .orderBy(sql`${numbers.releasedAt} IS NOT NULL`, desc(numbers.releasedAt))
+    .get();
 }
 
-function randomTestNumber(): string {
-  // +1 555 010 1000-9999: clear of the magic numbers (+1 555 010 0001-0009).
-  const line = 1000 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 9000);
-  return `+1555010${line}`;
+/** Fictional test numbers, +1 555 010 1000-9999: clear of the magic numbers (+1 555 010 0001-0009). */
+export function testNumberCandidates(count: number): string[] {
+  return Array.from(crypto.getRandomValues(new Uint32Array(count)), (r) => `+1555010${1000 + (r % 9000)}`);
 }
+
+/** Of `candidates`, those held now or released after `quarantineSince` (not to be handed out). */
+export async function unavailableNumbers(db: Db, candidates: string[], quarantineSince: string): Promise<Set<string>> {
+  const taken = new Set<string>();
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < candidates.length; i += 90) {
+    const rows = await db
+      .select({ number: numbers.number })
+      .from(numbers)
+      .where(and(inArray(numbers.number, candidates.slice(i, i + 90)), or(isNull(numbers.releasedAt), gt(numbers.releasedAt, quarantineSince))))
+      .all();
+    for (const row of rows) taken.add(row.number);
+  }
+  return taken;
+}
+
+export type NewNumber = Pick<NumberRow, "accountId" | "mode" | "label"> & Partial<Pick<NumberRow, "externalUserId" | "tier">>;
 
 /**
  * Statements to run in the same D1 batch as a number's change (its event, src/webhooks/account-events.ts).
@@ -55,29 +81,22 @@ function randomTestNumber(): string {
 export type NumberChangeStatements = (row: NumberRow, active: SQL) => BatchItem<"sqlite">[];
 
 /**
- * Claims a free number for the account. Uniqueness is enforced by the partial unique index
+ * Claims the first free candidate for the account. Uniqueness is enforced by the partial unique index
  * (an active number has one holder), so two accounts racing for a number cannot both get it.
  * `alongside` statements (the number's event) are written in the same batch, so they exist exactly when it does.
  */
-export async function provisionNumber(
-  db: Db,
-  accountId: string,
-  mode: "test" | "live",
-  livePool: string[],
-  label: string | null,
-  alongside?: NumberChangeStatements,
-): Promise<NumberRow | null> {
-  const candidates = mode === "test" ? Array.from({ length: 20 }, randomTestNumber) : livePool;
+export async function claimNumber(db: Db, fields: NewNumber, candidates: string[], alongside?: NumberChangeStatements): Promise<NumberRow | null> {
   for (const candidate of candidates) {
     const row: NumberRow = {
       id: newId("num"),
-      accountId,
-      mode,
       number: candidate,
-      label,
       createdAt: new Date().toISOString(),
       releasedAt: null,
       extractionSchema: null,
+      routesUntil: null,
+      externalUserId: null,
+      tier: null,
+      ...fields,
     };
     try {
       const insert = db.insert(numbers).values(row);
@@ -89,6 +108,18 @@ export async function provisionNumber(
     }
   }
   return null;
+}
+
+/** A test number (random) or one of the live pool, with no partner fields. */
+export async function provisionNumber(
+  db: Db,
+  accountId: string,
+  mode: "test" | "live",
+  livePool: string[],
+  label: string | null,
+  alongside?: NumberChangeStatements,
+): Promise<NumberRow | null> {
+  return claimNumber(db, { accountId, mode, label }, mode === "test" ? testNumberCandidates(20) : livePool, alongside);
 }
 
 /** drizzle wraps D1's error ("Failed query: …"); the SQLite constraint message is in the cause chain. */
@@ -105,16 +136,23 @@ function activeNumber(db: Db, row: Pick<NumberRow, "accountId" | "id">): SQL {
 }
 
 /**
- * Releases a number held by the account. `alongside` statements (the release's event) run in the same
- * batch, before the release and guarded by `active`, so they happen once even when two releases race.
+ * Releases a number held by the account; calls still reach it until `routesUntil` (the grace period).
+ * `alongside` statements (the release's event) run in the same batch, before the release and guarded
+ * by `active`, so they happen once even when two releases race.
  */
-export async function releaseNumber(db: Db, accountId: string, id: string, alongside?: NumberChangeStatements): Promise<NumberRow | undefined> {
+export async function releaseNumber(
+  db: Db,
+  accountId: string,
+  id: string,
+  routesUntil: string | null = null,
+  alongside?: NumberChangeStatements,
+): Promise<NumberRow | undefined> {
   const held = await findNumber(db, accountId, id);
   if (!held) return undefined;
-  const released: NumberRow = { ...held, releasedAt: new Date().toISOString() };
+  const released: NumberRow = { ...held, releasedAt: new Date().toISOString(), routesUntil };
   const release = db
     .update(numbers)
-    .set({ releasedAt: released.releasedAt })
+    .set({ releasedAt: released.releasedAt, routesUntil })
     .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning();
   const more = alongside?.(released, activeNumber(db, held)) ?? [];
@@ -131,4 +169,31 @@ export async function setNumberExtractionSchema(db: Db, accountId: string, id: s
     .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning()
     .get();
+}
+
+export async function updateNumber(db: Db, accountId: string, id: string, changes: Partial<Pick<NumberRow, "tier" | "label">>): Promise<NumberRow | undefined> {
+  if (Object.keys(changes).length === 0) return findNumber(db, accountId, id);
+  return db
+    .update(numbers)
+    .set(changes)
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .returning()
+    .get();
+}
+
+/** The active numbers of the account's external users, oldest first. */
+export async function numbersOfExternalUsers(db: Db, accountId: string, externalUserIds: string[]): Promise<NumberRow[]> {
+  const found: NumberRow[] = [];
+  for (let i = 0; i < externalUserIds.length; i += 90) {
+    const chunk = externalUserIds.slice(i, i + 90);
+    found.push(
+      ...(await db
+        .select()
+        .from(numbers)
+        .where(and(eq(numbers.accountId, accountId), inArray(numbers.externalUserId, chunk), isNull(numbers.releasedAt)))
+        .orderBy(asc(numbers.id))
+        .all()),
+    );
+  }
+  return found;
 }

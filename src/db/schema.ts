@@ -12,6 +12,9 @@ export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "exhausted"]
 /** What an API key may do (src/api/middleware/scopes.ts holds the route table): full ⊃ send ⊃ read. */
 export const API_KEY_SCOPES = ["full", "send", "read"] as const;
 
+/** A partner number's tier (issue 15); what each includes is src/partners/tiers.ts's table. */
+export const NUMBER_TIERS = ["personal", "business"] as const;
+
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
@@ -63,11 +66,18 @@ export const numbers = sqliteTable(
     releasedAt: text("released_at"),
     /** Inbound (migration 0007): the number's own extraction schema (JSON), used instead of the account's. */
     extractionSchema: text("extraction_schema"),
+    /** Partners (issue 15): the partner's user this number is dedicated to, and its tier (src/partners/tiers.ts). */
+    externalUserId: text("external_user_id"),
+    tier: text("tier", { enum: NUMBER_TIERS }),
+    /** A released number still routes calls to its former holder until then (the release grace period). */
+    routesUntil: text("routes_until"),
   },
   (t) => [
     // A number belongs to at most one account at a time.
     uniqueIndex("numbers_active").on(t.number).where(sql`released_at IS NULL`),
     index("numbers_account").on(t.accountId),
+    index("numbers_external_user").on(t.accountId, t.externalUserId).where(sql`released_at IS NULL`),
+    index("numbers_released").on(t.number, t.releasedAt),
   ],
 );
 
@@ -97,9 +107,12 @@ export const faxes = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     completedAt: text("completed_at"),
+    /** Partners (issue 15): the user of the number the fax was sent from or received on. */
+    externalUserId: text("external_user_id"),
   },
   (t) => [
     index("faxes_account_id").on(t.accountId, t.id),
+    index("faxes_account_external_user").on(t.accountId, t.externalUserId, t.id),
     index("faxes_account_status").on(t.accountId, t.status, t.id),
     index("faxes_status_updated").on(t.status, t.updatedAt),
   ],
@@ -420,3 +433,56 @@ export const faxPageTexts = sqliteTable(
  * body), which drizzle cannot declare: src/db/fax-text-store.ts reads and writes it with bound SQL.
  */
 export const FAX_TEXT_INDEX = "fax_text_index";
+
+// ---- partners (issue 15): external users and monthly inbound usage per number ----
+
+/** A partner's own user (external_user_id is the partner's id for it); numbers are dedicated to one. */
+export const externalUsers = sqliteTable(
+  "external_users",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    externalUserId: text("external_user_id").notNull(),
+    name: text("name"),
+    email: text("email"),
+    /** JSON object of string pairs (the fax metadata limits). */
+    metadata: text("metadata").notNull().default("{}"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    deletedAt: text("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("external_users_active").on(t.accountId, t.externalUserId).where(sql`deleted_at IS NULL`),
+    index("external_users_account").on(t.accountId, t.id),
+  ],
+);
+
+/** Pages each received fax counted against its number's month (one row per fax, so a repeated upload counts once). */
+export const numberInboundPages = sqliteTable(
+  "number_inbound_pages",
+  {
+    faxId: text("fax_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    numberId: text("number_id").notNull(),
+    /** Calendar month of the receipt, UTC: "2026-12". */
+    month: text("month").notNull(),
+    pages: integer("pages").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("number_inbound_pages_month").on(t.accountId, t.numberId, t.month)],
+);
+
+/** One row per number, month and tier whose allowance was reached: its key makes usage.tier_limit_reached fire once. */
+export const numberTierAlerts = sqliteTable(
+  "number_tier_alerts",
+  {
+    accountId: text("account_id").notNull(),
+    numberId: text("number_id").notNull(),
+    month: text("month").notNull(),
+    tier: text("tier").notNull(),
+    includedPages: integer("included_pages").notNull(),
+    inboundPages: integer("inbound_pages").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.numberId, t.month, t.tier] })],
+);

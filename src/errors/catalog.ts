@@ -190,6 +190,22 @@ export const REQUEST_ERRORS = {
     title: "No number is available",
     next: "Live numbers come from the operator's pool (LIVE_NUMBER_POOL): release one you no longer use (DELETE /v1/numbers/{id}) or ask the operator to add numbers. Test numbers: try again.",
   },
+  // ---- partners (issue 15) ----
+  "number.area_code_unavailable": {
+    status: 409,
+    title: "No number is free in that area code",
+    next: "Pick one of the area codes the error's detail lists, or leave area_code out to take any free number.",
+  },
+  "external_user.not_found": {
+    status: 404,
+    title: "No such external user",
+    next: "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+  },
+  "document.purged": {
+    status: 410,
+    title: "The fax's files were deleted by the retention policy",
+    next: "The fax's metadata stays (see purged_at); the document, pages and image are gone for good. Download files before the retention period ends.",
+  },
   "signed_url.invalid": {
     status: 403,
     title: "The link's signature is not valid",

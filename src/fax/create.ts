@@ -8,6 +8,7 @@ import { database } from "../db/client";
 import { findAccountNumber, firstAccountNumber } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { newId } from "../lib/ids";
+import { senderNumberOfUser } from "../partners/numbers";
 import { faxObject } from "./fax-stub";
 import { faxFileKeys } from "./render/keys";
 import { FaxOptionsSchema, type CoverPage, type Fax, type FaxOptions } from "./schema";
@@ -22,6 +23,8 @@ export interface NewFax {
   metadata?: Record<string, string>;
   webhook_url?: string;
   send_at?: string;
+  /** Partners: send for this user, from their number (issue 15 point 5). */
+  external_user_id?: string;
 }
 
 /** The merged PDF to send, built once the sender's number (for the cover page) and the date are known. */
@@ -44,7 +47,11 @@ export async function createFax(
   resentFrom: string | null = null,
 ): Promise<Fax> {
   const db = database(env.DB);
-  const number = input.from ? await findAccountNumber(db, accountId, input.from.trim()) : await firstAccountNumber(db, accountId, mode);
+  const number = input.external_user_id
+    ? await senderNumberOfUser(db, accountId, input.external_user_id, input.from)
+    : input.from
+      ? await findAccountNumber(db, accountId, input.from.trim())
+      : await firstAccountNumber(db, accountId, mode);
   if (!number) {
     throw new ApiError("fax.sender.invalid", {
       detail: input.from ? `${input.from} is not a number of this account.` : "The account has no number yet: create one with POST /v1/numbers.",
@@ -117,6 +124,8 @@ async function storeAndQueue(
     created_at: created,
     updated_at: created,
     completed_at: null,
+    external_user_id: number.externalUserId,
+    purged_at: null,
   };
   fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);
   return faxObject(env, id).create({ fax, accountId, documentKey: key });

@@ -342,6 +342,7 @@ export class FaxObject extends DurableObject<Env> {
     const state = await this.load();
     if (!state || state.documentKey === null) return;
     state.documentKey = null;
+    state.fax.purged_at = isoNow();
     await this.commit(state, []);
   }
 
@@ -497,7 +498,9 @@ export class FaxObject extends DurableObject<Env> {
   }
 
   private event(type: EventType, fax: Fax, extra: Record<string, unknown> = {}): PlatformEvent {
-    return { id: newId("evt"), type, created_at: isoNow(), data: { ...extra, fax: structuredClone(fax) } };
+    // A partner routes its user's events by external_user_id without a lookup (issue 15 point 8).
+    const user = fax.external_user_id ? { external_user_id: fax.external_user_id } : {};
+    return { id: newId("evt"), type, created_at: isoNow(), data: { ...extra, ...user, fax: structuredClone(fax) } };
   }
 
   /** Test mode runs on compressed time; live faxes wait in real time. */

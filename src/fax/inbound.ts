@@ -9,6 +9,7 @@ import { database } from "../db/client";
 import { indexFaxText } from "../db/fax-text-store";
 import { findNumberHolder } from "../db/number-store";
 import { sha256Hex } from "../lib/crypto";
+import { countInboundPages } from "../partners/usage";
 import { faxObject } from "./fax-stub";
 import { faxFileKeys } from "./render/keys";
 import { renderInboundFax } from "./render/inbound";
@@ -40,7 +41,17 @@ async function inboundFaxId(callId: string, receivedAtMs: number): Promise<strin
 }
 
 /** An inbound fax as it starts: `receiving`, one attempt, the call id kept in metadata. */
-export function inboundFax(f: { id: string; mode: "test" | "live"; to: string; from: string; remoteIdent: string | null; callId: string; receivedAtMs: number; nowIso: string }): Fax {
+export function inboundFax(f: {
+  id: string;
+  mode: "test" | "live";
+  to: string;
+  from: string;
+  remoteIdent: string | null;
+  callId: string;
+  receivedAtMs: number;
+  nowIso: string;
+  externalUserId?: string | null;
+}): Fax {
   return {
     id: f.id,
     direction: "inbound",
@@ -68,6 +79,8 @@ export function inboundFax(f: { id: string; mode: "test" | "live"; to: string; f
     created_at: isoNow(f.receivedAtMs),
     updated_at: f.nowIso,
     completed_at: null,
+    external_user_id: f.externalUserId ?? null,
+    purged_at: null,
   };
 }
 
@@ -82,7 +95,7 @@ export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise
   const fax = await stub.receive({
     accountId: holder.accountId,
     documentKey: keys.document,
-    fax: inboundFax({ id, mode: holder.mode, to: upload.callee, from: upload.caller, remoteIdent: upload.remoteIdent, callId: upload.callId, receivedAtMs: upload.receivedAtMs, nowIso: isoNow() }),
+    fax: inboundFax({ id, mode: holder.mode, to: upload.callee, from: upload.caller, remoteIdent: upload.remoteIdent, callId: upload.callId, receivedAtMs: upload.receivedAtMs, nowIso: isoNow(), externalUserId: holder.externalUserId }),
   });
   if (fax.status !== "receiving") return { ok: true, fax };
   try {
@@ -90,6 +103,7 @@ export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise
     // Searchable by sender and remote ident at once; the pipeline adds the text once the pages are read.
     await indexFaxText(database(env.DB), { accountId: holder.accountId, faxId: id, from: upload.caller, remoteIdent: upload.remoteIdent, body: "" });
     const done = await stub.receivedComplete({ pageCount: rendered.pageCount, remoteIdent: upload.remoteIdent });
+    if (done?.status === "received") await countInboundPages(env, database(env.DB), holder, done);
     return { ok: true, fax: done ?? fax };
   } catch (error) {
     await stub.receiveFailed(`The received TIFF could not be read: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,13 +1,15 @@
 /**
  * Cron work: the sweep (a fax in `sending` that nobody reports on is retried or failed, and one whose
  * rendering died with its isolate is failed: neither is left where it is) and the retention purge (the
- * files of faxes finished more than RETENTION_DAYS ago: document, TIFF-F, previews, and a received fax's text).
+ * files of faxes finished longer ago than their retention: document, TIFF-F, previews, and a received fax's text;
+ * the retention is the number's tier's, else the account's retention_days, else RETENTION_DAYS).
  */
 import { recordAudit } from "../audit/recorder";
 import { settings } from "../config";
 import { database } from "../db/client";
 import { findExpiredDocuments, findStaleFaxes } from "../db/fax-store";
 import { deleteFaxText } from "../db/fax-text-store";
+import { tiers } from "../partners/tiers";
 import { sweepWebhooks } from "../webhooks/publish";
 import { faxObject } from "./fax-stub";
 import { deleteFaxFiles } from "./render/keys";
@@ -19,8 +21,9 @@ export async function runScheduledMaintenance(env: Env, nowMs: number): Promise<
   const stale = await findStaleFaxes(db, new Date(nowMs - staleMs).toISOString());
   for (const id of stale) await faxObject(env, id).sweep(staleMs);
 
-  const cutoff = new Date(nowMs - config.retentionDays * 24 * 3600 * 1000).toISOString();
-  const expired = await findExpiredDocuments(db, cutoff);
+  const daysAgo = (days: number) => new Date(nowMs - days * 24 * 3600 * 1000).toISOString();
+  const tierCutoffs = Object.fromEntries(Object.entries(tiers(env)).map(([name, tier]) => [name, daysAgo(tier.retentionDays)]));
+  const expired = await findExpiredDocuments(db, { now: new Date(nowMs).toISOString(), tiers: tierCutoffs, defaultDays: config.retentionDays });
   const auditWrites: Promise<unknown>[] = [];
   for (const fax of expired) {
     if (fax.documentKey) await deleteFaxFiles(env.DOCUMENTS, fax.documentKey);

@@ -127,6 +127,8 @@ export const FaxSchema = z
     completed_at: z.string().nullable(),
     ocr: FaxOcrSchema.nullable().optional().openapi({ description: "Received faxes: the reading of their pages. Absent on outbound faxes." }),
     extraction: FaxExtractionSchema.nullable().optional().openapi({ description: "Received faxes: fields extracted into your schema. Absent on outbound faxes." }),
+    external_user_id: z.string().nullable().openapi({ description: "The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise." }),
+    purged_at: z.string().nullable().openapi({ description: "When the retention purge deleted the fax's files; its links then answer 410 document.purged." }),
   })
   .openapi("Fax");
 

@@ -9,6 +9,7 @@ import { provisionNumber } from "../../src/db/number-store";
 import { faxObject } from "../../src/fax/fax-stub";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
+import { signPayload } from "../../src/lib/signature";
 
 export interface TestAccount {
   accountId: string;
@@ -105,5 +106,17 @@ export async function rewriteFaxState(faxId: string, mutate: (stored: Record<str
     await state.storage.put("state", stored);
     if (options.deleteAlarm) await state.storage.deleteAlarm();
     (instance as unknown as { state: unknown }).state = undefined;
+  });
+}
+
+/** A message from the gateway to the Worker, signed with GATEWAY_SECRET as the gateway signs it. */
+export async function gatewayPost(path: string, body: unknown, secret = env.GATEWAY_SECRET!): Promise<Response> {
+  const text = JSON.stringify(body);
+  const id = `msg_${crypto.randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  return api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": await signPayload(secret, id, timestamp, text) },
+    body: text,
   });
 }

@@ -6,8 +6,7 @@ import { readTiff, writeTiff, type Bitmap } from "../../src/codec";
 import { dispatchToGateway } from "../../src/fax/gateway-client";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
-import { signPayload } from "../../src/lib/signature";
-import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFax, rewriteFaxState } from "./helpers";
+import { api, createTestAccount, expectProblem, gatewayPost, pdfDocument, sendFax, waitForFax, rewriteFaxState } from "./helpers";
 
 function page(seed: number): Bitmap {
   const width = 1728;
@@ -15,17 +14,6 @@ function page(seed: number): Bitmap {
   const data = new Uint8Array((width / 8) * height);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 5 === 0 ? 0xf0 : 0;
   return { width, height, data };
-}
-
-async function gatewayPost(path: string, body: unknown, secret = env.GATEWAY_SECRET!): Promise<Response> {
-  const text = JSON.stringify(body);
-  const id = `msg_${crypto.randomUUID()}`;
-  const timestamp = Math.floor(Date.now() / 1000);
-  return api(path, {
-    method: "POST",
-    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": await signPayload(secret, id, timestamp, text) },
-    body: text,
-  });
 }
 
 describe("inbound faxes from the gateway", () => {

@@ -83,9 +83,11 @@ describe("retention", () => {
     expect(later.purged).toBeGreaterThanOrEqual(1);
     const objects = await env.DOCUMENTS.list({ prefix: `faxes/${account.accountId}/${id}/` });
     expect(objects.objects).toEqual([]);
-    await expectProblem(await api(`/v1/faxes/${id}/document`, { key: account.key }), 404, "fax.no_document");
-    // The fax itself is still there.
-    expect((await api(`/v1/faxes/${id}`, { key: account.key })).status).toBe(200);
+    // Gone for good (issue 15 point 6): 410, and the fax itself is still there with purged_at.
+    await expectProblem(await api(`/v1/faxes/${id}/document`, { key: account.key }), 410, "document.purged");
+    const kept = await api(`/v1/faxes/${id}`, { key: account.key });
+    expect(kept.status).toBe(200);
+    expect((await kept.json<{ purged_at: string | null }>()).purged_at).not.toBeNull();
   });
 });
 

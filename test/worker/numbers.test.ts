@@ -50,6 +50,6 @@ describe("numbers", () => {
 
   it("refuses unknown fields", async () => {
     const account = await createTestAccount();
-    await expectProblem(await api("/v1/numbers", { method: "POST", key: account.key, json: { area_code: "415" } }), 422, "request.invalid");
+    await expectProblem(await api("/v1/numbers", { method: "POST", key: account.key, json: { areacode: "415" } }), 422, "request.invalid");
   });
 });

@@ -35,6 +35,14 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/numbers/{id}": "read",
   "POST /v1/numbers": "full",
   "DELETE /v1/numbers/{id}": "full",
+  "PATCH /v1/numbers/{id}": "full",
+
+  // Partners (issue 15): a partner's users and their inboxes.
+  "GET /v1/external-users": "read",
+  "GET /v1/external-users/{external_user_id}": "read",
+  "GET /v1/external-users/{external_user_id}/inbox": "read",
+  "PUT /v1/external-users/{external_user_id}": "full",
+  "DELETE /v1/external-users/{external_user_id}": "full",
 
   "GET /v1/webhooks": "read",
   "GET /v1/webhooks/{id}": "read",

@@ -1,0 +1,264 @@
+/**
+ * /v1/external-users (issue 15 points 1 and 4): a partner's own users, keyed by the partner's id,
+ * each with dedicated numbers and an inbox of the faxes received on them. Every query carries the
+ * account and the external user: another partner, or another user's id, finds nothing (404).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { database, type Db } from "../db/client";
+import { findExternalUser, listExternalUsers, upsertExternalUser, type ExternalUserRow } from "../db/external-user-store";
+import { listReceivedFaxes } from "../db/fax-store";
+import { searchFaxText } from "../db/fax-text-store";
+import { numbersOfExternalUsers, type NumberRow } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
+import { MetadataSchema, type Fax } from "../fax/schema";
+import { closedObject } from "../lib/closed-object";
+import { ExternalUserIdSchema } from "../partners/external-user-id";
+import { removeExternalUser } from "../partners/external-users";
+import { TIER_NAMES } from "../partners/tiers";
+import type { App } from "./context";
+import { metadataFilters } from "./faxes";
+import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { decodeSearchCursor, encodeSearchCursor, ReceivedFaxSchema } from "./received";
+import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+
+const UserNumberSchema = z
+  .object({ id: z.string(), number: z.string(), tier: z.enum(TIER_NAMES).nullable() })
+  .openapi("ExternalUserNumber");
+
+export const ExternalUserSchema = z
+  .object({
+    id: z.string().openapi({ example: "usr_01jd8x6r3q5v7w9y0a2b4c6d8e", description: "Our id for the user; the API addresses users by external_user_id." }),
+    external_user_id: z.string().openapi({ example: "patient-8841" }),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    numbers: z.array(UserNumberSchema).openapi({ description: "The user's active numbers, oldest first." }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("ExternalUser");
+
+const DeletedExternalUserSchema = ExternalUserSchema.extend({
+  deleted_at: z.string(),
+  released_numbers: z.array(UserNumberSchema).openapi({ description: "The numbers this released (calls still reach you during the grace period)." }),
+}).openapi("DeletedExternalUser");
+
+const ExternalUserPutSchema = closedObject({
+  name: z.string().max(200).nullable().optional(),
+  email: z.email().max(320).nullable().optional(),
+  metadata: MetadataSchema.optional(),
+}).openapi("ExternalUserPut", { example: { name: "Dana Rivera", email: "dana@example.com", metadata: { clinic: "north" } } });
+
+const userExample = {
+  id: "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+  external_user_id: "patient-8841",
+  name: "Dana Rivera",
+  email: "dana@example.com",
+  metadata: { clinic: "north" },
+  numbers: [{ id: "num_01jd8x6r3q5v7w9y0a2b4c6d8e", number: "+15550101234", tier: "personal" as const }],
+  created_at: "2026-11-23T15:00:00.000Z",
+  updated_at: "2026-11-23T15:00:00.000Z",
+};
+
+const UserParams = z.object({
+  external_user_id: ExternalUserIdSchema.openapi({ param: { name: "external_user_id", in: "path" }, example: "patient-8841" }),
+});
+
+const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
+
+const presentNumber = (n: NumberRow) => ({ id: n.id, number: n.number, tier: n.tier });
+
+function presentUser(user: ExternalUserRow, numbers: NumberRow[]): z.infer<typeof ExternalUserSchema> {
+  return {
+    id: user.id,
+    external_user_id: user.externalUserId,
+    name: user.name,
+    email: user.email,
+    metadata: JSON.parse(user.metadata) as Record<string, string>,
+    numbers: numbers.filter((n) => n.externalUserId === user.externalUserId).map(presentNumber),
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  };
+}
+
+async function userOr404(db: Db, accountId: string, externalUserId: string): Promise<ExternalUserRow> {
+  const user = await findExternalUser(db, accountId, externalUserId);
+  if (!user) throw new ApiError("external_user.not_found", { detail: `No external user ${externalUserId} in this account.` });
+  return user;
+}
+
+export function registerExternalUserRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/external-users/{external_user_id}",
+      operationId: "putExternalUser",
+      tags: ["Partners"],
+      summary: "Create or replace an external user",
+      description: "Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing.",
+      security: bearerSecurity,
+      request: { params: UserParams, body: { required: true, content: { "application/json": { schema: ExternalUserPutSchema } } } },
+      responses: {
+        200: { description: "The user, replaced.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
+        201: { description: "The user, created.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
+        ...problemResponses("request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const { external_user_id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const db = database(c.env.DB);
+      const { user, created } = await upsertExternalUser(db, accountId, external_user_id, {
+        name: body.name ?? null,
+        email: body.email ?? null,
+        metadata: JSON.stringify(body.metadata ?? {}),
+      });
+      const numbers = created ? [] : await numbersOfExternalUsers(db, accountId, [external_user_id]);
+      const location = { location: `/v1/external-users/${encodeURIComponent(external_user_id)}` };
+      return created ? c.json(presentUser(user, numbers), 201, location) : c.json(presentUser(user, numbers), 200, location);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/external-users/{external_user_id}",
+      operationId: "getExternalUser",
+      tags: ["Partners"],
+      summary: "Get an external user",
+      description: "The user, by your id for it, with its active numbers.",
+      security: bearerSecurity,
+      request: { params: UserParams },
+      responses: {
+        200: { description: "The user with its numbers.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
+        ...problemResponses("external_user.not_found", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const { external_user_id } = c.req.valid("param");
+      const db = database(c.env.DB);
+      const user = await userOr404(db, accountId, external_user_id);
+      return c.json(presentUser(user, await numbersOfExternalUsers(db, accountId, [external_user_id])), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/external-users",
+      operationId: "listExternalUsers",
+      tags: ["Partners"],
+      summary: "List external users",
+      description: "Newest first. Filter by creation time, or by `metadata[key]=value` (up to 5, all must hold).",
+      security: bearerSecurity,
+      request: {
+        query: ListQuerySchema.extend({
+          created_after: z.iso.datetime({ offset: true }).optional(),
+          created_before: z.iso.datetime({ offset: true }).optional(),
+        }),
+      },
+      responses: {
+        200: { description: "A page of users.", content: { "application/json": { schema: listSchema(ExternalUserSchema, "ExternalUserList"), example: { data: [userExample], has_more: false, next_cursor: null } } } },
+        ...problemResponses("request.cursor_invalid", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const q = c.req.valid("query");
+      const db = database(c.env.DB);
+      const page = await listExternalUsers(db, accountId, {
+        metadata: metadataFilters(new URL(c.req.url).searchParams),
+        createdAfter: q.created_after ? new Date(q.created_after).toISOString() : undefined,
+        createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        limit: q.limit,
+      });
+      const numbers = await numbersOfExternalUsers(db, accountId, page.data.map((u) => u.externalUserId));
+      return c.json(pageResponse(page, (user) => presentUser(user, numbers)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/external-users/{external_user_id}",
+      operationId: "deleteExternalUser",
+      tags: ["Partners"],
+      summary: "Delete an external user",
+      description:
+        "Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user.",
+      security: bearerSecurity,
+      request: { params: UserParams },
+      responses: {
+        200: { description: "The deleted user.", content: { "application/json": { schema: DeletedExternalUserSchema, example: { ...userExample, numbers: [], deleted_at: "2026-11-24T15:00:00.000Z", released_numbers: userExample.numbers } } } },
+        ...problemResponses("external_user.not_found", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const { external_user_id } = c.req.valid("param");
+      const removed = await removeExternalUser(c.env, database(c.env.DB), accountId, external_user_id);
+      if (!removed) throw new ApiError("external_user.not_found", { detail: `No external user ${external_user_id} in this account.` });
+      return c.json({ ...presentUser(removed.user, []), deleted_at: removed.user.deletedAt ?? removed.user.updatedAt, released_numbers: removed.released.map(presentNumber) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/external-users/{external_user_id}/inbox",
+      operationId: "getExternalUserInbox",
+      tags: ["Partners"],
+      summary: "A user's inbox",
+      description:
+        "The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists faxes whose image nobody has downloaded yet (the opposite of `image_downloaded`).",
+      security: bearerSecurity,
+      request: {
+        params: UserParams,
+        query: ListQuerySchema.extend({
+          limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" }, example: 50 }),
+          q: z.string().min(1).max(100).optional().openapi({ example: "+1415" }),
+          unread: booleanQuery.optional().openapi({ type: "string", enum: ["true", "false"] }),
+          image_downloaded: booleanQuery.optional().openapi({ type: "string", enum: ["true", "false"] }),
+        }),
+      },
+      responses: {
+        200: { description: "A page of the user's received faxes.", content: { "application/json": { schema: listSchema(ReceivedFaxSchema, "InboxPage") } } },
+        ...problemResponses("external_user.not_found", "request.cursor_invalid", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const { external_user_id } = c.req.valid("param");
+      const q = c.req.valid("query");
+      const db = database(c.env.DB);
+      await userOr404(db, accountId, external_user_id);
+      if (q.unread !== undefined && q.image_downloaded !== undefined && q.unread === q.image_downloaded) {
+        throw new ApiError("request.invalid", { detail: "unread and image_downloaded contradict each other: unread means the image was not downloaded.", errors: [{ pointer: "query:/unread", detail: "contradicts image_downloaded" }] });
+      }
+      const imageDownloaded = q.unread !== undefined ? !q.unread : q.image_downloaded;
+      if (q.q !== undefined) {
+        // The one full-text search of received faxes (src/db/fax-text-store.ts), scoped to the user.
+        const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
+        const found = await searchFaxText<Fax>(db, accountId, q.q, { limit: q.limit, offset, imageDownloaded, externalUserId: external_user_id });
+        return c.json(
+          {
+            data: found.hits.map((h) => ({ ...h.fax, search: { rank: h.rank, snippet: h.snippet } })),
+            has_more: found.hasMore,
+            next_cursor: found.hasMore ? encodeSearchCursor(offset + q.limit) : null,
+          },
+          200,
+        );
+      }
+      const page = await listReceivedFaxes<Fax>(db, accountId, {
+        externalUserId: external_user_id,
+        imageDownloaded,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        limit: q.limit,
+      });
+      return c.json(pageResponse(page), 200);
+    },
+  );
+}

@@ -1,0 +1,70 @@
+/** Partners' test fixtures: a partner account with users and their numbers, and faxes received on them. */
+import { expect } from "vitest";
+import "../../../src/codec/worker";
+import { writeTiff, type Bitmap } from "../../../src/codec";
+import type { Fax } from "../../../src/fax/schema";
+import { toBase64 } from "../../../src/lib/crypto";
+import { api, createTestAccount, gatewayPost, type TestAccount } from "../helpers";
+
+export interface UserNumber {
+  id: string;
+  number: string;
+  tier: string | null;
+  external_user_id: string | null;
+}
+
+export interface Partner extends TestAccount {
+  users: Record<string, UserNumber>;
+}
+
+export async function putUser(key: string, externalUserId: string, body: Record<string, unknown> = {}): Promise<Response> {
+  return api(`/v1/external-users/${encodeURIComponent(externalUserId)}`, { method: "PUT", key, json: body });
+}
+
+export async function provisionFor(key: string, externalUserId: string, extra: Record<string, unknown> = {}): Promise<UserNumber> {
+  const res = await api("/v1/numbers", { method: "POST", key, json: { external_user_id: externalUserId, ...extra } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return res.json<UserNumber>();
+}
+
+/** A partner account with one user (and one number) per id. */
+export async function createPartner(userIds: string[], mode: "test" | "live" = "test"): Promise<Partner> {
+  const account = await createTestAccount(mode);
+  const users: Record<string, UserNumber> = {};
+  for (const id of userIds) {
+    expect((await putUser(account.key, id, { name: `User ${id}` })).status).toBe(201);
+    users[id] = await provisionFor(account.key, id);
+  }
+  return { ...account, users };
+}
+
+function page(seed: number): Bitmap {
+  const width = 1728;
+  const height = 64;
+  const data = new Uint8Array((width / 8) * height);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 5 === 0 ? 0xf0 : 0;
+  return { width, height, data };
+}
+
+/** A fax of `pages` pages arriving from `caller` on `callee`, through the gateway's signed upload. */
+export async function receiveFax(callee: string, caller: string, pages = 1, callId = `call-${crypto.randomUUID()}`): Promise<string> {
+  const tiff = writeTiff(
+    Array.from({ length: pages }, (_, i) => ({ bitmap: page(i), xResolution: 204, yResolution: 196 })),
+    { scheme: "mh" },
+  );
+  const res = await gatewayPost("/internal/gateway/inbound", { call_id: callId, caller, callee, remote_ident: caller, received_at: new Date().toISOString(), tiff: toBase64(tiff) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  const body = await res.json<{ fax_id: string; status: string }>();
+  expect(body.status).toBe("received");
+  return body.fax_id;
+}
+
+export async function inbox(key: string, externalUserId: string, query = ""): Promise<Response> {
+  return api(`/v1/external-users/${encodeURIComponent(externalUserId)}/inbox${query}`, { key });
+}
+
+export async function inboxIds(key: string, externalUserId: string, query = ""): Promise<string[]> {
+  const res = await inbox(key, externalUserId, query);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json<{ data: Fax[] }>()).data.map((f) => f.id);
+}
