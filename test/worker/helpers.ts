@@ -7,6 +7,7 @@ import { createAccountWithKey } from "../../src/db/account-store";
 import { database } from "../../src/db/client";
 import { provisionNumber } from "../../src/db/number-store";
 import { faxObject } from "../../src/fax/fax-stub";
+import type { Bitmap } from "../../src/codec/types";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
 import { signPayload } from "../../src/lib/signature";
@@ -119,4 +120,12 @@ export async function gatewayPost(path: string, body: unknown, secret = env.GATE
     headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": await signPayload(secret, id, timestamp, text) },
     body: text,
   });
+}
+
+/** A fax page with a pattern that depends on `seed`, so pages tell apart after a round trip. */
+export function stripedPage(seed: number, height = 96): Bitmap {
+  const width = 1728;
+  const data = new Uint8Array((width / 8) * height);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 5 === 0 ? 0xf0 : 0;
+  return { width, height, data };
 }

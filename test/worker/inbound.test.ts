@@ -2,19 +2,11 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import "../../src/codec/worker";
-import { readTiff, writeTiff, type Bitmap } from "../../src/codec";
+import { readTiff, writeTiff } from "../../src/codec";
 import { dispatchToGateway } from "../../src/fax/gateway-client";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
-import { api, createTestAccount, expectProblem, gatewayPost, pdfDocument, sendFax, waitForFax, rewriteFaxState } from "./helpers";
-
-function page(seed: number): Bitmap {
-  const width = 1728;
-  const height = 96;
-  const data = new Uint8Array((width / 8) * height);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 5 === 0 ? 0xf0 : 0;
-  return { width, height, data };
-}
+import { api, createTestAccount, expectProblem, gatewayPost, pdfDocument, sendFax, stripedPage as page, waitForFax, rewriteFaxState } from "./helpers";
 
 describe("inbound faxes from the gateway", () => {
   it("stores a received TIFF-F, lists it for polling, serves PDF/TIFF/PNG, and marks it downloaded", async () => {

@@ -1,10 +1,10 @@
 /** Partners' test fixtures: a partner account with users and their numbers, and faxes received on them. */
 import { expect } from "vitest";
 import "../../../src/codec/worker";
-import { writeTiff, type Bitmap } from "../../../src/codec";
+import { writeTiff } from "../../../src/codec";
 import type { Fax } from "../../../src/fax/schema";
 import { toBase64 } from "../../../src/lib/crypto";
-import { api, createTestAccount, gatewayPost, type TestAccount } from "../helpers";
+import { api, createTestAccount, gatewayPost, stripedPage, type TestAccount } from "../helpers";
 
 export interface UserNumber {
   id: string;
@@ -38,18 +38,10 @@ export async function createPartner(userIds: string[], mode: "test" | "live" = "
   return { ...account, users };
 }
 
-function page(seed: number): Bitmap {
-  const width = 1728;
-  const height = 64;
-  const data = new Uint8Array((width / 8) * height);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 5 === 0 ? 0xf0 : 0;
-  return { width, height, data };
-}
-
 /** A fax of `pages` pages arriving from `caller` on `callee`, through the gateway's signed upload. */
 export async function receiveFax(callee: string, caller: string, pages = 1, callId = `call-${crypto.randomUUID()}`): Promise<string> {
   const tiff = writeTiff(
-    Array.from({ length: pages }, (_, i) => ({ bitmap: page(i), xResolution: 204, yResolution: 196 })),
+    Array.from({ length: pages }, (_, i) => ({ bitmap: stripedPage(i, 64), xResolution: 204, yResolution: 196 })),
     { scheme: "mh" },
   );
   const res = await gatewayPost("/internal/gateway/inbound", { call_id: callId, caller, callee, remote_ident: caller, received_at: new Date().toISOString(), tiff: toBase64(tiff) });
