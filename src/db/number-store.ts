@@ -136,7 +136,7 @@ function activeNumber(db: Db, row: Pick<NumberRow, "accountId" | "id">): SQL {
 }
 
 /**
- * Releases a number held by the account; calls still reach it until `routesUntil` (the grace period).
+ * Releases a number held by the account; calls still reach it for `graceMs` more (the grace period).
  * `alongside` statements (the release's event) run in the same batch, before the release and guarded
  * by `active`, so they happen once even when two releases race.
  */
@@ -144,12 +144,14 @@ export async function releaseNumber(
   db: Db,
   accountId: string,
   id: string,
-  routesUntil: string | null = null,
+  graceMs = 0,
   alongside?: NumberChangeStatements,
 ): Promise<NumberRow | undefined> {
   const held = await findNumber(db, accountId, id);
   if (!held) return undefined;
-  const released: NumberRow = { ...held, releasedAt: new Date().toISOString(), routesUntil };
+  const now = Date.now();
+  const routesUntil = new Date(now + graceMs).toISOString();
+  const released: NumberRow = { ...held, releasedAt: new Date(now).toISOString(), routesUntil };
   const release = db
     .update(numbers)
     .set({ releasedAt: released.releasedAt, routesUntil })

@@ -3,7 +3,8 @@
  * repeated upload of the same call counts once; the allowance alert is one row per number, month and
  * tier, claimed by a single conditional insert, so concurrent receives emit it exactly once.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { numberInboundPages, numberTierAlerts } from "./schema";
 
@@ -25,32 +26,31 @@ export async function monthlyInboundPages(db: Db, accountId: string, numberId: s
   return row?.pages ?? 0;
 }
 
+export interface TierAlertClaim {
+  accountId: string;
+  numberId: string;
+  month: string;
+  tier: string;
+  includedPages: number;
+}
+
 /**
- * Records that the number reached `includedPages` this month, unless that was recorded already.
- * Returns the new alert row only to the one caller whose insert made it: the count and the claim are
- * one statement, which SQLite runs alone.
+ * Records that the number reached `includedPages` this month, unless that was recorded already, and
+ * returns the new row only to the one caller whose insert made it: the count and the claim are one
+ * statement, which SQLite runs alone. `alongside(reached)` statements run first in the same batch;
+ * `reached` holds exactly when the claim will insert (use it as an event's onlyIf).
  */
-export async function claimTierAlert(
-  db: Db,
-  a: { accountId: string; numberId: string; month: string; tier: string; includedPages: number },
-): Promise<TierAlertRow | null> {
-  const now = new Date().toISOString();
-  const rows = await db.all<{ account_id: string; number_id: string; month: string; tier: string; included_pages: number; inbound_pages: number; created_at: string }>(sql`
-    INSERT INTO number_tier_alerts (account_id, number_id, month, tier, included_pages, inbound_pages, created_at)
-    SELECT ${a.accountId}, ${a.numberId}, ${a.month}, ${a.tier}, ${a.includedPages}, total, ${now}
-    FROM (SELECT COALESCE(SUM(pages), 0) AS total FROM number_inbound_pages WHERE account_id = ${a.accountId} AND number_id = ${a.numberId} AND month = ${a.month})
-    WHERE total >= ${a.includedPages}
-    ON CONFLICT DO NOTHING
-    RETURNING *`);
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    accountId: row.account_id,
-    numberId: row.number_id,
-    month: row.month,
-    tier: row.tier,
-    includedPages: row.included_pages,
-    inboundPages: row.inbound_pages,
-    createdAt: row.created_at,
-  };
+export async function claimTierAlert(db: Db, a: TierAlertClaim, alongside: (reached: SQL) => BatchItem<"sqlite">[] = () => []): Promise<TierAlertRow | null> {
+  const total = sql`(SELECT COALESCE(SUM(${numberInboundPages.pages}), 0) FROM ${numberInboundPages} WHERE ${numberInboundPages.accountId} = ${a.accountId} AND ${numberInboundPages.numberId} = ${a.numberId} AND ${numberInboundPages.month} = ${a.month})`;
+  const claimed = sql`EXISTS (SELECT 1 FROM ${numberTierAlerts} WHERE ${numberTierAlerts.numberId} = ${a.numberId} AND ${numberTierAlerts.month} = ${a.month} AND ${numberTierAlerts.tier} = ${a.tier})`;
+  const reached = sql`(NOT ${claimed} AND ${total} >= ${a.includedPages})`;
+  // INSERT … SELECT names every column in the table's order.
+  const claim = db
+    .insert(numberTierAlerts)
+    .select(sql`SELECT ${a.accountId}, ${a.numberId}, ${a.month}, ${a.tier}, ${a.includedPages}, ${total}, ${new Date().toISOString()} WHERE ${total} >= ${a.includedPages}`)
+    .onConflictDoNothing()
+    .returning();
+  const items: BatchItem<"sqlite">[] = [...alongside(reached), claim];
+  const results = await db.batch(items as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  return (results.at(-1) as TierAlertRow[])[0] ?? null;
 }

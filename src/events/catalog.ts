@@ -14,6 +14,7 @@ export const EVENT_TYPES = {
   "fax.extracted": "OCR text and extracted data are ready for an inbound fax.",
   "number.provisioned": "A number was added to the account.",
   "number.released": "A number was released from the account.",
+  "usage.tier_limit_reached": "A number's inbound pages this month reached its tier's allowance (faxes are still received).",
   "balance.low": "The account balance fell below its threshold.",
   "webhook.ping": "A test event sent on request to check an endpoint.",
 } as const;

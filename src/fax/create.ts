@@ -64,7 +64,7 @@ export async function createFax(
   // Credits first (issue 16 point 2): a fax the balance cannot pay for is refused before anything is stored.
   await reserveFaxCredits(env, accountId, mode, id, pageCount);
   try {
-    return await storeAndQueue(env, { accountId, mode, input, to, from: number.number, id, now, pdf, pageCount, resentFrom });
+    return await storeAndQueue(env, { accountId, mode, input, to, from: number.number, externalUserId: number.externalUserId, id, now, pdf, pageCount, resentFrom });
   } catch (error) {
     // Nothing was queued: the reservation goes back. (Should the FaxObject exist after all, its settle finds
     // the fax released already: the fax goes uncharged rather than charged twice.)
@@ -80,6 +80,8 @@ interface AcceptedFax {
   input: NewFax;
   to: string;
   from: string;
+  /** Partners: the user whose number `from` is. */
+  externalUserId: string | null;
   id: string;
   now: Date;
   pdf: Uint8Array;
@@ -89,7 +91,7 @@ interface AcceptedFax {
 
 async function storeAndQueue(
   env: Env,
-  { accountId, mode, input, to, from, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
+  { accountId, mode, input, to, from, externalUserId, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
 ): Promise<Fax> {
   const key = faxFileKeys(accountId, id).document;
   await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
@@ -124,7 +126,7 @@ async function storeAndQueue(
     created_at: created,
     updated_at: created,
     completed_at: null,
-    external_user_id: number.externalUserId,
+    external_user_id: externalUserId,
     purged_at: null,
   };
   fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);

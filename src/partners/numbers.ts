@@ -64,9 +64,8 @@ export async function provisionPartnerNumber(env: Env, db: Db, accountId: string
 
 /** Releases a number: it routes to this account for the grace period, then the gateway answers SIP 404. */
 export async function releasePartnerNumber(env: Env, db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
-  const routesUntil = new Date(Date.now() + releasePolicy(env).graceMs).toISOString();
   const released = numberEvent(db, "number.released");
-  const row = await releaseNumber(db, accountId, id, routesUntil, released.alongside);
+  const row = await releaseNumber(db, accountId, id, releasePolicy(env).graceMs, released.alongside);
   if (row) await publishAccountEvents(env, accountId, released.recorded);
   return row;
 }

@@ -1,11 +1,13 @@
 /**
  * Counting a number's inbound pages against its tier (issue 15 point 6). A fax is never refused for
  * quota (losing a fax is worse than a bill); reaching the allowance is recorded once per number, month
- * and tier, which is what usage.tier_limit_reached reports.
+ * and tier, and usage.tier_limit_reached is stored in the same batch, so it exists exactly when the record does.
  */
 import type { Db } from "../db/client";
 import type { NumberRow } from "../db/number-store";
 import { claimTierAlert, monthlyInboundPages, recordInboundPages, type TierAlertRow } from "../db/number-usage-store";
+import type { PlatformEvent } from "../events/catalog";
+import { accountEvent, publishAccountEvents } from "../webhooks/account-events";
 import { tiers, usageMonth } from "./tiers";
 
 export interface ReceivedFaxPages {
@@ -20,7 +22,16 @@ export async function countInboundPages(env: Env, db: Db, number: NumberRow, fax
   await recordInboundPages(db, { faxId: fax.id, accountId: number.accountId, numberId: number.id, month, pages: fax.page_count });
   if (number.tier === null) return null;
   const includedPages = tiers(env)[number.tier].includedPages;
-  return claimTierAlert(db, { accountId: number.accountId, numberId: number.id, month, tier: number.tier, includedPages });
+  const user = number.externalUserId ? { external_user_id: number.externalUserId } : {};
+  const data = { ...user, number: { id: number.id, number: number.number, tier: number.tier }, month, included_pages: includedPages };
+  const recorded: PlatformEvent[] = [];
+  const alert = await claimTierAlert(db, { accountId: number.accountId, numberId: number.id, month, tier: number.tier, includedPages }, (reached) => {
+    const { event, statement } = accountEvent(db, { accountId: number.accountId, mode: number.mode, type: "usage.tier_limit_reached", data }, reached);
+    recorded.push(event);
+    return [statement];
+  });
+  if (alert) await publishAccountEvents(env, number.accountId, recorded);
+  return alert;
 }
 
 /** What the number has used this month, as GET /v1/numbers/{id} shows it. */

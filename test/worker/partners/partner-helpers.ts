@@ -38,13 +38,13 @@ export async function createPartner(userIds: string[], mode: "test" | "live" = "
   return { ...account, users };
 }
 
-/** A fax of `pages` pages arriving from `caller` on `callee`, through the gateway's signed upload. */
-export async function receiveFax(callee: string, caller: string, pages = 1, callId = `call-${crypto.randomUUID()}`): Promise<string> {
+/** A fax of `pages` pages arriving from `caller` on `callee`, through the gateway's signed upload (the same `call` is the same fax). */
+export async function receiveFax(callee: string, caller: string, pages = 1, call = { id: `call-${crypto.randomUUID()}`, at: new Date().toISOString() }): Promise<string> {
   const tiff = writeTiff(
     Array.from({ length: pages }, (_, i) => ({ bitmap: stripedPage(i, 64), xResolution: 204, yResolution: 196 })),
     { scheme: "mh" },
   );
-  const res = await gatewayPost("/internal/gateway/inbound", { call_id: callId, caller, callee, remote_ident: caller, received_at: new Date().toISOString(), tiff: toBase64(tiff) });
+  const res = await gatewayPost("/internal/gateway/inbound", { call_id: call.id, caller, callee, remote_ident: caller, received_at: call.at, tiff: toBase64(tiff) });
   expect(res.status, await res.clone().text()).toBe(200);
   const body = await res.json<{ fax_id: string; status: string }>();
   expect(body.status).toBe("received");
