@@ -92,21 +92,19 @@ describe("edgefax receive --follow --out", () => {
         res.writeHead(200, { "content-type": "text/event-stream" });
         return res.write([frame(envelope(1, "fax.received", { id: "fax_old", from: "+15550109999" })), frame(envelope(2, "fax.received", { id: "fax_new", from: "+15550108888" }))].join(""));
       }
-      const document = /^\/v1\/faxes\/(fax_\w+)\/document$/.exec(url.pathname);
-      if (document) return json(res, 200, { url: `${api.url}/files/${document[1]}`, expires_at: "x" });
-      const file = /^\/files\/(fax_\w+)$/.exec(url.pathname);
-      if (file) return res.writeHead(200, { "content-type": "application/pdf" }).end(pdf(file[1]!));
+      const image = /^\/v1\/faxes\/(fax_\w+)\/image$/.exec(url.pathname);
+      if (image && url.searchParams.get("format") === "pdf") return res.writeHead(200, { "content-type": "application/pdf" }).end(pdf(image[1]!));
       res.writeHead(404).end();
     });
     const out = await mkdtemp(join(tmpdir(), "edgefax-receive-"));
     try {
       const run = await runUntil(["receive", "--follow", "--out", out], { EDGEFAX_API_KEY: "fx_test_k", EDGEFAX_BASE_URL: api.url }, () =>
-        api.requests.some((r) => r.url === "/files/fax_new"),
+        api.requests.some((r) => r.url.startsWith("/v1/faxes/fax_new/image")),
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect((await readdir(out)).sort()).toEqual(["fax_new.pdf", "fax_old.pdf"]);
       expect(await readFile(join(out, "fax_new.pdf"), "utf8")).toBe(pdf("fax_new"));
-      expect(api.requests.filter((r) => r.url.startsWith("/files/")).map((r) => r.url)).toEqual(["/files/fax_old", "/files/fax_new"]);
+      expect(api.requests.filter((r) => r.url.includes("/image")).map((r) => r.url)).toEqual(["/v1/faxes/fax_old/image?format=pdf", "/v1/faxes/fax_new/image?format=pdf"]);
       expect(run.stdout()).toContain(`fax_new from +15550108888 → ${join(out, "fax_new.pdf")}`);
     } finally {
       await api.close();

@@ -115,9 +115,7 @@ const list: Command = async (_positionals, flags, context) => {
 async function download(faxId: string, dir: string, context: CliContext, signal: AbortSignal): Promise<boolean> {
   const file = join(dir, `${faxId}.pdf`);
   if (existsSync(file)) return false;
-  const { url } = await context.client().faxes.document(faxId, { signal });
-  const response = await fetch(url, { signal });
-  if (!response.ok) throw new Error(`downloading ${faxId} answered ${response.status}`);
+  const response = await context.client().faxes.image(faxId, { format: "pdf" }, { signal });
   await writeFile(`${file}.part`, new Uint8Array(await response.arrayBuffer()));
   await rename(`${file}.part`, file);
   return true;

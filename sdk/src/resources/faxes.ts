@@ -5,6 +5,7 @@ import { randomIdempotencyKey, type Transport } from "../http.js";
 import { boundaryFor, encodeMultipart, type MultipartPart } from "../multipart.js";
 import { PageRequest, type Page } from "../pagination.js";
 import { readEventStream, type EventStreamOptions } from "../sse.js";
+import type { operations } from "../generated/openapi.js";
 import type { Fax, FaxCreate, FaxEvent, FaxListParams, FaxResend, SignedUrl } from "../types.js";
 
 export interface SendFaxParams extends Omit<FaxCreate, "documents"> {
@@ -19,6 +20,8 @@ export interface CallOptions {
   idempotencyKey?: string;
   signal?: AbortSignal;
 }
+
+export type ImageParams = NonNullable<operations["getFaxImage"]["parameters"]["query"]>;
 
 /** The events after which a fax changes no more (DESIGN.md "Fax lifecycle"). */
 export const FINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["fax.delivered", "fax.failed", "fax.canceled", "fax.received"]);
@@ -123,9 +126,13 @@ export class Faxes {
     return this.transport.request<SignedUrl>("GET", `/v1/faxes/${id(faxId)}/document`, options);
   }
 
-  /** A signed, expiring URL of the fax as sent or received (TIFF-F). */
-  image(faxId: string, options: CallOptions = {}): Promise<SignedUrl> {
-    return this.transport.request<SignedUrl>("GET", `/v1/faxes/${id(faxId)}/image`, options);
+  /**
+   * The fax itself: a PDF (default), the TIFF-F, or one page as PNG. Answers the Response, so a large fax can be
+   * streamed (`response.body`) or read whole (`await response.blob()`). Downloading a received fax marks it
+   * `image_downloaded`.
+   */
+  image(faxId: string, params: ImageParams = {}, options: CallOptions = {}): Promise<Response> {
+    return this.transport.send("GET", `/v1/faxes/${id(faxId)}/image`, { query: params, headers: { accept: "*/*" }, ...options });
   }
 }
 
