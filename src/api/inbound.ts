@@ -13,6 +13,7 @@ import { FaxExtractionSchema, FaxOcrSchema, type Fax } from "../fax/schema";
 import { checkExtractionSchema, parseStoredSchema, schemaVersion, SCHEMA_LIMITS, type ExtractionSchema } from "../inbound/extraction-schema";
 import { closedObject } from "../lib/closed-object";
 import type { App } from "./context";
+import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 
 const FaxIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
@@ -31,8 +32,8 @@ const PageTextSchema = z
 
 const FaxTextSchema = z.object({ fax_id: z.string(), ocr: FaxOcrSchema.nullable(), pages: z.array(PageTextSchema) }).openapi("FaxText");
 
-const schemaDescription = `A JSON Schema subset: an object whose properties have type string, number, integer, boolean, array (with items) or object (with properties), nested up to ${SCHEMA_LIMITS.depth} levels, with description, title, enum (strings) and format "date"; at most ${SCHEMA_LIMITS.fields} fields and ${SCHEMA_LIMITS.bytes} bytes. Other keywords are refused with a pointer to them.`;
-const schemaExample = {
+export const EXTRACTION_SCHEMA_DESCRIPTION = `A JSON Schema subset: an object whose properties have type string, number, integer, boolean, array (with items) or object (with properties), nested up to ${SCHEMA_LIMITS.depth} levels, with description, title, enum (strings) and format "date"; at most ${SCHEMA_LIMITS.fields} fields and ${SCHEMA_LIMITS.bytes} bytes. Other keywords are refused with a pointer to them.`;
+export const EXTRACTION_SCHEMA_EXAMPLE = {
   type: "object",
   properties: {
     patient_name: { type: "string", description: "The patient's full name" },
@@ -43,7 +44,7 @@ const schemaExample = {
 };
 
 const NumberSchemaBody = closedObject({
-  extraction_schema: z.record(z.string(), z.unknown()).nullable().openapi({ description: `${schemaDescription} null removes the number's own schema.`, example: schemaExample }),
+  extraction_schema: z.record(z.string(), z.unknown()).nullable().openapi({ description: `${EXTRACTION_SCHEMA_DESCRIPTION} null removes the number's own schema.`, example: EXTRACTION_SCHEMA_EXAMPLE }),
 }).openapi("NumberExtractionSchemaRequest");
 
 const NumberSchemaResponse = z
@@ -103,6 +104,7 @@ export function registerInboundRoutes(app: App): void {
       const accountId = c.get("caller").accountId;
       const fax = await receivedFax(c, accountId, c.req.valid("param").id);
       const rows = await listPageTexts(database(c.env.DB), accountId, fax.id);
+      audit(c, "fax.read_text", { type: "fax", id: fax.id });
       return c.json(
         {
           fax_id: fax.id,
@@ -169,7 +171,7 @@ export function registerInboundRoutes(app: App): void {
       operationId: "setNumberExtractionSchema",
       tags: ["Numbers"],
       summary: "Set a number's extraction schema",
-      description: `Faxes received on this number are extracted into this schema instead of the account's. ${schemaDescription}`,
+      description: `Faxes received on this number are extracted into this schema instead of the account's. ${EXTRACTION_SCHEMA_DESCRIPTION}`,
       security: bearerSecurity,
       request: { params: NumberIdParams, body: { required: true, content: { "application/json": { schema: NumberSchemaBody } } } },
       responses: { ...numberSchemaResponses, ...problemResponses("number.not_found", "extraction_schema.invalid", ...AUTH_ERRORS, "request.invalid") },

@@ -11,6 +11,8 @@ import { readAccountSettings, updateAccountSettings, type AccountSettingsChanges
 import type { WebhookEndpointRow } from "../db/webhook-store";
 import { closedObject } from "../lib/closed-object";
 import { findDefaultEndpoint, setDefaultWebhookUrl } from "../webhooks/endpoints";
+import { parseStoredSchema, schemaVersion } from "../inbound/extraction-schema";
+import { EXTRACTION_SCHEMA_DESCRIPTION, EXTRACTION_SCHEMA_EXAMPLE, requireExtractionSchema } from "./inbound";
 import type { App } from "./context";
 import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
@@ -30,6 +32,9 @@ export const SettingsSchema = z
       example: 30,
     }),
     low_balance_threshold: z.number().int().openapi({ description: "balance.low fires when the credit balance falls below this.", example: 10 }),
+    // inbound (issue 14)
+    extraction_schema: z.record(z.string(), z.unknown()).nullable().openapi({ description: `Received faxes are extracted into this schema (a number's own schema comes first). ${EXTRACTION_SCHEMA_DESCRIPTION}`, example: EXTRACTION_SCHEMA_EXAMPLE }),
+    extraction_schema_version: z.string().nullable().openapi({ description: "Appears as extraction.schema_version on faxes extracted with this schema.", example: "sch_3f9a1c0b7d2e" }),
     updated_at: z.string().nullable().openapi({ description: "null until a setting was changed." }),
   })
   .openapi("Settings");
@@ -45,6 +50,7 @@ export const SettingsUpdateSchema = closedObject({
   webhook_url: z.string().url().max(2000).nullable().optional().openapi({ description: "Set, move, or (null) remove the default webhook endpoint." }),
   retention_days: z.number().int().min(1).max(MAX_RETENTION_DAYS).nullable().optional().openapi({ description: `1-${MAX_RETENTION_DAYS}; null returns to the platform default.` }),
   low_balance_threshold: z.number().int().min(0).max(1_000_000).optional(),
+  extraction_schema: z.record(z.string(), z.unknown()).nullable().optional().openapi({ description: "Set the account's extraction schema, or remove it with null. Refused with 422 extraction_schema.invalid and a pointer to each problem." }),
 }).openapi("SettingsUpdate", { example: { webhook_url: "https://partner.example.com/edgefax", retention_days: 90 } });
 
 const settingsExample = {
@@ -52,15 +58,20 @@ const settingsExample = {
   webhook_endpoint_id: "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
   retention_days: 90,
   low_balance_threshold: 10,
+  extraction_schema: EXTRACTION_SCHEMA_EXAMPLE,
+  extraction_schema_version: "sch_3f9a1c0b7d2e",
   updated_at: "2026-11-23T15:00:00.000Z",
 };
 
-function presentSettings(env: Env, row: AccountSettingsRow, endpoint: WebhookEndpointRow | undefined | null): z.infer<typeof SettingsSchema> {
+async function presentSettings(env: Env, row: AccountSettingsRow, endpoint: WebhookEndpointRow | undefined | null): Promise<z.infer<typeof SettingsSchema>> {
+  const extractionSchema = parseStoredSchema(row.extractionSchema);
   return {
     webhook_url: endpoint?.url ?? null,
     webhook_endpoint_id: endpoint?.id ?? null,
     retention_days: row.retentionDays ?? platformSettings(env).retentionDays,
     low_balance_threshold: row.lowBalanceThreshold,
+    extraction_schema: extractionSchema as Record<string, unknown> | null,
+    extraction_schema_version: extractionSchema ? await schemaVersion(extractionSchema) : null,
     updated_at: row.updatedAt === new Date(0).toISOString() ? null : row.updatedAt,
   };
 }
@@ -83,7 +94,7 @@ export function registerSettingsRoutes(app: App): void {
     async (c) => {
       const accountId = c.get("caller").accountId;
       const row = await readAccountSettings(database(c.env.DB), accountId);
-      return c.json(presentSettings(c.env, row, await findDefaultEndpoint(c.env, accountId)), 200);
+      return c.json(await presentSettings(c.env, row, await findDefaultEndpoint(c.env, accountId)), 200);
     },
   );
 
@@ -100,7 +111,7 @@ export function registerSettingsRoutes(app: App): void {
       request: { body: { required: true, content: { "application/json": { schema: SettingsUpdateSchema } } } },
       responses: {
         200: { description: "The settings after the change.", content: { "application/json": { schema: SettingsUpdatedSchema, example: settingsExample } } },
-        ...problemResponses("webhook.url_refused", "request.invalid", ...AUTH_ERRORS),
+        ...problemResponses("webhook.url_refused", "request.invalid", "extraction_schema.invalid", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
@@ -108,7 +119,11 @@ export function registerSettingsRoutes(app: App): void {
       const accountId = c.get("caller").accountId;
       const db = database(c.env.DB);
       if (typeof body.webhook_url === "string") assertReceivable(c.env, body.webhook_url);
+      const extractionSchema = body.extraction_schema ? requireExtractionSchema(body.extraction_schema, "/extraction_schema") : body.extraction_schema;
       const changes: AccountSettingsChanges = {
+        ...(extractionSchema !== undefined
+          ? { extractionSchema: extractionSchema ? JSON.stringify(extractionSchema) : null, extractionSchemaVersion: (await readAccountSettings(db, accountId)).extractionSchemaVersion + 1 }
+          : {}),
         ...(body.retention_days !== undefined ? { retentionDays: body.retention_days } : {}),
         ...(body.low_balance_threshold !== undefined ? { lowBalanceThreshold: body.low_balance_threshold } : {}),
       };
@@ -116,7 +131,7 @@ export function registerSettingsRoutes(app: App): void {
       const row = await updateAccountSettings(db, accountId, changes);
       const endpoint = hook ? hook.endpoint : await findDefaultEndpoint(c.env, accountId);
       audit(c, "settings.update", { type: "account", id: accountId });
-      return c.json({ ...presentSettings(c.env, row, endpoint), ...(hook?.secret ? { webhook_secret: hook.secret } : {}) }, 200);
+      return c.json({ ...(await presentSettings(c.env, row, endpoint)), ...(hook?.secret ? { webhook_secret: hook.secret } : {}) }, 200);
     },
   );
 }

@@ -12,6 +12,7 @@ import { inboundSettings, isoNow, type InboundSettings } from "../config";
 import { database, type Db } from "../db/client";
 import { indexFaxText, listPageTexts, savePageText, type PageTextRow } from "../db/fax-text-store";
 import { findAccountNumber } from "../db/number-store";
+import { readAccountSettings } from "../db/settings-store";
 import { log } from "../lib/log";
 import { faxObject } from "../fax/fax-stub";
 import type { InboundJob } from "../fax/jobs";
@@ -93,7 +94,7 @@ export function pagesText(rows: PageTextRow[]): string {
 /** The schema the fax's number carries, or else the account's. */
 export async function extractionSchemaFor(db: Db, accountId: string, to: string): Promise<ExtractionSchema | null> {
   const number = await findAccountNumber(db, accountId, to);
-  return parseStoredSchema(number?.extractionSchema);
+  return parseStoredSchema(number?.extractionSchema) ?? parseStoredSchema((await readAccountSettings(db, accountId)).extractionSchema);
 }
 
 async function extractFields(env: Env, db: Db, s: InboundSettings, accountId: string, fax: Fax) {

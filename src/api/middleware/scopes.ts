@@ -30,6 +30,9 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "POST /v1/faxes": "send",
   "DELETE /v1/faxes/{id}": "send",
   "POST /v1/faxes/{id}/resend": "send",
+  // inbound (issue 14)
+  "GET /v1/faxes/{id}/text": "read",
+  "POST /v1/faxes/{id}/extract": "send",
 
   "GET /v1/numbers": "read",
   "GET /v1/numbers/{id}": "read",
@@ -43,6 +46,8 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/external-users/{external_user_id}/inbox": "read",
   "PUT /v1/external-users/{external_user_id}": "full",
   "DELETE /v1/external-users/{external_user_id}": "full",
+  "GET /v1/numbers/{id}/extraction-schema": "read",
+  "PUT /v1/numbers/{id}/extraction-schema": "full",
 
   "GET /v1/webhooks": "read",
   "GET /v1/webhooks/{id}": "read",
