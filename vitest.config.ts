@@ -27,6 +27,8 @@ export default defineConfig(async () => {
             // billing: the operator's grants and Stripe's webhooks (Stripe itself is never reached: tests intercept fetch).
             BILLING_ADMIN_SECRET: "test-billing-admin-secret-0123456789",
             STRIPE_WEBHOOK_SECRET: "whsec_test_0123456789abcdef0123456789abcdef",
+            // base64 of 32 bytes: the Ed25519 seed that signs the audit log's checkpoints.
+            AUDIT_SIGNING_KEY: "ZWRnZWZheC10ZXN0LWF1ZGl0LXNpZ25pbmcta2V5MzI=",
             // Webhook retries without waiting (same length as production: max_retries + 1 entries).
             WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
           },

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/install/**/*.test.ts", "test/codec/**/*.test.ts", "test/gateway/**/*.test.ts", "test/render/**/*.test.ts", "test/source/**/*.test.ts", "test/sdk/**/*.test.ts", "test/inbound/**/*.test.ts"],
+    include: ["test/install/**/*.test.ts", "test/codec/**/*.test.ts", "test/gateway/**/*.test.ts", "test/render/**/*.test.ts", "test/source/**/*.test.ts", "test/sdk/**/*.test.ts", "test/inbound/**/*.test.ts", "test/audit/**/*.test.ts"],
     testTimeout: 60_000,
     pool: "forks",
   },

@@ -56,6 +56,8 @@ export function ensureDevVars() {
   }
   // The AES-256-GCM key that encrypts webhook secrets at rest: base64 of 32 bytes.
   if (!/^WEBHOOK_ENCRYPTION_KEY=/m.test(text)) text += `WEBHOOK_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`;
+  // The Ed25519 seed that signs the audit log's daily checkpoints: base64 of 32 bytes.
+  if (!/^AUDIT_SIGNING_KEY=/m.test(text)) text += `AUDIT_SIGNING_KEY=${randomBytes(32).toString("base64")}\n`;
   if (text !== vars) {
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, text, { mode: 0o600 });

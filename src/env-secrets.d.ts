@@ -17,5 +17,7 @@ declare namespace Cloudflare {
     OCR_SECRET?: string;
     /** Inbound: Workers AI, for OCR_PROVIDER=workers-ai (wrangler.toml [ai]). */
     AI?: Ai;
+    /** Ed25519 seed (base64 of 32 bytes) that signs the audit log's daily checkpoints (issue 17). */
+    AUDIT_SIGNING_KEY: string;
   }
 }

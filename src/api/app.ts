@@ -6,6 +6,7 @@ import { registerBalanceRoutes } from "./balance";
 import { registerBillingCallbacks } from "./billing-callbacks";
 import { registerInvoiceRoutes } from "./invoices";
 import { registerUsageRoutes } from "./usage";
+import { registerAuditEventRoutes } from "./audit-events";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
 import { registerErrorPages } from "./error-pages";
@@ -54,6 +55,7 @@ export function createApp() {
   registerExternalUserRoutes(app);
   registerOAuthRoutes(app);
   registerApiKeyRoutes(app);
+  registerAuditEventRoutes(app);
   registerFileRoutes(app);
   registerErrorPages(app);
   registerDocs(app);

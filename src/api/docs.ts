@@ -17,6 +17,7 @@ export const OPENAPI_INFO: Parameters<App["doc31"]>[1] = {
     { name: "Faxes", description: "Send faxes and follow them." },
     { name: "Numbers", description: "Fax numbers of your account." },
     { name: "Authentication", description: "API keys and OAuth 2.0 tokens." },
+    { name: "Audit", description: "The account's hash-chained audit log, its export and signed checkpoints." },
   ],
 };
 

@@ -80,8 +80,9 @@ export function verifyChain(lines: readonly string[], checkpoint?: { seq: number
     } catch {
       return { ok: false, seq: expectedSeq ?? index + 1, reason: `line ${index + 1} is not JSON` };
     }
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) return { ok: false, seq: expectedSeq ?? index + 1, reason: `line ${index + 1} is not an audit entry` };
     const seq = typeof entry.seq === "number" ? entry.seq : (expectedSeq ?? index + 1);
-    if (typeof entry.seq !== "number" || typeof entry.hash !== "string" || typeof entry.prev_hash !== "string") {
+    if (!Number.isSafeInteger(entry.seq) || typeof entry.hash !== "string" || typeof entry.prev_hash !== "string") {
       return { ok: false, seq, reason: `line ${index + 1} is not an audit entry` };
     }
     if (expectedSeq !== null && entry.seq !== expectedSeq) {

@@ -242,6 +242,11 @@ export const REQUEST_ERRORS = {
     title: "No such API key",
     next: "Check the id with GET /v1/api-keys; keys of other accounts are not visible to your key.",
   },
+  "audit.no_checkpoint": {
+    status: 404,
+    title: "No signed checkpoint yet",
+    next: "Checkpoints are signed once a day for accounts with audit events; try again after the next one.",
+  },
   "api_key.last_key": {
     status: 409,
     title: "The account's last active key cannot be revoked",

@@ -78,6 +78,10 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",
   "DELETE /v1/api-keys/{id}": "full",
+
+  "GET /v1/audit-events": "read",
+  "GET /v1/audit-events/export": "read",
+  "GET /v1/audit-events/checkpoint": "read",
 };
 
 interface CompiledOperation {
