@@ -3,6 +3,7 @@ import type { PathReader } from "./files.js";
 import { Transport, type ClientOptions } from "./http.js";
 import { AccountSettings, ApiKeys, Credits } from "./resources/account.js";
 import { Events } from "./resources/events.js";
+import { Billing, ExternalUsers } from "./resources/partners.js";
 import { Faxes } from "./resources/faxes.js";
 import { Numbers } from "./resources/numbers.js";
 import { Received } from "./resources/received.js";
@@ -18,6 +19,9 @@ export class Edgefax {
   /** Credits: `balance.get()`, `bundles()`, `purchase()`, `transactions()`. */
   readonly balance: Credits;
   readonly settings: AccountSettings;
+  readonly externalUsers: ExternalUsers;
+  /** Usage (`usage()`) and monthly statements (`invoices()`, `invoice(id)`). */
+  readonly billing: Billing;
   /** For requests the resources do not cover yet: `client.transport.request("GET", "/v1/…")`. */
   readonly transport: Transport;
 
@@ -31,5 +35,7 @@ export class Edgefax {
     this.apiKeys = new ApiKeys(this.transport);
     this.balance = new Credits(this.transport);
     this.settings = new AccountSettings(this.transport);
+    this.externalUsers = new ExternalUsers(this.transport);
+    this.billing = new Billing(this.transport);
   }
 }

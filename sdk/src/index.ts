@@ -7,7 +7,7 @@ export { ConnectionError, EdgefaxError, ProblemError, WebhookVerificationError }
 export { sniffContentType, type FileData, type FileInput } from "./files.js";
 export { DEFAULT_BASE_URL, SDK_VERSION, Transport, type ClientOptions, type RequestOptions } from "./http.js";
 export { PageRequest, type Page } from "./pagination.js";
-export { FINAL_EVENT_TYPES, type CallOptions, type FaxText, type SendFaxParams } from "./resources/faxes.js";
+export { FINAL_EVENT_TYPES, type CallOptions, type ImageParams, type SendFaxParams } from "./resources/faxes.js";
 export type { ReceivedFax } from "./resources/received.js";
 export { parseEventStream, type EventStreamOptions, type ServerSentEvent } from "./sse.js";
 export type * from "./types.js";

@@ -44,3 +44,28 @@ export type CreditTransactionListParams = Query<"listCreditTransactions">;
 export type Settings = Schemas["Settings"];
 export type SettingsUpdate = Schemas["SettingsUpdate"];
 export type SettingsUpdated = Schemas["SettingsUpdated"];
+
+/** The JSON a successful call of `Op` answers (200, else 201), straight from the generated operation. */
+type Ok<Op extends keyof operations> = operations[Op]["responses"] extends { 200: { content: { "application/json": infer B } } }
+  ? B
+  : operations[Op]["responses"] extends { 201: { content: { "application/json": infer C } } }
+    ? C
+    : never;
+/** The JSON body `Op` takes. */
+type Body<Op extends keyof operations> = NonNullable<operations[Op]["requestBody"]> extends { content: { "application/json": infer B } } ? B : never;
+
+export type ExternalUser = Ok<"getExternalUser">;
+export type ExternalUserPut = Body<"putExternalUser">;
+export type DeletedExternalUser = Ok<"deleteExternalUser">;
+export type ExternalUserListParams = Query<"listExternalUsers">;
+export type InboxParams = Query<"getExternalUserInbox">;
+export type InboxFax = Ok<"getExternalUserInbox">["data"][number];
+export type FaxText = Ok<"getFaxText">;
+export type ExtractionResult = Ok<"extractFax">;
+export type ExtractionSchema = Ok<"getNumberExtractionSchema">;
+export type ExtractionSchemaPut = Body<"setNumberExtractionSchema">;
+export type Usage = Ok<"getUsage">;
+export type UsageParams = Query<"getUsage">;
+export type Invoice = Ok<"getInvoice">;
+export type InvoiceListParams = Query<"listInvoices">;
+export type InvoiceSummary = Ok<"listInvoices">["data"][number];

@@ -132,6 +132,20 @@ describe("the SDK and CLI against npm start", () => {
     expect(await client.settings.get()).toBeTruthy();
     const keys = await client.apiKeys.list().toArray();
     expect(keys.length).toBeGreaterThan(0);
+    expect(await client.billing.usage()).toBeTruthy();
+    expect(Array.isArray((await client.billing.invoices()).data)).toBe(true);
+  }, 30_000);
+
+  it("manages a partner's external users: put (twice, the same user), get, list, inbox, delete", async () => {
+    const created = await client.externalUsers.put("clinic-42", { name: "Dr. Rivera", metadata: { plan: "pro" } });
+    const again = await client.externalUsers.put("clinic-42", { name: "Dr. Rivera", metadata: { plan: "pro" } });
+    expect(again).toMatchObject({ external_user_id: "clinic-42", name: "Dr. Rivera" });
+    expect(again.external_user_id).toBe(created.external_user_id);
+    expect(await client.externalUsers.get("clinic-42")).toMatchObject({ name: "Dr. Rivera" });
+    expect((await client.externalUsers.list().toArray()).map((u) => u.external_user_id)).toContain("clinic-42");
+    expect((await client.externalUsers.inbox("clinic-42")).data).toEqual([]);
+    await client.externalUsers.delete("clinic-42");
+    await expect(client.externalUsers.get("clinic-42")).rejects.toMatchObject({ status: 404 });
   }, 30_000);
 
   it("edgefax send --watch shows a 3-page fax go out and exits 0", async () => {

@@ -146,6 +146,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/external-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List external users
+         * @description Newest first. Filter by creation time, or by `metadata[key]=value` (up to 5, all must hold).
+         */
+        get: operations["listExternalUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/external-users/{external_user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an external user
+         * @description The user, by your id for it, with its active numbers.
+         */
+        get: operations["getExternalUser"];
+        /**
+         * Create or replace an external user
+         * @description Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing.
+         */
+        put: operations["putExternalUser"];
+        post?: never;
+        /**
+         * Delete an external user
+         * @description Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user.
+         */
+        delete: operations["deleteExternalUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/external-users/{external_user_id}/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's inbox
+         * @description The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists faxes whose image nobody has downloaded yet (the opposite of `image_downloaded`).
+         */
+        get: operations["getExternalUserInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/faxes": {
         parameters: {
             query?: never;
@@ -234,6 +302,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/faxes/{id}/extract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extract a received fax again
+         * @description Runs extraction again with the schema that applies now (the number's, else the account's), e.g. after a schema change. Answers 202 with `extraction.status` pending; `fax.extracted` follows.
+         */
+        post: operations["extractFax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/faxes/{id}/image": {
         parameters: {
             query?: never;
@@ -294,6 +382,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/faxes/{id}/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a received fax's text
+         * @description The OCR text of every page with its confidence. Pages appear as they are read; `ocr.status` says whether reading is still pending.
+         */
+        get: operations["getFaxText"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/faxes/received": {
         parameters: {
             query?: never;
@@ -303,9 +411,49 @@ export interface paths {
         };
         /**
          * List received faxes
-         * @description Inbound faxes that arrived completely, newest first. Poll with `min_completed_timestamp`, or with `image_downloaded=false` to get what nobody has fetched yet.
+         * @description Inbound faxes that arrived completely, newest first (with `search_text`: best match first). Poll with `min_completed_timestamp`, or with `image_downloaded=false` to get what nobody has fetched yet.
          */
         get: operations["listReceivedFaxes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List monthly statements
+         * @description The current month's statement (`upcoming`, first page only), then closed months, newest first.
+         */
+        get: operations["listInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a monthly statement
+         * @description A closed month's statement, or `upcoming` for the current month so far.
+         */
+        get: operations["getInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -329,7 +477,7 @@ export interface paths {
         put?: never;
         /**
          * Get a number
-         * @description Test keys get a fictional +1 555 010 number; live keys get one from the operator's pool (LIVE_NUMBER_POOL).
+         * @description Test keys get a fictional +1 555 010 number; live keys get one from the operator's pool (LIVE_NUMBER_POOL). With `external_user_id` the number is dedicated to that user of yours, with a tier. Released numbers are not handed out again during their quarantine.
          */
         post: operations["provisionNumber"];
         delete?: never;
@@ -347,16 +495,44 @@ export interface paths {
         };
         /**
          * Get a number
-         * @description One of the account's numbers.
+         * @description One of the account's numbers, with this month's inbound pages against its tier.
          */
         get: operations["getNumber"];
         put?: never;
         post?: never;
         /**
          * Release a number
-         * @description The number stops receiving faxes for this account and returns to the pool.
+         * @description Calls to the number still reach this account for the grace period (NUMBER_RELEASE_GRACE_HOURS, default 72), then are refused (SIP 404); nobody else gets the number during its quarantine (NUMBER_QUARANTINE_DAYS, default 90).
          */
         delete: operations["releaseNumber"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a number's tier or label
+         * @description A tier change applies at once: the new allowance to this month's count, the new retention at the next purge.
+         */
+        patch: operations["updateNumber"];
+        trace?: never;
+    };
+    "/v1/numbers/{id}/extraction-schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a number's extraction schema
+         * @description The schema faxes to this number are extracted with; null when the number uses the account's.
+         */
+        get: operations["getNumberExtractionSchema"];
+        /**
+         * Set a number's extraction schema
+         * @description Faxes received on this number are extracted into this schema instead of the account's. A JSON Schema subset: an object whose properties have type string, number, integer, boolean, array (with items) or object (with properties), nested up to 5 levels, with description, title, enum (strings) and format "date"; at most 100 fields and 16384 bytes. Other keywords are refused with a pointer to them.
+         */
+        put: operations["setNumberExtractionSchema"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -384,6 +560,26 @@ export interface paths {
          * @description Changes only the fields given. `webhook_url` creates a default webhook endpoint subscribed to every event (its secret is in this response, once), moves it to a new URL, or removes it with null. Unknown fields are refused.
          */
         patch: operations["updateSettings"];
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get usage
+         * @description Faxes and pages sent and received, and credits used, in [from, to) (at most 366 days), grouped by day, number or external user. Counts the faxes created in the range, in the key's mode.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/webhooks": {
@@ -746,6 +942,11 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
+        DeletedExternalUser: components["schemas"]["ExternalUser"] & {
+            deleted_at: string;
+            /** @description The numbers this released (calls still reach you during the grace period). */
+            released_numbers: components["schemas"]["ExternalUserNumber"][];
+        };
         Event: {
             created_at: string;
             /** @description The event's subject (`fax`, `number`, …). A fax's events carry `sequence`: 1, 2, 3… in the order the fax emitted them, gapless. */
@@ -754,10 +955,66 @@ export interface components {
             };
             id: string;
             /** @enum {string} */
-            type: "fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "balance.low" | "webhook.ping";
+            type: "fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping";
         };
         EventList: {
             data: components["schemas"]["Event"][];
+        };
+        ExternalUser: {
+            created_at: string;
+            email: string | null;
+            /** @example patient-8841 */
+            external_user_id: string;
+            /**
+             * @description Our id for the user; the API addresses users by external_user_id.
+             * @example usr_01jd8x6r3q5v7w9y0a2b4c6d8e
+             */
+            id: string;
+            metadata: {
+                [key: string]: string;
+            };
+            name: string | null;
+            /** @description The user's active numbers, oldest first. */
+            numbers: components["schemas"]["ExternalUserNumber"][];
+            updated_at: string;
+        };
+        ExternalUserList: {
+            data: components["schemas"]["ExternalUser"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        ExternalUserNumber: {
+            id: string;
+            number: string;
+            /** @enum {string|null} */
+            tier: "personal" | "business" | null;
+        };
+        /**
+         * @example {
+         *       "name": "Dana Rivera",
+         *       "email": "dana@example.com",
+         *       "metadata": {
+         *         "clinic": "north"
+         *       }
+         *     }
+         */
+        ExternalUserPut: {
+            /** Format: email */
+            email?: string | null;
+            /**
+             * @description Up to 20 string pairs of your own, returned as given: keys of 1 to 40 characters, values of at most 500.
+             * @example {
+             *       "order_id": "A-1001"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            };
+            name?: string | null;
+        };
+        ExtractionQueued: {
+            extraction: components["schemas"]["FaxExtraction"];
+            fax_id: string;
         };
         Fax: {
             attempts: number;
@@ -768,6 +1025,24 @@ export interface components {
             direction: "outbound" | "inbound";
             error: components["schemas"]["FaxError"] & unknown;
             estimated_delivery: string | null;
+            /** @description The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise. */
+            external_user_id: string | null;
+            /** @description Received faxes: fields extracted into your schema. Absent on outbound faxes. */
+            extraction?: {
+                completed_at: string | null;
+                /** @description Every field of the schema; fields the fax does not give are null. */
+                data: {
+                    [key: string]: unknown;
+                } | null;
+                detail: string | null;
+                /** @example sch_3f9a1c0b7d2e */
+                schema_version: string | null;
+                /**
+                 * @description skipped: neither the number nor the account has an extraction_schema.
+                 * @enum {string}
+                 */
+                status: "pending" | "done" | "failed" | "skipped";
+            } | null;
             /** @example +15550100100 */
             from: string;
             header_text: string | null;
@@ -786,9 +1061,29 @@ export interface components {
              */
             mode: "test" | "live";
             next_attempt_at: string | null;
+            /** @description Received faxes: the reading of their pages. Absent on outbound faxes. */
+            ocr?: {
+                completed_at: string | null;
+                /** @description Mean page confidence, 0-100. */
+                confidence: number | null;
+                detail: string | null;
+                /** @example tesseract.js 7.0.0 eng 4.0.0_best_int */
+                engine: string | null;
+                /** @description Pages that could not be read (damaged, or the engine failed or timed out). */
+                pages_failed: number[];
+                /** @description Pages read with a confidence below OCR_MIN_CONFIDENCE: check them before trusting their text. */
+                pages_flagged: number[];
+                /**
+                 * @description done: every readable page was read (see pages_failed); failed: no page could be read.
+                 * @enum {string}
+                 */
+                status: "pending" | "done" | "failed";
+            } | null;
             options: components["schemas"]["FaxOptions"];
             page_count: number;
             pages_sent: number;
+            /** @description When the retention purge deleted the fax's files; its links then answer 410 document.purged. */
+            purged_at: string | null;
             /** @description The far end's CSI (outbound) or TSI (inbound). */
             remote_ident: string | null;
             resent_from: string | null;
@@ -819,6 +1114,11 @@ export interface components {
          *     }
          */
         FaxCreate: {
+            /**
+             * Format: uri
+             * @description Another spelling of webhook_url (as other fax APIs name it); give one of the two.
+             */
+            callbackUrl?: string;
             cover_page?: components["schemas"]["CoverPage"];
             /**
              * Format: uri
@@ -832,6 +1132,11 @@ export interface components {
                 content_type: "application/pdf" | "image/png" | "image/jpeg" | "image/tiff";
                 filename?: string;
             }[];
+            /**
+             * @description Send for one of your users (PUT /v1/external-users/{external_user_id}): from their number, as caller id and header. `from` may pick among their numbers.
+             * @example patient-8841
+             */
+            external_user_id?: string;
             /**
              * @description One of your numbers; defaults to your first.
              * @example +15550100100
@@ -894,6 +1199,21 @@ export interface components {
             /** @example SIP 486 Busy Here */
             t30_result: string | null;
         } | null;
+        FaxExtraction: {
+            completed_at: string | null;
+            /** @description Every field of the schema; fields the fax does not give are null. */
+            data: {
+                [key: string]: unknown;
+            } | null;
+            detail: string | null;
+            /** @example sch_3f9a1c0b7d2e */
+            schema_version: string | null;
+            /**
+             * @description skipped: neither the number nor the account has an extraction_schema.
+             * @enum {string}
+             */
+            status: "pending" | "done" | "failed" | "skipped";
+        };
         FaxList: {
             data: components["schemas"]["Fax"][];
             has_more: boolean;
@@ -901,6 +1221,8 @@ export interface components {
         };
         FaxNumber: {
             created_at: string;
+            /** @description The user of yours the number is dedicated to (partners). */
+            external_user_id: string | null;
             /** @example num_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
             label: string | null;
@@ -908,12 +1230,37 @@ export interface components {
             mode: "test" | "live";
             /** @example +15550101234 */
             number: string;
+            /**
+             * @description personal: 200 inbound pages a month, 60-day retention; business: 1,000 pages, 180 days (the operator may change the figures).
+             * @enum {string|null}
+             */
+            tier: "personal" | "business" | null;
         };
         FaxNumberList: {
             data: components["schemas"]["FaxNumber"][];
             has_more: boolean;
             next_cursor: string | null;
         };
+        FaxNumberWithUsage: components["schemas"]["FaxNumber"] & {
+            usage: components["schemas"]["NumberUsage"];
+        };
+        FaxOcr: {
+            completed_at: string | null;
+            /** @description Mean page confidence, 0-100. */
+            confidence: number | null;
+            detail: string | null;
+            /** @example tesseract.js 7.0.0 eng 4.0.0_best_int */
+            engine: string | null;
+            /** @description Pages that could not be read (damaged, or the engine failed or timed out). */
+            pages_failed: number[];
+            /** @description Pages read with a confidence below OCR_MIN_CONFIDENCE: check them before trusting their text. */
+            pages_flagged: number[];
+            /**
+             * @description done: every readable page was read (see pages_failed); failed: no page could be read.
+             * @enum {string}
+             */
+            status: "pending" | "done" | "failed";
+        } | null;
         FaxOptions: {
             /**
              * @description How grey becomes black and white: monochrome keeps text and lines sharp, halftone dithers photographs, auto decides for each area of each page.
@@ -965,13 +1312,150 @@ export interface components {
              */
             webhook_url?: string;
         };
+        FaxText: {
+            fax_id: string;
+            ocr: components["schemas"]["FaxOcr"];
+            pages: components["schemas"]["PageText"][];
+        };
+        InboxPage: {
+            data: components["schemas"]["ReceivedFax"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        Invoice: {
+            amount_due: number;
+            amount_paid: number;
+            closed_at: string | null;
+            currency: string;
+            due_at: string | null;
+            /**
+             * @description inv_…, or `upcoming` for the current month.
+             * @example inv_01jd8x6r3q5v7w9y0a2b4c6d8e
+             */
+            id: string;
+            lines: {
+                /** @description Cents. */
+                amount: number;
+                description: string;
+                /** @description Settled when it happened (credit bundles are paid when bought; pages with credits). */
+                paid: boolean;
+                quantity: number;
+                /** @enum {string} */
+                type: "number" | "pages_sent" | "pages_received" | "purchase";
+            }[];
+            paid_at: string | null;
+            /**
+             * @description The month (UTC).
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description open: the month is running, or closed with an amount due; paid; past_due: due and unpaid after 14 days.
+             * @enum {string}
+             */
+            status: "open" | "paid" | "past_due";
+            total: number;
+        };
+        InvoiceList: {
+            data: components["schemas"]["Invoice"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
         /**
          * @example {
-         *       "label": "Front desk"
+         *       "external_user_id": "patient-8841",
+         *       "tier": "personal",
+         *       "area_code": "555"
          *     }
          */
         NumberCreate: {
+            /**
+             * @description A number in this area code, or 409 number.area_code_unavailable naming the area codes available.
+             * @example 555
+             */
+            area_code?: string;
+            /**
+             * @description Dedicate the number to one of your users (PUT /v1/external-users/{external_user_id} first).
+             * @example patient-8841
+             */
+            external_user_id?: string;
             label?: string;
+            /**
+             * @description Defaults to personal for a user's number; none otherwise.
+             * @enum {string}
+             */
+            tier?: "personal" | "business";
+        };
+        NumberExtractionSchema: {
+            extraction_schema: {
+                [key: string]: unknown;
+            } | null;
+            number_id: string;
+            /** @description Appears as extraction.schema_version on faxes extracted with this schema. */
+            schema_version: string | null;
+        };
+        NumberExtractionSchemaRequest: {
+            /**
+             * @description A JSON Schema subset: an object whose properties have type string, number, integer, boolean, array (with items) or object (with properties), nested up to 5 levels, with description, title, enum (strings) and format "date"; at most 100 fields and 16384 bytes. Other keywords are refused with a pointer to them. null removes the number's own schema.
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "patient_name": {
+             *           "type": "string",
+             *           "description": "The patient's full name"
+             *         },
+             *         "date_of_birth": {
+             *           "type": "string",
+             *           "format": "date"
+             *         },
+             *         "claim_number": {
+             *           "type": "string"
+             *         },
+             *         "total": {
+             *           "type": "number",
+             *           "description": "Invoice total"
+             *         }
+             *       }
+             *     }
+             */
+            extraction_schema: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * @example {
+         *       "tier": "business"
+         *     }
+         */
+        NumberUpdate: {
+            label?: string | null;
+            /**
+             * @description The new tier; its allowance and retention apply from now on (this month's count is kept).
+             * @enum {string}
+             */
+            tier?: "personal" | "business";
+        };
+        NumberUsage: {
+            inbound_pages: number;
+            /** @description The tier's allowance; null without a tier. Faxes over it are still received. */
+            included_pages: number | null;
+            /**
+             * @description The calendar month (UTC) counted.
+             * @example 2026-11
+             */
+            month: string;
+            tier_limit_reached: boolean;
+        };
+        PageText: {
+            /** @description 0-100; null when the engine gives none or the page failed. */
+            confidence: number | null;
+            error: string | null;
+            /** @description Read below OCR_MIN_CONFIDENCE: check the page before trusting its text. */
+            flagged: boolean;
+            page: number;
+            /** @enum {string} */
+            status: "done" | "failed";
+            text: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -993,12 +1477,55 @@ export interface components {
             /** @example https://fax.example.com/errors/fax.recipient.invalid */
             type: string;
         };
+        ReceivedFax: components["schemas"]["Fax"] & {
+            /** @description Only with search_text. */
+            search?: {
+                /** @description FTS5 bm25: lower is a better match. */
+                rank: number;
+                /**
+                 * @description Words around the match, the matches in [brackets].
+                 * @example … Patient Name: [Jane] Doe DOB …
+                 */
+                snippet: string;
+            };
+        };
         ReceivedFaxList: {
-            data: components["schemas"]["Fax"][];
+            data: components["schemas"]["ReceivedFax"][];
             has_more: boolean;
             next_cursor: string | null;
         };
         Settings: {
+            /**
+             * @description Received faxes are extracted into this schema (a number's own schema comes first). A JSON Schema subset: an object whose properties have type string, number, integer, boolean, array (with items) or object (with properties), nested up to 5 levels, with description, title, enum (strings) and format "date"; at most 100 fields and 16384 bytes. Other keywords are refused with a pointer to them.
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "patient_name": {
+             *           "type": "string",
+             *           "description": "The patient's full name"
+             *         },
+             *         "date_of_birth": {
+             *           "type": "string",
+             *           "format": "date"
+             *         },
+             *         "claim_number": {
+             *           "type": "string"
+             *         },
+             *         "total": {
+             *           "type": "number",
+             *           "description": "Invoice total"
+             *         }
+             *       }
+             *     }
+             */
+            extraction_schema: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description Appears as extraction.schema_version on faxes extracted with this schema.
+             * @example sch_3f9a1c0b7d2e
+             */
+            extraction_schema_version: string | null;
             /**
              * @description balance.low fires when the credit balance falls below this.
              * @example 10
@@ -1026,6 +1553,10 @@ export interface components {
          *     }
          */
         SettingsUpdate: {
+            /** @description Set the account's extraction schema, or remove it with null. Refused with 422 extraction_schema.invalid and a pointer to each problem. */
+            extraction_schema?: {
+                [key: string]: unknown;
+            } | null;
             low_balance_threshold?: number;
             /** @description 1-3650; null returns to the platform default. */
             retention_days?: number | null;
@@ -1046,6 +1577,30 @@ export interface components {
             expires_at: string;
             /** @example https://fax.example.com/files/faxes/acct_…/fax_…/document.pdf?expires=1767225600&signature=… */
             url: string;
+        };
+        Usage: {
+            data: {
+                /** @description Credits the faxes took (held, for a fax still in progress). */
+                credits: number;
+                faxes_received: number;
+                faxes_sent: number;
+                /** @example 2026-11-03 */
+                group: string | null;
+                pages_received: number;
+                pages_sent: number;
+            }[];
+            from: string;
+            /** @enum {string} */
+            group_by: "day" | "number" | "external_user";
+            to: string;
+            totals: {
+                /** @description Credits the faxes took (held, for a fax still in progress). */
+                credits: number;
+                faxes_received: number;
+                faxes_sent: number;
+                pages_received: number;
+                pages_sent: number;
+            };
         };
         WebhookAttempt: {
             attempted_at: string;
@@ -1095,7 +1650,7 @@ export interface components {
             /** @description Why the platform disabled the endpoint (e.g. the receiver answered 410 Gone). */
             disabled_reason: string | null;
             enabled: boolean;
-            event_types: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "balance.low" | "webhook.ping") | "*")[];
+            event_types: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
             /** @description While set and in the future, the previous secret signs beside the current one. */
@@ -1123,7 +1678,7 @@ export interface components {
              *       "*"
              *     ]
              */
-            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /**
              * Format: uri
              * @example https://example.com/webhooks/edgefax
@@ -1150,7 +1705,7 @@ export interface components {
         WebhookEndpointUpdate: {
             description?: string | null;
             enabled?: boolean;
-            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /** Format: uri */
             url?: string;
         };
@@ -1993,6 +2548,672 @@ export interface operations {
             };
         };
     };
+    listExternalUsers: {
+        parameters: {
+            query?: {
+                created_after?: string;
+                created_before?: string;
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "external_user_id": "patient-8841",
+                     *           "name": "Dana Rivera",
+                     *           "email": "dana@example.com",
+                     *           "metadata": {
+                     *             "clinic": "north"
+                     *           },
+                     *           "numbers": [
+                     *             {
+                     *               "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *               "number": "+15550101234",
+                     *               "tier": "personal"
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-23T15:00:00.000Z",
+                     *           "updated_at": "2026-11-23T15:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExternalUserList"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExternalUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your own id for the user: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'. */
+                external_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user with its numbers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "external_user_id": "patient-8841",
+                     *       "name": "Dana Rivera",
+                     *       "email": "dana@example.com",
+                     *       "metadata": {
+                     *         "clinic": "north"
+                     *       },
+                     *       "numbers": [
+                     *         {
+                     *           "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "number": "+15550101234",
+                     *           "tier": "personal"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "updated_at": "2026-11-23T15:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExternalUser"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such external user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.not_found",
+                     *       "title": "No such external user",
+                     *       "status": 404,
+                     *       "detail": "No such external user",
+                     *       "code": "external_user.not_found",
+                     *       "next": "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putExternalUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your own id for the user: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'. */
+                external_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExternalUserPut"];
+            };
+        };
+        responses: {
+            /** @description The user, replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "external_user_id": "patient-8841",
+                     *       "name": "Dana Rivera",
+                     *       "email": "dana@example.com",
+                     *       "metadata": {
+                     *         "clinic": "north"
+                     *       },
+                     *       "numbers": [
+                     *         {
+                     *           "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "number": "+15550101234",
+                     *           "tier": "personal"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "updated_at": "2026-11-23T15:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExternalUser"];
+                };
+            };
+            /** @description The user, created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "external_user_id": "patient-8841",
+                     *       "name": "Dana Rivera",
+                     *       "email": "dana@example.com",
+                     *       "metadata": {
+                     *         "clinic": "north"
+                     *       },
+                     *       "numbers": [
+                     *         {
+                     *           "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "number": "+15550101234",
+                     *           "tier": "personal"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "updated_at": "2026-11-23T15:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExternalUser"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteExternalUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your own id for the user: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'. */
+                external_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "external_user_id": "patient-8841",
+                     *       "name": "Dana Rivera",
+                     *       "email": "dana@example.com",
+                     *       "metadata": {
+                     *         "clinic": "north"
+                     *       },
+                     *       "numbers": [],
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "updated_at": "2026-11-23T15:00:00.000Z",
+                     *       "deleted_at": "2026-11-24T15:00:00.000Z",
+                     *       "released_numbers": [
+                     *         {
+                     *           "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "number": "+15550101234",
+                     *           "tier": "personal"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletedExternalUser"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such external user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.not_found",
+                     *       "title": "No such external user",
+                     *       "status": 404,
+                     *       "detail": "No such external user",
+                     *       "code": "external_user.not_found",
+                     *       "next": "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExternalUserInbox: {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                image_downloaded?: "true" | "false";
+                limit?: number;
+                q?: string;
+                unread?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description Your own id for the user: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'. */
+                external_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the user's received faxes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such external user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.not_found",
+                     *       "title": "No such external user",
+                     *       "status": 404,
+                     *       "detail": "No such external user",
+                     *       "code": "external_user.not_found",
+                     *       "next": "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listFaxes: {
         parameters: {
             query?: {
@@ -2001,6 +3222,8 @@ export interface operations {
                 /** @description next_cursor from the previous page. */
                 cursor?: string;
                 direction?: "outbound" | "inbound";
+                /** @description Only the faxes of this user of yours; every /v1/faxes/{id} route takes it too and answers 404 for another user's fax. */
+                external_user_id?: string;
                 limit?: number;
                 status?: "queued" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
                 to?: string;
@@ -2051,7 +3274,9 @@ export interface operations {
                      *           "image_downloaded": null,
                      *           "created_at": "2026-11-23T15:00:00.000Z",
                      *           "updated_at": "2026-11-23T15:00:00.000Z",
-                     *           "completed_at": null
+                     *           "completed_at": null,
+                     *           "external_user_id": null,
+                     *           "purged_at": null
                      *         }
                      *       ],
                      *       "has_more": false,
@@ -2216,7 +3441,9 @@ export interface operations {
                      *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
-                     *       "completed_at": null
+                     *       "completed_at": null,
+                     *       "external_user_id": null,
+                     *       "purged_at": null
                      *     }
                      */
                     "application/json": components["schemas"]["Fax"];
@@ -2441,7 +3668,9 @@ export interface operations {
                      *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
-                     *       "completed_at": null
+                     *       "completed_at": null,
+                     *       "external_user_id": null,
+                     *       "purged_at": null
                      *     }
                      */
                     "application/json": components["schemas"]["Fax"];
@@ -2561,7 +3790,9 @@ export interface operations {
                      *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
-                     *       "completed_at": null
+                     *       "completed_at": null,
+                     *       "external_user_id": null,
+                     *       "purged_at": null
                      *     }
                      */
                     "application/json": components["schemas"]["Fax"];
@@ -2721,6 +3952,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The fax's files were deleted by the retention policy */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/document.purged",
+                     *       "title": "The fax's files were deleted by the retention policy",
+                     *       "status": 410,
+                     *       "detail": "The fax's files were deleted by the retention policy",
+                     *       "code": "document.purged",
+                     *       "next": "The fax's metadata stays (see purged_at); the document, pages and image are gone for good. Download files before the retention period ends.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests */
             429: {
                 headers: {
@@ -2800,7 +4052,9 @@ export interface operations {
                      *               "image_downloaded": null,
                      *               "created_at": "2026-11-23T15:00:00.000Z",
                      *               "updated_at": "2026-11-23T15:00:00.000Z",
-                     *               "completed_at": null
+                     *               "completed_at": null,
+                     *               "external_user_id": null,
+                     *               "purged_at": null
                      *             }
                      *           }
                      *         }
@@ -2845,6 +4099,112 @@ export interface operations {
                      *       "detail": "No such fax",
                      *       "code": "fax.not_found",
                      *       "next": "Check the id; faxes of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extractFax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Extraction is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtractionQueued"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fax */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/fax.not_found",
+                     *       "title": "No such fax",
+                     *       "status": 404,
+                     *       "detail": "No such fax",
+                     *       "code": "fax.not_found",
+                     *       "next": "Check the id; faxes of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only received faxes have text and extracted data; The fax's pages are still being read */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/fax.not_received",
+                     *       "title": "Only received faxes have text and extracted data",
+                     *       "status": 409,
+                     *       "detail": "Only received faxes have text and extracted data",
+                     *       "code": "fax.not_received",
+                     *       "next": "Use the id of an inbound fax whose status is received (GET /v1/faxes/received).",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -2937,6 +4297,27 @@ export interface operations {
                      *       "detail": "No such fax",
                      *       "code": "fax.not_found",
                      *       "next": "Check the id; faxes of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The fax's files were deleted by the retention policy */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/document.purged",
+                     *       "title": "The fax's files were deleted by the retention policy",
+                     *       "status": 410,
+                     *       "detail": "The fax's files were deleted by the retention policy",
+                     *       "code": "document.purged",
+                     *       "next": "The fax's metadata stays (see purged_at); the document, pages and image are gone for good. Download files before the retention period ends.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -3058,6 +4439,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The fax's files were deleted by the retention policy */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/document.purged",
+                     *       "title": "The fax's files were deleted by the retention policy",
+                     *       "status": 410,
+                     *       "detail": "The fax's files were deleted by the retention policy",
+                     *       "code": "document.purged",
+                     *       "next": "The fax's metadata stays (see purged_at); the document, pages and image are gone for good. Download files before the retention period ends.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Some fields are invalid */
             422: {
                 headers: {
@@ -3158,7 +4560,9 @@ export interface operations {
                      *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
-                     *       "completed_at": null
+                     *       "completed_at": null,
+                     *       "external_user_id": null,
+                     *       "purged_at": null
                      *     }
                      */
                     "application/json": components["schemas"]["Fax"];
@@ -3313,15 +4717,147 @@ export interface operations {
             };
         };
     };
+    getFaxText: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The text, page by page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "fax_id": "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
+                     *       "ocr": {
+                     *         "status": "done",
+                     *         "confidence": 91.5,
+                     *         "engine": "tesseract.js 7.0.0 eng 4.0.0_best_int",
+                     *         "pages_failed": [],
+                     *         "pages_flagged": [],
+                     *         "detail": null,
+                     *         "completed_at": "2026-11-23T15:00:43.000Z"
+                     *       },
+                     *       "pages": [
+                     *         {
+                     *           "page": 1,
+                     *           "status": "done",
+                     *           "text": "Patient Name: Jane Doe\nDOB: 03/07/1980",
+                     *           "confidence": 91.5,
+                     *           "flagged": false,
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FaxText"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fax */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/fax.not_found",
+                     *       "title": "No such fax",
+                     *       "status": 404,
+                     *       "detail": "No such fax",
+                     *       "code": "fax.not_found",
+                     *       "next": "Check the id; faxes of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only received faxes have text and extracted data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/fax.not_received",
+                     *       "title": "Only received faxes have text and extracted data",
+                     *       "status": 409,
+                     *       "detail": "Only received faxes have text and extracted data",
+                     *       "code": "fax.not_received",
+                     *       "next": "Use the id of an inbound fax whose status is received (GET /v1/faxes/received).",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listReceivedFaxes: {
         parameters: {
             query?: {
                 /** @description next_cursor from the previous page. */
                 cursor?: string;
+                /** @description Only the faxes received on this user's numbers (GET /v1/external-users/{external_user_id}/inbox is the same list). */
+                external_user_id?: string;
                 image_downloaded?: "true" | "false";
                 limit?: number;
                 min_completed_timestamp?: string;
-                /** @description Matches the sender, the receiving number, the TSI and metadata. */
+                /** @description Full-text search (FTS5) over the faxes' OCR text, sender and remote ident (TSI): every word must match, the last one also as a prefix; best match first, each with `search.rank` and `search.snippet`. Punctuation and search operators are taken as plain text. */
                 search_text?: string;
             };
             header?: never;
@@ -3372,7 +4908,9 @@ export interface operations {
                      *           "image_downloaded": false,
                      *           "created_at": "2026-11-23T15:00:00.000Z",
                      *           "updated_at": "2026-11-23T15:00:41.000Z",
-                     *           "completed_at": "2026-11-23T15:00:41.000Z"
+                     *           "completed_at": "2026-11-23T15:00:41.000Z",
+                     *           "external_user_id": null,
+                     *           "purged_at": null
                      *         }
                      *       ],
                      *       "has_more": false,
@@ -3468,11 +5006,185 @@ export interface operations {
             };
         };
     };
+    listInvoices: {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of statements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceList"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.invoice_not_found",
+                     *       "title": "No such invoice",
+                     *       "status": 404,
+                     *       "detail": "No such invoice",
+                     *       "code": "billing.invoice_not_found",
+                     *       "next": "Take the invoice id (inv_…) from GET /v1/invoices.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listNumbers: {
         parameters: {
             query?: {
                 /** @description next_cursor from the previous page. */
                 cursor?: string;
+                /** @description Only the numbers of this user of yours. */
+                external_user_id?: string;
                 /** @description Only numbers with exactly this label. */
                 label?: string;
                 limit?: number;
@@ -3497,6 +5209,8 @@ export interface operations {
                      *           "number": "+15550101234",
                      *           "mode": "test",
                      *           "label": "Front desk",
+                     *           "external_user_id": "patient-8841",
+                     *           "tier": "personal",
                      *           "created_at": "2026-11-23T15:00:00.000Z"
                      *         }
                      *       ],
@@ -3600,6 +5314,8 @@ export interface operations {
                      *       "number": "+15550101234",
                      *       "mode": "test",
                      *       "label": "Front desk",
+                     *       "external_user_id": "patient-8841",
+                     *       "tier": "personal",
                      *       "created_at": "2026-11-23T15:00:00.000Z"
                      *     }
                      */
@@ -3627,7 +5343,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No number is available */
+            /** @description No such external user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.not_found",
+                     *       "title": "No such external user",
+                     *       "status": 404,
+                     *       "detail": "No such external user",
+                     *       "code": "external_user.not_found",
+                     *       "next": "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No number is available; No number is free in that area code */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3715,10 +5452,18 @@ export interface operations {
                      *       "number": "+15550101234",
                      *       "mode": "test",
                      *       "label": "Front desk",
-                     *       "created_at": "2026-11-23T15:00:00.000Z"
+                     *       "external_user_id": "patient-8841",
+                     *       "tier": "personal",
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "usage": {
+                     *         "month": "2026-11",
+                     *         "inbound_pages": 12,
+                     *         "included_pages": 200,
+                     *         "tier_limit_reached": false
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["FaxNumber"];
+                    "application/json": components["schemas"]["FaxNumberWithUsage"];
                 };
             };
             /** @description No credentials */
@@ -3809,6 +5554,8 @@ export interface operations {
                      *       "number": "+15550101234",
                      *       "mode": "test",
                      *       "label": "Front desk",
+                     *       "external_user_id": "patient-8841",
+                     *       "tier": "personal",
                      *       "created_at": "2026-11-23T15:00:00.000Z"
                      *     }
                      */
@@ -3880,6 +5627,328 @@ export interface operations {
             };
         };
     };
+    updateNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NumberUpdate"];
+            };
+        };
+        responses: {
+            /** @description The number. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "num_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *       "number": "+15550101234",
+                     *       "mode": "test",
+                     *       "label": "Front desk",
+                     *       "external_user_id": "patient-8841",
+                     *       "tier": "business",
+                     *       "created_at": "2026-11-23T15:00:00.000Z",
+                     *       "usage": {
+                     *         "month": "2026-11",
+                     *         "inbound_pages": 12,
+                     *         "included_pages": 1000,
+                     *         "tier_limit_reached": false
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FaxNumberWithUsage"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such number */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/number.not_found",
+                     *       "title": "No such number",
+                     *       "status": 404,
+                     *       "detail": "No such number",
+                     *       "code": "number.not_found",
+                     *       "next": "Check the id with GET /v1/numbers.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNumberExtractionSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number's extraction schema. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberExtractionSchema"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such number */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/number.not_found",
+                     *       "title": "No such number",
+                     *       "status": 404,
+                     *       "detail": "No such number",
+                     *       "code": "number.not_found",
+                     *       "next": "Check the id with GET /v1/numbers.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setNumberExtractionSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NumberExtractionSchemaRequest"];
+            };
+        };
+        responses: {
+            /** @description The number's extraction schema. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberExtractionSchema"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such number */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/number.not_found",
+                     *       "title": "No such number",
+                     *       "status": 404,
+                     *       "detail": "No such number",
+                     *       "code": "number.not_found",
+                     *       "next": "Check the id with GET /v1/numbers.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The extraction schema is not one we can extract; Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/extraction_schema.invalid",
+                     *       "title": "The extraction schema is not one we can extract",
+                     *       "status": 422,
+                     *       "detail": "The extraction schema is not one we can extract",
+                     *       "code": "extraction_schema.invalid",
+                     *       "next": "Fix the places errors[] points at: an object schema whose properties have type string, number, integer, boolean, array or object, with description, title, enum and format date (see README, \"Extraction schema\").",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getSettings: {
         parameters: {
             query?: never;
@@ -3901,6 +5970,27 @@ export interface operations {
                      *       "webhook_endpoint_id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "retention_days": 90,
                      *       "low_balance_threshold": 10,
+                     *       "extraction_schema": {
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "patient_name": {
+                     *             "type": "string",
+                     *             "description": "The patient's full name"
+                     *           },
+                     *           "date_of_birth": {
+                     *             "type": "string",
+                     *             "format": "date"
+                     *           },
+                     *           "claim_number": {
+                     *             "type": "string"
+                     *           },
+                     *           "total": {
+                     *             "type": "number",
+                     *             "description": "Invoice total"
+                     *           }
+                     *         }
+                     *       },
+                     *       "extraction_schema_version": "sch_3f9a1c0b7d2e",
                      *       "updated_at": "2026-11-23T15:00:00.000Z"
                      *     }
                      */
@@ -3976,6 +6066,27 @@ export interface operations {
                      *       "webhook_endpoint_id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "retention_days": 90,
                      *       "low_balance_threshold": 10,
+                     *       "extraction_schema": {
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "patient_name": {
+                     *             "type": "string",
+                     *             "description": "The patient's full name"
+                     *           },
+                     *           "date_of_birth": {
+                     *             "type": "string",
+                     *             "format": "date"
+                     *           },
+                     *           "claim_number": {
+                     *             "type": "string"
+                     *           },
+                     *           "total": {
+                     *             "type": "number",
+                     *             "description": "Invoice total"
+                     *           }
+                     *         }
+                     *       },
+                     *       "extraction_schema_version": "sch_3f9a1c0b7d2e",
                      *       "updated_at": "2026-11-23T15:00:00.000Z"
                      *     }
                      */
@@ -4003,7 +6114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The webhook URL is not allowed; Some fields are invalid */
+            /** @description The webhook URL is not allowed; Some fields are invalid; The extraction schema is not one we can extract */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4017,6 +6128,96 @@ export interface operations {
                      *       "detail": "The webhook URL is not allowed",
                      *       "code": "webhook.url_refused",
                      *       "next": "Use a public https URL; private, loopback, link-local and metadata addresses and localhost are refused.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive): a date or a time. Default: the first day of this month (UTC). */
+                from?: string;
+                /** @description day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (external_user_id, null for faxes of no user). */
+                group_by?: "day" | "number" | "external_user";
+                /** @description End (exclusive). Default: now. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Usage in the range. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }

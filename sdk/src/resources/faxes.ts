@@ -6,7 +6,7 @@ import { boundaryFor, encodeMultipart, type MultipartPart } from "../multipart.j
 import { PageRequest, type Page } from "../pagination.js";
 import { readEventStream, type EventStreamOptions } from "../sse.js";
 import type { operations } from "../generated/openapi.js";
-import type { Fax, FaxCreate, FaxEvent, FaxListParams, FaxResend, SignedUrl } from "../types.js";
+import type { ExtractionResult, Fax, FaxCreate, FaxEvent, FaxListParams, FaxResend, FaxText, SignedUrl } from "../types.js";
 
 export interface SendFaxParams extends Omit<FaxCreate, "documents"> {
   /** Files to send, in order: paths (Node), Blobs, bytes or streams. Sent as multipart/form-data. */
@@ -25,11 +25,6 @@ export type ImageParams = NonNullable<operations["getFaxImage"]["parameters"]["q
 
 /** The events after which a fax changes no more (DESIGN.md "Fax lifecycle"). */
 export const FINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["fax.delivered", "fax.failed", "fax.canceled", "fax.received"]);
-
-/** The fax's text, page by page, once OCR is done (`GET /v1/faxes/{id}/text`, inbound faxes). */
-export interface FaxText {
-  pages: { page: number; text: string; confidence: number }[];
-}
 
 const id = (value: string) => encodeURIComponent(value);
 
@@ -119,6 +114,11 @@ export class Faxes {
   /** The OCR text of a received fax, page by page. */
   text(faxId: string, options: CallOptions = {}): Promise<FaxText> {
     return this.transport.request<FaxText>("GET", `/v1/faxes/${id(faxId)}/text`, options);
+  }
+
+  /** Runs extraction again on a received fax, against the account's (or the number's) current schema. */
+  extract(faxId: string, options: CallOptions = {}): Promise<ExtractionResult> {
+    return this.transport.request("POST", `/v1/faxes/${id(faxId)}/extract`, options);
   }
 
   /** A signed, expiring URL of the fax's document (PDF). */
