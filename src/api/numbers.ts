@@ -179,6 +179,7 @@ export function registerNumberRoutes(app: App): void {
         ...(body.label !== undefined ? { label: body.label } : {}),
       });
       if (!row) throw new ApiError("number.not_found");
+      audit(c, "number.update", { type: "number", id: row.id });
       return c.json({ ...present(row), usage: await numberUsage(c.env, db, row) }, 200);
     },
   );

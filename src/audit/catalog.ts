@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = {
   "fax.read_extraction": { target: "fax", description: "The extracted data of a received fax was read." },
   "number.provision": { target: "number", description: "A number was added to the account." },
   "number.release": { target: "number", description: "A number was released." },
+  "number.update": { target: "number", description: "A number's tier or label was changed (partners)." },
   "webhook_endpoint.create": { target: "webhook_endpoint", description: "A webhook endpoint was added." },
   "webhook_endpoint.update": { target: "webhook_endpoint", description: "A webhook endpoint was changed." },
   "webhook_endpoint.delete": { target: "webhook_endpoint", description: "A webhook endpoint was deleted." },
