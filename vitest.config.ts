@@ -24,6 +24,8 @@ export default defineConfig(async () => {
             WEBHOOK_ENCRYPTION_KEY: "ZWRnZWZheC10ZXN0LXdlYmhvb2sta2V5LTMyYnl0ZXM=",
             // Webhook retries without waiting (same length as production: max_retries + 1 entries).
             WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
+            // Event streams: a heartbeat every second, so tests see one without waiting 15 s.
+            STREAM_HEARTBEAT_SECONDS: "1",
           },
         },
       }),

@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./worker");
-		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject";
+		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject" | "EventStreamObject";
 	}
 	interface Env {
 		DOCUMENTS: R2Bucket;
@@ -22,12 +22,14 @@ declare namespace Cloudflare {
 		GATEWAY_URL: string;
 		PUBLIC_URL: string;
 		WEBHOOK_RETRY_SCHEDULE: string;
+		STREAM_HEARTBEAT_SECONDS: string;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;
 		FAX: DurableObjectNamespace<import("./worker").FaxObject>;
 		IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyObject>;
 		RATE_LIMITER: DurableObjectNamespace<import("./worker").RateLimiterObject>;
+		STREAMS: DurableObjectNamespace<import("./worker").EventStreamObject>;
 	}
 }
 interface Env extends Cloudflare.Env {}

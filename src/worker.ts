@@ -11,6 +11,7 @@ import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 export { FaxObject } from "./fax/fax-object";
 export { IdempotencyObject } from "./api/middleware/idempotency-object";
 export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
+export { EventStreamObject } from "./webhooks/event-stream-object";
 
 const app = createApp();
 

@@ -15,6 +15,7 @@ import { requestId } from "./middleware/request-id";
 import { registerNumberRoutes } from "./numbers";
 import { registerOAuthRoutes } from "./oauth";
 import { registerReceivedRoutes } from "./received";
+import { registerStreamRoutes } from "./streams";
 import { registerWebhookRoutes } from "./webhooks";
 import { invalid } from "./validation";
 
@@ -33,6 +34,7 @@ export function createApp() {
   registerFaxRoutes(app);
   registerNumberRoutes(app);
   registerWebhookRoutes(app);
+  registerStreamRoutes(app);
   registerOAuthRoutes(app);
   registerFileRoutes(app);
   registerErrorPages(app);
