@@ -8,9 +8,8 @@
 // Also checked: every stream got every event exactly once.
 // It starts its own instance on a fresh temporary state directory and a free port, and stops it at the end.
 // Environment: BENCH_STREAMS, BENCH_FAXES, BENCH_RATE, BENCH_JSON=1 (also print the results as JSON).
-import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { sleep, startBenchInstance } from "./local-instance.mjs";
+import { sleep, startBenchInstance, startReceiver } from "./local-instance.mjs";
 
 const streams = positive(process.env.BENCH_STREAMS ?? "200", "BENCH_STREAMS");
 const faxes = positive(process.env.BENCH_FAXES ?? "20", "BENCH_FAXES");
@@ -33,22 +32,16 @@ function positive(raw, name) {
 let verify = null;
 const webhookAt = new Map(); // event id -> { at, createdMs, faxId }
 let unverified = 0;
-const receiver = createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const at = Date.now();
-    try {
-      const envelope = verify.verify(Buffer.concat(chunks).toString("utf8"), req.headers);
-      if (!webhookAt.has(envelope.id)) webhookAt.set(envelope.id, { at, createdMs: Date.parse(envelope.created_at), faxId: envelope.data?.fax?.id });
-      res.writeHead(200).end("ok");
-    } catch {
-      unverified += 1;
-      res.writeHead(400).end("bad signature");
-    }
-  });
+const { server: receiver, url: receiverUrl } = await startReceiver((body, headers, at) => {
+  try {
+    const envelope = verify.verify(body, headers);
+    if (!webhookAt.has(envelope.id)) webhookAt.set(envelope.id, { at, createdMs: Date.parse(envelope.created_at), faxId: envelope.data?.fax?.id });
+    return true;
+  } catch {
+    unverified += 1;
+    return false;
+  }
 });
-await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 
 const clients = [];
 const { origin, createKey, cleanup, fail } = await startBenchInstance({
@@ -63,7 +56,7 @@ const auth = { authorization: `Bearer ${key}`, "content-type": "application/json
 const endpointResponse = await fetch(`${origin}/v1/webhooks`, {
   method: "POST",
   headers: auth,
-  body: JSON.stringify({ url: `http://127.0.0.1:${receiver.address().port}/hooks` }),
+  body: JSON.stringify({ url: receiverUrl }),
 });
 if (endpointResponse.status !== 201) await fail(`POST /v1/webhooks answered ${endpointResponse.status}: ${await endpointResponse.text()}`);
 verify = new Webhook((await endpointResponse.json()).secret);
