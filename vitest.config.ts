@@ -31,6 +31,8 @@ export default defineConfig(async () => {
             AUDIT_SIGNING_KEY: "ZWRnZWZheC10ZXN0LWF1ZGl0LXNpZ25pbmcta2V5MzI=",
             // Webhook retries without waiting (same length as production: max_retries + 1 entries).
             WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
+            // Event streams: a heartbeat every second, so tests see one without waiting 15 s.
+            STREAM_HEARTBEAT_SECONDS: "1",
           },
         },
       }),

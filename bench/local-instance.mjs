@@ -2,6 +2,7 @@
 // A private `npm start` instance for a benchmark, through the launcher the local tests use
 // (scripts/local-platform.mjs): a fresh temporary state directory and a free port, a key with a rate limit
 // no benchmark reaches, and a clean stop (also on Ctrl-C) that removes the state.
+import { createServer } from "node:http";
 import { createKey, makeStateDir, removeStateDir, sleep, startLocalPlatform } from "../scripts/local-platform.mjs";
 
 export { sleep };
@@ -43,4 +44,25 @@ export async function startBenchInstance({ name, onCleanup }) {
   const origin = platform.url;
   console.error(`bench:${name}  the instance answers on ${origin}`);
   return { origin, stateDir, createKey: () => createKey(stateDir, { rateLimit: 100_000_000, name: `Benchmark ${name}` }), cleanup, fail };
+}
+
+/**
+ * A webhook receiver on 127.0.0.1 (node:http): `take(body, headers, at)` gets each request's whole body
+ * and the time it arrived, and returns true to answer 200 (false: 400, e.g. a bad signature).
+ * @param {(body: string, headers: import("node:http").IncomingHttpHeaders, at: number) => boolean} take
+ */
+export async function startReceiver(take) {
+  const server = createServer((req, res) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const at = Date.now();
+      const ok = take(Buffer.concat(chunks).toString("utf8"), req.headers, at);
+      res.writeHead(ok ? 200 : 400).end(ok ? "ok" : "bad signature");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return { server, url: `http://127.0.0.1:${address.port}/hooks` };
 }

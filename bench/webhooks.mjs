@@ -16,9 +16,8 @@
 // Environment: BENCH_FAXES (per phase, default 100), BENCH_RATE (steady faxes/s, default 5),
 // BENCH_CONCURRENCY (burst POSTs in flight, default 10), BENCH_PHASES (default steady,burst),
 // BENCH_JSON=1 (also print the results as JSON).
-import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { sleep, startBenchInstance } from "./local-instance.mjs";
+import { sleep, startBenchInstance, startReceiver } from "./local-instance.mjs";
 
 const faxes = positive(process.env.BENCH_FAXES ?? "100", "BENCH_FAXES");
 const rate = positive(process.env.BENCH_RATE ?? "5", "BENCH_RATE");
@@ -48,26 +47,18 @@ let verify = null;
 const deliveries = new Map(); // webhook-id -> { latencyMs, at, type, eventId, faxId }
 let duplicates = 0;
 let unverified = 0;
-const receiver = createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const at = Date.now();
-    const body = Buffer.concat(chunks).toString("utf8");
-    try {
-      const envelope = verify.verify(body, req.headers);
-      const id = req.headers["webhook-id"];
-      if (deliveries.has(id)) duplicates += 1;
-      else deliveries.set(id, { latencyMs: at - Date.parse(envelope.created_at), at, type: envelope.type, eventId: envelope.id, faxId: envelope.data?.fax?.id });
-      res.writeHead(200).end("ok");
-    } catch {
-      unverified += 1;
-      res.writeHead(400).end("bad signature");
-    }
-  });
+const { server: receiver, url: receiverUrl } = await startReceiver((body, headers, at) => {
+  try {
+    const envelope = verify.verify(body, headers);
+    const id = headers["webhook-id"];
+    if (deliveries.has(id)) duplicates += 1;
+    else deliveries.set(id, { latencyMs: at - Date.parse(envelope.created_at), at, type: envelope.type, eventId: envelope.id, faxId: envelope.data?.fax?.id });
+    return true;
+  } catch {
+    unverified += 1;
+    return false;
+  }
 });
-await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const receiverUrl = `http://127.0.0.1:${receiver.address().port}/hooks`;
 
 // ---- the instance ----
 

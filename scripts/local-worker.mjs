@@ -25,6 +25,8 @@ import { root, runWrangler } from "./local-env.mjs";
 
 /** Concurrent requests the front lets into workerd; the rest wait their turn in arrival order. */
 const UPSTREAM_CONNECTIONS = 16;
+/** GET /v1/faxes/{id}/stream and /v1/events/stream (Server-Sent Events), which stay open. */
+const EVENT_STREAM_PATH = /^\/v1\/(faxes\/[^/?]+|events)\/stream(\?|$)/;
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the front's own business, not workerd's or the client's. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
 
@@ -142,6 +144,9 @@ function startFront({ port, upstream, maxBodyBytes, scheduled }) {
   // An idle connection is dropped after 3 s, before workerd's own idle timeout (KJ's 5 s pipeline
   // timeout) could close it under a request just being sent on it. The timeout never cuts a request.
   const agent = new http.Agent({ keepAlive: true, maxSockets: UPSTREAM_CONNECTIONS, scheduling: "fifo", timeout: 3_000 });
+  // Event streams (SSE) hold their connection for as long as the client listens: they get connections
+  // of their own, or 16 listeners would take every turn from the API.
+  const streamAgent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
     if (req.method === "GET" && req.url?.startsWith("/__scheduled")) {
       const cron = new URL(req.url, "http://front").searchParams.get("cron") ?? "";
@@ -163,7 +168,8 @@ function startFront({ port, upstream, maxBodyBytes, scheduled }) {
     let body = { cut: false };
     /** @param {number} attempt */
     const sendUpstream = (attempt) => {
-      forward = http.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
+      const long = EVENT_STREAM_PATH.test(req.url ?? "");
+      forward = http.request({ agent: long ? streamAgent : agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
         /** @type {http.OutgoingHttpHeaders} */
         const out = {};
         for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;

@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./worker");
-		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject" | "AuditLogObject";
+		durableNamespaces: "FaxObject" | "IdempotencyObject" | "RateLimiterObject" | "AuditLogObject" | "EventStreamObject";
 	}
 	interface Env {
 		DOCUMENTS: R2Bucket;
@@ -33,6 +33,7 @@ declare namespace Cloudflare {
 		PARTNER_TIERS: string;
 		NUMBER_RELEASE_GRACE_HOURS: string;
 		NUMBER_QUARANTINE_DAYS: string;
+		STREAM_HEARTBEAT_SECONDS: string;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;
@@ -41,6 +42,7 @@ declare namespace Cloudflare {
 		RATE_LIMITER: DurableObjectNamespace<import("./worker").RateLimiterObject>;
 		AUDIT_LOG: DurableObjectNamespace<import("./worker").AuditLogObject>;
 		LEDGER: DurableObjectNamespace<import("./worker").LedgerObject>;
+		STREAMS: DurableObjectNamespace<import("./worker").EventStreamObject>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -16,6 +16,7 @@ export { IdempotencyObject } from "./api/middleware/idempotency-object";
 export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
 export { AuditLogObject } from "./audit/log-object";
 export { LedgerObject } from "./billing/ledger-object";
+export { EventStreamObject } from "./webhooks/event-stream-object";
 
 const app = createApp();
 

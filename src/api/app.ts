@@ -27,6 +27,7 @@ import { registerNumberRoutes } from "./numbers";
 import { registerOAuthRoutes } from "./oauth";
 import { registerReceivedRoutes } from "./received";
 import { registerSettingsRoutes } from "./settings";
+import { registerStreamRoutes } from "./streams";
 import { registerWebhookRoutes } from "./webhooks";
 import { invalid } from "./validation";
 
@@ -53,6 +54,7 @@ export function createApp() {
   registerWebhookRoutes(app);
   registerSettingsRoutes(app);
   registerExternalUserRoutes(app);
+  registerStreamRoutes(app);
   registerOAuthRoutes(app);
   registerApiKeyRoutes(app);
   registerAuditEventRoutes(app);

@@ -3,10 +3,11 @@
  * written in the same D1 batch as the change it reports; the webhooks consumer marks it published
  * when it fans it out, and the cron re-publishes rows left unpublished (src/webhooks/publish.ts).
  */
-import { and, asc, gt, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { EventType, PlatformEvent } from "../events/catalog";
 import type { Db } from "./client";
-import { accountEvents } from "./schema";
+import { accountEvents, faxEvents } from "./schema";
 
 export type AccountEventRow = typeof accountEvents.$inferSelect;
 
@@ -33,4 +34,37 @@ export async function findUnpublishedAccountEvents(db: Db, createdAfter: string,
     .orderBy(asc(accountEvents.createdAt))
     .limit(limit)
     .all();
+}
+
+/**
+ * Every event of the account after `afterId` (ids sort by time), fax and account events together,
+ * oldest first and each fax's in its order: an event stream's resume when its own log no longer
+ * reaches back that far. `mode` keeps fax events of that mode and account events of it or of both.
+ */
+export async function findEventsAfter(db: Db, accountId: string, mode: "test" | "live", afterId: string, limit: number): Promise<PlatformEvent[]> {
+  const faxRows = await db
+    .select()
+    .from(faxEvents)
+    .where(and(eq(faxEvents.accountId, accountId), gt(faxEvents.id, afterId)))
+    .orderBy(asc(faxEvents.id))
+    .limit(limit)
+    .all();
+  const accountRows = await db
+    .select()
+    .from(accountEvents)
+    .where(and(eq(accountEvents.accountId, accountId), gt(accountEvents.id, afterId), or(isNull(accountEvents.mode), eq(accountEvents.mode, mode))))
+    .orderBy(asc(accountEvents.id))
+    .limit(limit)
+    .all();
+  const events = [
+    ...faxRows.map((r) => ({ ...asEvent(r), sequence: r.sequence ?? 0 })).filter((e) => (e.data.fax as { mode?: string } | undefined)?.mode === mode),
+    ...accountRows.map((r) => ({ ...asEvent(r), sequence: 0 })),
+  ];
+  // Same millisecond: a fax's events by sequence (ids within one millisecond are in random order).
+  events.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.sequence - b.sequence || a.id.localeCompare(b.id));
+  return events.slice(0, limit).map(({ sequence: _sequence, ...event }) => event);
+}
+
+function asEvent(row: { id: string; type: string; createdAt: string; data: string }): PlatformEvent {
+  return { id: row.id, type: row.type as EventType, created_at: row.createdAt, data: JSON.parse(row.data) as Record<string, unknown> };
 }

@@ -3,7 +3,7 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { sha256Hex, randomToken } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { database } from "./client";
-import { accessTokens, accounts, apiKeys, type API_KEY_SCOPES } from "./schema";
+import { accessTokens, accountSecrets, accounts, apiKeys, type API_KEY_SCOPES } from "./schema";
 
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
@@ -48,17 +48,28 @@ export interface NewKey {
   keyId: string;
   key: string;
   mode: "test" | "live";
+  /** The account's callback secret (whsec_…), shown here once beside the key; absent when no sealer was given. */
+  callbackSecret?: string;
 }
+
+/**
+ * Makes the account's callback secret (it signs deliveries to a fax's own webhook_url) and its
+ * encrypted form for storage, bound to the account id (src/webhooks/secrets.ts callbackSecretSealer).
+ */
+export type CallbackSecretSealer = (accountId: string) => Promise<{ secret: string; sealed: string }>;
 
 export async function createAccountWithKey(
   d1: D1Database,
-  options: { name: string; mode: "test" | "live"; rateLimitPerMinute?: number | null },
+  options: { name: string; mode: "test" | "live"; rateLimitPerMinute?: number | null; callbackSecret?: CallbackSecretSealer },
 ): Promise<NewKey> {
   const db = database(d1);
   const now = new Date().toISOString();
   const accountId = newId("acct");
   const keyId = newId("key");
   const key = randomToken(`fx_${options.mode}_`, 24);
+  const callback = await options.callbackSecret?.(accountId);
+  // Created with the account and shown with the key (issue 13 point 2), so it counts as revealed.
+  const secretRow = callback ? [db.insert(accountSecrets).values({ accountId, callbackSecret: callback.sealed, revealedAt: now, createdAt: now })] : [];
   await db.batch([
     db.insert(accounts).values({ id: accountId, name: options.name, createdAt: now }),
     db.insert(apiKeys).values({
@@ -70,8 +81,9 @@ export async function createAccountWithKey(
       rateLimitPerMinute: options.rateLimitPerMinute ?? null,
       createdAt: now,
     }),
+    ...secretRow,
   ]);
-  return { accountId, keyId, key, mode: options.mode };
+  return { accountId, keyId, key, mode: options.mode, ...(callback ? { callbackSecret: callback.secret } : {}) };
 }
 
 /** OAuth 2.0 client credentials (RFC 6749 §4.4): client_id is the key id, client_secret the key. */

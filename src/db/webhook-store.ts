@@ -102,6 +102,19 @@ export async function ensureAccountSecret(db: Db, accountId: string, encryptedSe
   return row;
 }
 
+/**
+ * Marks a never-shown callback secret as shown and returns it; undefined when it was shown already.
+ * One caller wins a race, so the secret is revealed once.
+ */
+export async function revealAccountSecret(db: Db, accountId: string): Promise<AccountSecretRow | undefined> {
+  return db
+    .update(accountSecrets)
+    .set({ revealedAt: new Date().toISOString() })
+    .where(and(eq(accountSecrets.accountId, accountId), isNull(accountSecrets.revealedAt)))
+    .returning()
+    .get();
+}
+
 export async function rotateAccountSecret(
   db: Db,
   accountId: string,

@@ -12,6 +12,7 @@ import { database } from "../db/client";
 import { findDelivery, markDeadLettered } from "../db/webhook-store";
 import { log } from "../lib/log";
 import { ATTEMPT_LEASE_MS, attemptDelivery, newDeliveryCache, type AttemptOutcome, type DeliveryCache } from "./deliver";
+import { eventStreamFeeder, type StreamFeeder } from "./event-stream";
 import { fanOut } from "./fan-out";
 import { HELD_RETRY_SECONDS, laneOf, mayPublish } from "./fax-order";
 import { isWebhookMessage, type WebhookDeliveryMessage, type WebhookEventMessage } from "./messages";
@@ -27,6 +28,7 @@ export type Background = (work: Promise<unknown>) => void;
 
 export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env, background: Background): Promise<void> {
   const cache = newDeliveryCache();
+  const feed = eventStreamFeeder(env);
   // A fax's events run one after another in their order (src/webhooks/fax-order.ts); all else concurrently.
   const lanes = new Map<string, { message: Message<unknown>; sequence: number }[]>();
   for (const message of batch.messages) {
@@ -41,13 +43,13 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env,
       for (const { message } of lane) {
         // Once one event of a fax is held back, its successors are too.
         if (held) message.retry({ delaySeconds: HELD_RETRY_SECONDS });
-        else held = (await handleMessage(env, message, cache, background)) === "held";
+        else held = (await handleMessage(env, message, cache, feed, background)) === "held";
       }
     }),
   );
 }
 
-async function handleMessage(env: Env, message: Message<unknown>, cache: DeliveryCache, background: Background): Promise<"done" | "held"> {
+async function handleMessage(env: Env, message: Message<unknown>, cache: DeliveryCache, feed: StreamFeeder, background: Background): Promise<"done" | "held"> {
   try {
     const body = message.body;
     if (!isWebhookMessage(body)) {
@@ -60,7 +62,7 @@ async function handleMessage(env: Env, message: Message<unknown>, cache: Deliver
         message.retry({ delaySeconds: HELD_RETRY_SECONDS });
         return "held";
       }
-      await handleEvent(env, body, cache, background);
+      await handleEvent(env, body, cache, feed, background);
       message.ack();
       return "done";
     }
@@ -75,7 +77,9 @@ async function handleMessage(env: Env, message: Message<unknown>, cache: Deliver
   }
 }
 
-async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache, background: Background): Promise<void> {
+async function handleEvent(env: Env, body: WebhookEventMessage, cache: DeliveryCache, feed: StreamFeeder, background: Background): Promise<void> {
+  // Streams first (src/webhooks/event-stream.ts): if this throws, the message is retried and the event is not marked published.
+  if (!body.endpointId) await feed(body.accountId, body.event);
   const { stored, claimed } = await fanOut(env, body.accountId, body.event, body.endpointId, cache, ATTEMPT_LEASE_MS);
   // New rows come claimed; a row created earlier but never attempted (a ping, a crash) is claimed now.
   const unattempted = stored.filter((d) => d.status === "pending" && d.attempts === 0);

@@ -4,6 +4,7 @@
  * under WEBHOOK_ENCRYPTION_KEY, a 12-byte random IV per value, and the owning row's id as
  * additional data, so a ciphertext copied onto another row does not decrypt.
  */
+import type { CallbackSecretSealer } from "../db/account-store";
 import { fromBase64, toBase64 } from "../lib/crypto";
 
 const FORMAT = "v1";
@@ -46,4 +47,15 @@ export async function decryptSecret(env: Env, owner: string, stored: string): Pr
     fromBase64(sealed),
   );
   return new TextDecoder().decode(plain);
+}
+
+/**
+ * A new account's callback secret, encrypted for its account_secrets row (the account id is the
+ * row's id, bound as additional data). scripts/key-create.mjs seals the same way with node:crypto.
+ */
+export function callbackSecretSealer(env: Env): CallbackSecretSealer {
+  return async (accountId) => {
+    const secret = newWebhookSecret();
+    return { secret, sealed: await encryptSecret(env, accountId, secret) };
+  };
 }

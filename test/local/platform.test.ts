@@ -7,7 +7,10 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey, freePort, makeStateDir, removeStateDir, startLocalPlatform, type LocalPlatform } from "./server";
 
@@ -147,7 +150,7 @@ describe("npm run -s key:create", () => {
     expect(response.status).toBe(200);
   });
 
-  it("names the key id (OAuth client_id) on stderr, and --json prints key, key_id and account_id", async () => {
+  it("names the key id (OAuth client_id) on stderr, and --json prints key, key_id, account_id and callback_secret", async () => {
     const plain = await runNode(["scripts/key-create.mjs"], { EDGEFAX_STATE_DIR: stateDir });
     expect(plain.code).toBe(0);
     const clientId = /key id \(OAuth client_id\): (key_[0-9a-z]{26})/.exec(plain.stderr)?.[1];
@@ -161,10 +164,46 @@ describe("npm run -s key:create", () => {
     const json = await runNode(["scripts/key-create.mjs", "--json"], { EDGEFAX_STATE_DIR: stateDir });
     expect(json.code).toBe(0);
     const created = JSON.parse(json.stdout) as Record<string, string>;
-    expect(Object.keys(created).sort()).toEqual(["account_id", "key", "key_id"]);
+    expect(Object.keys(created).sort()).toEqual(["account_id", "callback_secret", "key", "key_id"]);
     expect(created.key).toMatch(KEY_PATTERN);
     expect(created.key_id).toMatch(/^key_[0-9a-z]{26}$/);
     expect(created.account_id).toMatch(/^acct_[0-9a-z]{26}$/);
+    expect(created.callback_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(plain.stderr).toMatch(/callback secret .*: whsec_/);
+  });
+
+  it("key:create's callback secret verifies the first delivery to a fax's webhook_url (issue 13 point 2)", async () => {
+    const created = JSON.parse((await runNode(["scripts/key-create.mjs", "--json"], { EDGEFAX_STATE_DIR: stateDir })).stdout) as Record<string, string>;
+    const received: { headers: Record<string, string>; body: string }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks).toString("utf8") });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const headers = { authorization: `Bearer ${created.key}`, "content-type": "application/json" };
+      const content = await onePagePdfBase64();
+      const sent = await fetch(`${platform!.url}/v1/faxes`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ to: "+15550100001", documents: [{ content, content_type: "application/pdf" }], webhook_url: `http://127.0.0.1:${port}/callback` }),
+      });
+      expect(sent.status).toBe(202);
+      const deadline = Date.now() + 15_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(received.length).toBeGreaterThan(0);
+      // Signed with the secret key:create printed (sealed by node:crypto, opened by the Worker's WebCrypto).
+      expect(new Webhook(created.callback_secret!).verify(received[0]!.body, received[0]!.headers)).toMatchObject({ type: "fax.queued" });
+      const info = await (await fetch(`${platform!.url}/v1/webhooks/callback-secret`, { headers })).json();
+      expect(info).toMatchObject({ exists: true, secret: null });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("--live prints a live key; --rate-limit N sets the key's limit", async () => {

@@ -11,22 +11,25 @@ import type { Bitmap } from "../../src/codec/types";
 import type { Fax } from "../../src/fax/schema";
 import { toBase64 } from "../../src/lib/crypto";
 import { signPayload } from "../../src/lib/signature";
+import { callbackSecretSealer } from "../../src/webhooks/secrets";
 
 export interface TestAccount {
   accountId: string;
   keyId: string;
   key: string;
   number: string;
+  /** The callback secret shown with the key (it signs deliveries to a fax's webhook_url). */
+  callbackSecret: string;
 }
 
 export async function createTestAccount(mode: "test" | "live" = "test", rateLimitPerMinute: number | null = 100_000): Promise<TestAccount> {
-  const created = await createAccountWithKey(env.DB, { name: "Test", mode, rateLimitPerMinute });
+  const created = await createAccountWithKey(env.DB, { name: "Test", mode, rateLimitPerMinute, callbackSecret: callbackSecretSealer(env) });
   // Live accounts get a number of their own outside the operator's pool, so tests never exhaust it.
   const ownLiveNumber = `+1555702${String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, "0")}`;
   const number = await provisionNumber(database(env.DB), created.accountId, mode, [ownLiveNumber], null);
   // A live ledger starts at zero credits (a test one starts funded): give it enough for any test's sends.
   if (mode === "live") await ledger(env, created.accountId, "live").append({ accountId: created.accountId, mode }, { kind: "grant", amount: 1_000, reference: "test:setup", description: "Test setup" });
-  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
+  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "", callbackSecret: created.callbackSecret! };
 }
 
 export function api(path: string, init: RequestInit & { key?: string; json?: unknown } = {}): Promise<Response> {

@@ -1,9 +1,9 @@
 /** The account's callback secret (it signs deliveries to a fax's own `webhook_url`) and those deliveries: /v1/webhooks/callback-secret, /v1/webhooks/callback-deliveries. */
 import { createRoute } from "@hono/zod-openapi";
 import { database } from "../../db/client";
-import { findAccountSecret, findEndpointDelivery, rotateAccountSecret } from "../../db/webhook-store";
+import { ensureAccountSecret, findAccountSecret, findEndpointDelivery, revealAccountSecret, rotateAccountSecret } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
-import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
+import { decryptSecret, encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
 import { listSchema } from "../pagination";
 import type { App } from "../context";
@@ -33,18 +33,25 @@ export function registerCallbackRoutes(app: App): void {
       tags: ["Webhooks"],
       summary: "About the callback secret",
       description:
-        "The account's callback secret signs deliveries to a fax's own `webhook_url`. It is created by the first such delivery or by rotating; this shows when, never the secret itself (rotate to get a new one).",
+        "The account's callback secret signs deliveries to a fax's own `webhook_url`. It is created with the account and shown once beside the API key. An account that has never seen its secret (created before that, or whose secret a delivery created) gets it here, once; after that this shows only its dates (rotate to get a new one).",
       security: bearerSecurity,
       responses: {
-        200: { description: "The secret's dates.", content: { "application/json": { schema: CallbackSecretInfoSchema, example: { exists: true, created_at: endpointExample.created_at, rotated_at: null, previous_secret_expires_at: null } } } },
+        200: { description: "The secret's dates (and, the first time for a secret never shown, the secret).", content: { "application/json": { schema: CallbackSecretInfoSchema, example: { exists: true, secret: null, created_at: endpointExample.created_at, rotated_at: null, previous_secret_expires_at: null } } } },
         ...problemResponses(...AUTH_ERRORS),
       },
     }),
     async (c) => {
-      const row = await findAccountSecret(database(c.env.DB), c.get("caller").accountId);
+      const accountId = c.get("caller").accountId;
+      const db = database(c.env.DB);
+      // Accounts from before secrets came with the key get theirs now (issue 13 point 2).
+      const stored = (await findAccountSecret(db, accountId)) ?? (await ensureAccountSecret(db, accountId, await encryptSecret(c.env, accountId, newWebhookSecret())));
+      const revealed = stored.revealedAt === null ? await revealAccountSecret(db, accountId) : undefined;
+      const row = revealed ?? stored;
+      const secret = revealed ? await decryptSecret(c.env, accountId, revealed.callbackSecret) : null;
       return c.json(
-        { exists: row !== undefined, created_at: row?.createdAt ?? null, rotated_at: row?.rotatedAt ?? null, previous_secret_expires_at: row?.previousCallbackSecretExpiresAt ?? null },
+        { exists: true, secret, created_at: row.createdAt, rotated_at: row.rotatedAt, previous_secret_expires_at: row.previousCallbackSecretExpiresAt },
         200,
+        { "cache-control": "no-store" },
       );
     },
   );

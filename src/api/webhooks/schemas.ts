@@ -76,6 +76,11 @@ export const DeliverySchema = z
 export const CallbackSecretInfoSchema = z
   .object({
     exists: z.boolean(),
+    secret: z.string().nullable().openapi({
+      description:
+        "The secret itself, only in the first answer for an account whose secret was never shown (one created before secrets came with the API key, or by a delivery); null afterwards: rotate to get a new one.",
+      example: null,
+    }),
     created_at: z.string().nullable(),
     rotated_at: z.string().nullable(),
     previous_secret_expires_at: z.string().nullable(),

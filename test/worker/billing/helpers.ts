@@ -4,10 +4,11 @@ import { ledger } from "../../../src/billing/ledger";
 import { createAccountWithKey } from "../../../src/db/account-store";
 import { database } from "../../../src/db/client";
 import { provisionNumber } from "../../../src/db/number-store";
+import { callbackSecretSealer } from "../../../src/webhooks/secrets";
 import type { TestAccount } from "../helpers";
 
 export async function accountWithCredits(mode: "test" | "live", credits: number): Promise<TestAccount> {
-  const created = await createAccountWithKey(env.DB, { name: "Billing", mode, rateLimitPerMinute: 100_000 });
+  const created = await createAccountWithKey(env.DB, { name: "Billing", mode, rateLimitPerMinute: 100_000, callbackSecret: callbackSecretSealer(env) });
   const own = `+1555703${String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, "0")}`;
   const number = await provisionNumber(database(env.DB), created.accountId, mode, [own], null);
   const scope = { accountId: created.accountId, mode };
@@ -15,7 +16,7 @@ export async function accountWithCredits(mode: "test" | "live", credits: number)
   if (credits !== start) {
     await ledger(env, created.accountId, mode).append(scope, { kind: "adjustment", amount: credits - start, reference: "test:credits", description: "Test credits" });
   }
-  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "" };
+  return { accountId: created.accountId, keyId: created.keyId, key: created.key, number: number?.number ?? "", callbackSecret: created.callbackSecret! };
 }
 
 export interface LedgerRow {

@@ -110,17 +110,20 @@ describe("deliveries of fax events", () => {
   it("sends a fax's events to its webhook_url, signed with the account's callback secret", async () => {
     const account = await createTestAccount();
     const receiver = newReceiver();
-    expect(await (await api("/v1/webhooks/callback-secret", { key: account.key })).json()).toMatchObject({ exists: false });
+    // Shown with the key when the account was made, so never again here.
+    expect(await (await api("/v1/webhooks/callback-secret", { key: account.key })).json()).toMatchObject({ exists: true, secret: null });
     const { secret } = await (await api("/v1/webhooks/callback-secret/rotate", { method: "POST", key: account.key })).json<{ secret: string }>();
     expect(secret).toMatch(/^whsec_/);
     const info = await (await api("/v1/webhooks/callback-secret", { key: account.key })).json<Record<string, unknown>>();
-    expect(info).toMatchObject({ exists: true, previous_secret_expires_at: null });
+    // The secret shown with the key keeps signing beside the new one through the rotation's grace period.
+    expect(info).toMatchObject({ exists: true, secret: null, previous_secret_expires_at: expect.any(String) });
     expect(JSON.stringify(info)).not.toContain(secret.slice(6));
 
     const fax = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], webhook_url: receiver.url("/fax-callback") })).json<{ id: string }>();
     await waitForFinal(account.key, fax.id);
     await waitFor("four callbacks", () => receiver.requests.length >= 4);
     expect(receiver.requests.map((r) => verified(secret, r).type).sort()).toEqual([...FAX_EVENTS].sort());
+    for (const request of receiver.requests) verified(account.callbackSecret, request);
     expect(new Set(receiver.requests.map((r) => r.url))).toEqual(new Set([receiver.url("/fax-callback")]));
 
     const log = (await (await api("/v1/webhooks/callback-deliveries", { key: account.key })).json<{ data: DeliveryView[] }>()).data;

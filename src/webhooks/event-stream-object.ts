@@ -1,0 +1,167 @@
+/**
+ * EventStreamObject: one Durable Object per (account, mode), serving that account's event streams
+ * (src/webhooks/event-stream.ts). It keeps a log of the events it was fed (the newest LOG_LIMIT, in
+ * its SQLite storage) in publish order, so a client resuming with Last-Event-ID gets exactly what
+ * followed that event, and holds the open streams in memory. D1 is read only when a client connects:
+ * a fax stream's timeline so far, or a resume from an event older than the log.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { findEventsAfter } from "../db/account-event-store";
+import { database } from "../db/client";
+import { listFaxEvents } from "../db/fax-store";
+import type { PlatformEvent } from "../events/catalog";
+import { STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
+
+/** Events kept for resuming; older resumes read D1 once. */
+const LOG_LIMIT = 10_000;
+/** Most events one resume from D1 sends (a client further behind pages through GET /v1/faxes/{id}/events). */
+const RESUME_LIMIT = 1_000;
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+/** The reconnection delay the client is told to use (`retry:`), in ms. */
+const RECONNECT_MS = 2_000;
+
+interface Client {
+  request: StreamRequest;
+  writer: WritableStreamDefaultWriter<Uint8Array> | null;
+  /** Live events that arrived while the replay was being read; sent after it. */
+  waiting: PlatformEvent[] | null;
+  /** Ids already sent by the replay, so a live copy of one is not sent twice. */
+  replayed: Set<string>;
+}
+
+const encoder = new TextEncoder();
+
+function faxOf(event: PlatformEvent): { id?: string; status?: string } | undefined {
+  return event.data.fax as { id?: string; status?: string } | undefined;
+}
+
+function endsFax(wanted: StreamRequest, event: PlatformEvent): boolean {
+  const status = faxOf(event)?.status;
+  return typeof status === "string" && wanted.finalStatuses.includes(status);
+}
+
+export class EventStreamObject extends DurableObject<Env> {
+  private readonly clients = new Set<Client>();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS log (pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, event TEXT NOT NULL)",
+    );
+  }
+
+  /** Fed by the publish path; an event already in the log is ignored (publishing is at least once). */
+  async append(events: PlatformEvent[]): Promise<void> {
+    for (const event of events) {
+      const written = this.ctx.storage.sql.exec("INSERT OR IGNORE INTO log (id, event) VALUES (?, ?)", event.id, JSON.stringify(event)).rowsWritten;
+      if (written === 0) continue;
+      for (const client of this.clients) this.offer(client, event);
+    }
+    this.ctx.storage.sql.exec("DELETE FROM log WHERE pos <= (SELECT max(pos) FROM log) - ?", LOG_LIMIT);
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const wanted = JSON.parse(request.headers.get(STREAM_REQUEST_HEADER) ?? "null") as StreamRequest | null;
+    if (!wanted) return new Response("stream request missing", { status: 400 });
+    // Listening before reading the replay: what is published meanwhile waits, and nothing falls between.
+    const client: Client = { request: wanted, writer: null, waiting: [], replayed: new Set() };
+    this.clients.add(client);
+    let replay: PlatformEvent[];
+    try {
+      replay = (await this.replay(wanted)).filter((event) => this.wants(wanted, event));
+    } catch (error) {
+      this.clients.delete(client);
+      throw error;
+    }
+    if (wanted.faxId && wanted.faxFinal && replay.length === 0 && client.waiting!.length === 0) {
+      // The fax is final and the client has everything: 204 tells an EventSource to stop reconnecting.
+      this.clients.delete(client);
+      return new Response(null, { status: 204 });
+    }
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    client.writer = writable.getWriter();
+    this.write(client, `retry: ${RECONNECT_MS}\n: connected\n\n`);
+    for (const event of replay) {
+      client.replayed.add(event.id);
+      this.send(client, event);
+    }
+    const waiting = client.waiting ?? [];
+    client.waiting = null;
+    for (const event of waiting) if (!client.replayed.has(event.id)) this.send(client, event);
+    this.keepAlive();
+    return new Response(readable, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
+    });
+  }
+
+  /** What a connecting client gets before live events: a fax's timeline, or what followed Last-Event-ID. */
+  private async replay(wanted: StreamRequest): Promise<PlatformEvent[]> {
+    if (wanted.lastEventId) {
+      const from = this.ctx.storage.sql.exec<{ pos: number }>("SELECT pos FROM log WHERE id = ?", wanted.lastEventId).toArray()[0];
+      if (from) {
+        return this.ctx.storage.sql
+          .exec<{ event: string }>("SELECT event FROM log WHERE pos > ? ORDER BY pos", from.pos)
+          .toArray()
+          .map((row) => JSON.parse(row.event) as PlatformEvent);
+      }
+    }
+    const db = database(this.env.DB);
+    if (wanted.faxId) {
+      const timeline = await listFaxEvents(db, wanted.accountId, wanted.faxId);
+      const at = wanted.lastEventId ? timeline.findIndex((e) => e.id === wanted.lastEventId) : -1;
+      return at >= 0 ? timeline.slice(at + 1) : timeline;
+    }
+    if (!wanted.lastEventId) return [];
+    return findEventsAfter(db, wanted.accountId, wanted.mode, wanted.lastEventId, RESUME_LIMIT);
+  }
+
+  private wants(wanted: StreamRequest, event: PlatformEvent): boolean {
+    if (wanted.types && !wanted.types.includes(event.type)) return false;
+    return !wanted.faxId || faxOf(event)?.id === wanted.faxId;
+  }
+
+  private offer(client: Client, event: PlatformEvent): void {
+    if (!this.wants(client.request, event)) return;
+    if (client.waiting) client.waiting.push(event);
+    else if (!client.replayed.has(event.id)) this.send(client, event);
+  }
+
+  private send(client: Client, event: PlatformEvent): void {
+    this.write(client, sseFrame(event));
+    // The fax stream ends with the fax: a clean close after its final event.
+    if (client.request.faxId && endsFax(client.request, event)) this.close(client);
+  }
+
+  private write(client: Client, text: string): void {
+    const writer = client.writer;
+    if (!writer) return;
+    // Not awaited: a write settles when the client reads it; a failed one means the client is gone.
+    writer.write(encoder.encode(text)).catch(() => this.drop(client));
+  }
+
+  private close(client: Client): void {
+    this.clients.delete(client);
+    client.writer?.close().catch(() => undefined);
+    client.writer = null;
+  }
+
+  private drop(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    client.writer?.abort().catch(() => undefined);
+    client.writer = null;
+  }
+
+  /** Heartbeats (SSE comment lines) keep idle connections open through proxies and find clients that left. */
+  private keepAlive(): void {
+    if (this.heartbeat) return;
+    const seconds = Number(this.env.STREAM_HEARTBEAT_SECONDS) || DEFAULT_HEARTBEAT_SECONDS;
+    this.heartbeat = setInterval(() => {
+      for (const client of this.clients) if (!client.waiting) this.write(client, ": heartbeat\n\n");
+      if (this.clients.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = null;
+      }
+    }, seconds * 1000);
+  }
+}
