@@ -24,6 +24,8 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/faxes/received": "read",
   "GET /v1/faxes/{id}": "read",
   "GET /v1/faxes/{id}/events": "read",
+  "GET /v1/faxes/{id}/stream": "read",
+  "GET /v1/events/stream": "read",
   "GET /v1/faxes/{id}/document": "read",
   "GET /v1/faxes/{id}/pages/{n}": "read",
   "GET /v1/faxes/{id}/image": "read",
