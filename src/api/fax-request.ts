@@ -25,6 +25,9 @@ const DocumentSchema = closedObject({
   filename: z.string().max(255).optional(),
 });
 
+/** How far in the past send_at may be and still mean "now" (client and server clocks differ). */
+const SEND_AT_CLOCK_SKEW_MS = 60_000;
+
 export const FaxCreateSchema = closedObject({
   to: z.string().openapi({ description: "Recipient in E.164.", example: "+15550100001" }),
   from: z.string().optional().openapi({ description: "One of your numbers; defaults to your first.", example: "+15550100100" }),
@@ -33,7 +36,13 @@ export const FaxCreateSchema = closedObject({
   cover_page: CoverPageSchema.optional(),
   options: FaxOptionsSchema.partial().optional(),
   header_text: z.string().max(80).optional().openapi({ description: "Printed at the top of every page with the date and page number." }),
-  send_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "Send later (RFC 3339), up to 30 days ahead." }),
+  send_at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({
+      description:
+        "Send later (RFC 3339), up to 30 days ahead: the fax is `scheduled` until then (event `fax.scheduled`), then `queued`. A time more than 60 s in the past is refused; within 60 s it sends now.",
+    }),
   metadata: MetadataSchema.optional(),
   webhook_url: z.string().url().optional().openapi({ description: "Receives this fax's events, signed like every webhook." }),
   callbackUrl: z.string().url().optional().openapi({ description: "Another spelling of webhook_url (as other fax APIs name it); give one of the two." }),
@@ -161,6 +170,13 @@ export async function parseFaxRequest(c: Context<AppEnv>): Promise<ParsedFaxRequ
     const at = Date.parse(input.send_at);
     if (at > Date.now() + 30 * 24 * 3600 * 1000) {
       throw new ApiError("request.invalid", { errors: [{ pointer: "/send_at", detail: "must be within 30 days" }], detail: "send_at is more than 30 days ahead." });
+    }
+    // A send_at just past (clocks disagree by a little) sends now; one further back is a mistake, not "now".
+    if (at < Date.now() - SEND_AT_CLOCK_SKEW_MS) {
+      throw new ApiError("request.invalid", {
+        errors: [{ pointer: "/send_at", detail: `must not be in the past (up to ${SEND_AT_CLOCK_SKEW_MS / 1000} s of clock skew is allowed)` }],
+        detail: `send_at ${input.send_at} is in the past; leave it out to send now.`,
+      });
     }
   }
   for (const [i, doc] of (input.documents ?? []).entries()) {

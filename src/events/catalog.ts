@@ -3,7 +3,8 @@
  * Envelope on the wire: { id: "evt_…", type, created_at, data } (Standard Webhooks v1).
  */
 export const EVENT_TYPES = {
-  "fax.queued": "An outbound fax was accepted and waits to be rendered and sent (or for send_at).",
+  "fax.queued": "An outbound fax was accepted and waits to be rendered and sent (a scheduled fax: its send_at came).",
+  "fax.scheduled": "An outbound fax was accepted with a future send_at; it stays scheduled until then, then fax.queued.",
   "fax.sending": "An attempt to send the fax started: the call is being placed.",
   "fax.page_sent": "The receiver confirmed one more page (T.30 MCF).",
   "fax.retrying": "An attempt failed with a retryable reason; another is scheduled at next_attempt_at.",

@@ -123,11 +123,13 @@ export class FaxObject extends DurableObject<Env> {
     if (existing) return existing.fax;
     const now = Date.now();
     const sendAtMs = init.fax.send_at ? Date.parse(init.fax.send_at) : null;
-    const state = initialState(init, sendAtMs !== null && sendAtMs > now ? sendAtMs : null);
+    const scheduled = sendAtMs !== null && sendAtMs > now;
+    const state = initialState(init, scheduled ? sendAtMs : null);
     const events: PlatformEvent[] = [];
     if (init.fax.direction === "outbound") {
-      events.push(this.event("fax.queued", state.fax));
-      if (state.releaseAtMs === null) await this.enqueue({ faxId: init.fax.id, kind: "render" });
+      if (scheduled) state.fax.status = "scheduled";
+      events.push(this.event(scheduled ? "fax.scheduled" : "fax.queued", state.fax));
+      if (!scheduled) await this.enqueue({ faxId: init.fax.id, kind: "render" });
     }
     await this.commit(state, events);
     return state.fax;
@@ -149,11 +151,11 @@ export class FaxObject extends DurableObject<Env> {
     return this.serialized.json;
   }
 
-  /** DELETE /v1/faxes/{id}: only while queued (which includes scheduled and waiting to retry). */
+  /** DELETE /v1/faxes/{id}: only while scheduled or queued (which includes waiting to retry). */
   async cancel(): Promise<CancelResult> {
     const state = await this.load();
     if (!state) return { ok: false, status: null };
-    if (state.fax.status !== "queued") return { ok: false, status: state.fax.status };
+    if (state.fax.status !== "queued" && state.fax.status !== "scheduled") return { ok: false, status: state.fax.status };
     this.move(state, "canceled");
     state.releaseAtMs = null;
     state.fax.next_attempt_at = null;
@@ -358,11 +360,16 @@ export class FaxObject extends DurableObject<Env> {
       await this.ctx.storage.put(STATE, state);
       await this.flush();
     }
-    if (state.releaseAtMs !== null && state.releaseAtMs <= now && state.fax.status === "queued") {
+    if (state.releaseAtMs !== null && state.releaseAtMs <= now && (state.fax.status === "queued" || state.fax.status === "scheduled")) {
+      const due: PlatformEvent[] = [];
+      if (state.fax.status === "scheduled") {
+        this.move(state, "queued");
+        due.push(this.event("fax.queued", state.fax));
+      }
       state.releaseAtMs = null;
       state.fax.next_attempt_at = null;
       await this.enqueue({ faxId: state.fax.id, kind: "render" });
-      await this.commit(state, []);
+      await this.commit(state, due);
     }
     await this.playCarrier(state, now);
     await this.readingDeadlines(state, now);

@@ -4,6 +4,8 @@
  */
 export const FAX_STATUSES = [
   "queued",
+  // issue 13 point 9: an outbound fax whose send_at is still ahead; `queued` when it is due.
+  "scheduled",
   "rendering",
   "sending",
   "delivered",
@@ -17,6 +19,7 @@ export type FaxStatus = (typeof FAX_STATUSES)[number];
 const TRANSITIONS: Record<FaxStatus, readonly FaxStatus[]> = {
   // A document that cannot be rendered, or attempts running out while waiting, fails from queued.
   queued: ["rendering", "canceled", "failed"],
+  scheduled: ["queued", "canceled"],
   rendering: ["sending", "failed"],
   // Back to queued is a retry: it carries next_attempt_at.
   sending: ["delivered", "failed", "queued"],

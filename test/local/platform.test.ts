@@ -286,7 +286,7 @@ describe("faxes in local mode", () => {
     });
     expect(response.status).toBe(202);
     const scheduled = (await response.json()) as FaxBody;
-    expect(scheduled.status).toBe("queued");
+    expect(scheduled.status).toBe("scheduled");
 
     await platform!.restart();
     // The restart must finish before send_at, or this would not test a persisted alarm.
@@ -294,7 +294,7 @@ describe("faxes in local mode", () => {
     expect(processesOnPort(platform!.port).filter((p) => p.includes("workerd"))).toHaveLength(1);
 
     const before = await getFax(scheduled.id);
-    expect(before.status).toBe("queued");
+    expect(before.status).toBe("scheduled");
     expect(before.send_at).toBe(sendAt);
 
     const delivered = await getFax(deliveredId);

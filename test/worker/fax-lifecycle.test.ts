@@ -6,15 +6,34 @@ import { api, createTestAccount, expectProblem, makePdf, pdfDocument, sendFax, w
 describe("scheduling and canceling", () => {
   it("waits for send_at, then sends", async () => {
     const account = await createTestAccount();
-    const sendAt = new Date(Date.now() + 1500).toISOString();
+    // Far enough ahead that a busy machine still reads it scheduled before it is due.
+    const sendAt = new Date(Date.now() + 4000).toISOString();
     const fax = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: sendAt })).json<{ id: string; status: string; send_at: string }>();
-    expect(fax.status).toBe("queued");
+    expect(fax.status).toBe("scheduled");
     expect(fax.send_at).toBe(sendAt);
-    await new Promise((r) => setTimeout(r, 700));
-    expect((await (await api(`/v1/faxes/${fax.id}`, { key: account.key })).json<{ status: string }>()).status).toBe("queued");
+    expect((await (await api(`/v1/faxes/${fax.id}`, { key: account.key })).json<{ status: string }>()).status).toBe("scheduled");
+    const listed = await (await api(`/v1/faxes?status=scheduled`, { key: account.key })).json<{ data: { id: string }[] }>();
+    expect(listed.data.map((f) => f.id)).toEqual([fax.id]);
     const done = await waitForFinal(account.key, fax.id);
     expect(done.status).toBe("delivered");
     expect(Date.parse(done.completed_at!)).toBeGreaterThanOrEqual(Date.parse(sendAt));
+    const events = (await (await api(`/v1/faxes/${fax.id}/events`, { key: account.key })).json<{ data: { type: string; created_at: string }[] }>()).data;
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual(["fax.scheduled", "fax.queued", "fax.sending"]);
+    // fax.queued goes out when send_at comes, not before.
+    expect(Date.parse(events[1]!.created_at)).toBeGreaterThanOrEqual(Date.parse(sendAt) - 250);
+  });
+
+  it("refuses a send_at in the past beyond 60 s of clock skew, and sends one within it now", async () => {
+    const account = await createTestAccount();
+    const stale = new Date(Date.now() - 5 * 60_000).toISOString();
+    const problem = await expectProblem(await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: stale }), 422, "request.invalid");
+    expect(problem.errors).toEqual([{ pointer: "/send_at", detail: "must not be in the past (up to 60 s of clock skew is allowed)" }]);
+    const skewed = new Date(Date.now() - 20_000).toISOString();
+    const res = await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], send_at: skewed });
+    expect(res.status).toBe(202);
+    const fax = await res.json<{ id: string; status: string }>();
+    expect(fax.status).toBe("queued");
+    expect((await waitForFinal(account.key, fax.id)).status).toBe("delivered");
   });
 
   it("cancels a scheduled fax, and refuses to cancel a delivered one", async () => {
@@ -26,7 +45,7 @@ describe("scheduling and canceling", () => {
     expect(body.status).toBe("canceled");
     expect(body.error.code).toBe("fax.canceled");
     const events = (await (await api(`/v1/faxes/${scheduled.id}/events`, { key: account.key })).json<{ data: { type: string }[] }>()).data.map((e) => e.type);
-    expect(events).toEqual(["fax.queued", "fax.canceled"]);
+    expect(events).toEqual(["fax.scheduled", "fax.canceled"]);
 
     const sent = await (await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()] })).json<{ id: string }>();
     await waitForFinal(account.key, sent.id);

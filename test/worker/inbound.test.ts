@@ -108,7 +108,7 @@ describe("progress from the gateway", () => {
     const fax = await (await api(`/v1/faxes/${id}`, { key: account.key })).json<Fax>();
     expect(fax).toMatchObject({ status: "delivered", pages_sent: 2, remote_ident: "REMOTE CSI" });
     const events = (await (await api(`/v1/faxes/${id}/events`, { key: account.key })).json<{ data: { type: string }[] }>()).data.map((e) => e.type);
-    expect(events).toEqual(["fax.queued", "fax.page_sent", "fax.page_sent", "fax.delivered"]);
+    expect(events).toEqual(["fax.scheduled", "fax.page_sent", "fax.page_sent", "fax.delivered"]);
   });
 
   it("passes the T.30 failure code through unchanged, and retries when it is retryable", async () => {

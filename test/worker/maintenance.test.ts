@@ -53,9 +53,10 @@ describe("the sweep", () => {
     const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
     await rewriteFaxState(id, (stored) => {
       stored.releaseAtMs = null;
+      stored.fax.status = "queued";
       stored.fax.updated_at = tenMinutesAgo;
     }, { deleteAlarm: true });
-    await env.DB.prepare("UPDATE faxes SET updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
+    await env.DB.prepare("UPDATE faxes SET status = 'queued', updated_at = ? WHERE id = ?").bind(tenMinutesAgo, id).run();
     expect((await runScheduledMaintenance(env, Date.now())).swept).toBe(1);
     const fax = await waitForFinal(account.key, id);
     expect(fax.status).toBe("delivered");
@@ -98,6 +99,8 @@ describe("the fax state machine", () => {
       [
         "queued→rendering",
         "queued→canceled",
+        "scheduled→queued",
+        "scheduled→canceled",
         "queued→failed",
         "rendering→sending",
         "rendering→failed",

@@ -80,7 +80,7 @@ describe("a fax whose document cannot be rendered ends failed", () => {
     expect(fax.status).toBe("failed");
     expect(fax.error).toMatchObject({ code: "document.unreadable", retryable: false });
     expect(fax.attempts).toBe(0);
-    expect(await eventTypes(account, fax.id)).toEqual(["fax.queued", "fax.failed"]);
+    expect(await eventTypes(account, fax.id)).toEqual(["fax.scheduled", "fax.queued", "fax.failed"]);
     expect(await env.DOCUMENTS.head(faxFileKeys(account.accountId, fax.id).tiff)).toBeNull();
   });
 
