@@ -8,6 +8,7 @@ import { database } from "../db/client";
 import { listTransactions, type CreditPurchaseRow, type CreditTransactionRow } from "../db/credit-store";
 import { CREDIT_TRANSACTION_KINDS } from "../db/schema";
 import { closedObject } from "../lib/closed-object";
+import { audit } from "./audit";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -147,6 +148,7 @@ export function registerBalanceRoutes(app: App): void {
     async (c) => {
       const { accountId, mode } = c.get("caller");
       const purchase = await startPurchase(c.env, accountId, mode, c.req.valid("json").bundle);
+      audit(c, "credits.purchase", { type: "credit_purchase", id: purchase.id });
       return c.json(presentPurchase(purchase), 201);
     },
   );

@@ -15,6 +15,7 @@ import { findPurchase } from "../db/credit-store";
 import { ApiError } from "../errors/api-error";
 import { log } from "../lib/log";
 import { verifySignedHeaders } from "../lib/signature";
+import { auditAs } from "./audit";
 import type { App } from "./context";
 import { invalid, parseJsonText } from "./validation";
 
@@ -56,11 +57,13 @@ export function registerBillingCallbacks(app: App): void {
     const parsed = OperatorCreditSchema.safeParse(parseJsonText(body));
     if (!parsed.success) throw invalid(parsed.error);
     const order = parsed.data;
+    const operator = () => auditAs(c, order.account_id, { type: "system", id: "operator" }, "credits.grant", { type: "account", id: order.account_id });
     const scope = { accountId: order.account_id, mode: order.mode };
     if (order.purchase_id) {
       const purchase = await findPurchase(database(c.env.DB), order.account_id, order.purchase_id);
       if (!purchase) throw new ApiError("request.invalid", { detail: `${order.purchase_id} is not a purchase of ${order.account_id}.`, errors: [{ pointer: "/purchase_id", detail: "no such purchase" }] });
       const completed = await completePurchase(c.env, purchase);
+      operator();
       return c.json({ purchase_id: completed.id, status: completed.status, credits: await ledger(c.env, purchase.accountId, purchase.mode).balance({ accountId: purchase.accountId, mode: purchase.mode }) }, 200);
     }
     const credits = order.credits!;
@@ -71,6 +74,7 @@ export function registerBillingCallbacks(app: App): void {
       description: order.description ?? (credits > 0 ? "Granted by the operator" : "Adjusted by the operator"),
     });
     if (!result.ok) throw new ApiError("balance.insufficient", { detail: `The balance is ${result.balance}; it cannot go below zero.` });
+    operator();
     return c.json({ transaction_id: result.transaction.id, credits: result.transaction.balanceAfter }, 200);
   });
 }

@@ -32,11 +32,14 @@ export const AUDIT_ACTIONS = {
   "portal.sign_in": { target: "account", description: "A member signed in to the portal." },
   "portal.change_role": { target: "account", description: "A portal member's role was changed." },
   "retention.purge": { target: "fax", description: "The retention purge deleted a fax's files." },
+  // billing (issue 16)
+  "credits.purchase": { target: "credit_purchase", description: "A credit bundle was bought (POST /v1/balance/purchases)." },
+  "credits.grant": { target: "account", description: "The operator granted or took back credits, or booked a paid purchase." },
 } as const satisfies Record<string, { target: AuditTargetType; description: string }>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
-export type AuditTargetType = "fax" | "number" | "webhook_endpoint" | "webhook_delivery" | "api_key" | "account";
+export type AuditTargetType = "fax" | "number" | "webhook_endpoint" | "webhook_delivery" | "api_key" | "account" | "credit_purchase";
 
 /** Who acted: an API key (or an OAuth token issued from it), the holder of a signed URL, or the platform. */
 export type AuditActorType = "api_key" | "signed_url" | "system";

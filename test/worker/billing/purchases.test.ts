@@ -6,6 +6,7 @@ import { BUNDLES, TEST_STARTING_CREDITS } from "../../../src/billing/prices";
 import { startPurchase } from "../../../src/billing/purchases";
 import { signedHeaders } from "../../../src/lib/signature";
 import { api, expectProblem } from "../helpers";
+import { auditLines } from "../audit/helpers";
 import { Receiver } from "../webhooks/receiver";
 import { accountWithCredits } from "./helpers";
 
@@ -49,6 +50,8 @@ describe("balance and purchases", () => {
     expect(purchase).toMatchObject({ bundle: "credits_500", credits: 500, price: 4500, currency: "usd", status: "completed", provider: "test", checkout_url: null });
     expect(purchase.id).toMatch(/^pur_/);
     expect((await balance(test.key)).credits).toBe(TEST_STARTING_CREDITS + 500);
+    const [line] = await auditLines(test.accountId, 1);
+    expect(JSON.parse(line!)).toMatchObject({ action: "credits.purchase", target: { type: "credit_purchase", id: purchase.id }, actor: { type: "api_key", id: test.keyId } });
   });
 
   it("refuses an unknown bundle and unknown fields", async () => {
@@ -98,6 +101,12 @@ describe("the manual provider: the operator books credits", () => {
     expect((await operator({ account_id: account.accountId, credits: 25, description: "Welcome credits" }, undefined, id)).status).toBe(200);
     expect((await operator({ account_id: account.accountId, credits: 25, description: "Welcome credits" }, undefined, id)).status).toBe(200);
     expect((await balance(account.key)).credits).toBe(125);
+    // The purchase, then each operator call (a repeat booked nothing, and is recorded as the call it was).
+    const actions = (await auditLines(account.accountId, 5)).map((l) => JSON.parse(l) as { action: string; actor: { type: string; id: string } });
+    expect(actions.map((a) => [a.action, a.actor.type, a.actor.id])).toEqual([
+      ["credits.purchase", "api_key", account.keyId],
+      ...Array.from({ length: 4 }, () => ["credits.grant", "system", "operator"]),
+    ]);
     await expectProblem(await operator({ account_id: account.accountId, credits: -500 }), 402, "balance.insufficient");
     await expectProblem(await operator({ account_id: account.accountId, credits: 1000 }, "not-the-secret"), 401, "auth.invalid");
     await expectProblem(await operator({ account_id: account.accountId, credits: 5, purchase_id: purchase.id }), 422, "request.invalid");
