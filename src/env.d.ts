@@ -33,6 +33,8 @@ declare namespace Cloudflare {
 		PARTNER_TIERS: string;
 		NUMBER_RELEASE_GRACE_HOURS: string;
 		NUMBER_QUARANTINE_DAYS: string;
+		PORTAL_MAIL_FROM: string;
+		MAIL: SendEmail;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;
