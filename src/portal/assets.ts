@@ -17,7 +17,7 @@ h1{font-size:1.5rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:1.5rem 0 .5r
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--bg)}tr:last-child td{border-bottom:0}
-form.stack{display:grid;gap:.8rem;max-width:34rem}form.inline{display:inline}
+form.stack{display:grid;gap:.4rem;max-width:34rem}form.stack>*{min-width:0}form.stack>label{margin-top:.5rem}form.stack input:not([type=checkbox]),form.stack select,form.stack textarea{width:100%}form.inline{display:inline}
 label{display:grid;gap:.25rem;font-weight:600}label span.hint,.hint{font-weight:400;color:var(--muted);font-size:.88rem}
 input,select,textarea{font:inherit;padding:.45rem .55rem;border:1px solid #8c959f;border-radius:4px;max-width:100%}
 button,.button{font:inherit;padding:.45rem .9rem;border-radius:4px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
@@ -33,7 +33,8 @@ button.secondary{background:#fff;color:var(--accent)}button.danger{background:va
 img.thumb{width:3.5rem;border:1px solid var(--line);background:#fff}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .pager{display:flex;gap:1rem;margin:.8rem 0}.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
-fieldset{border:1px solid var(--line);border-radius:6px;display:grid;gap:.6rem}
+fieldset{border:1px solid var(--line);border-radius:6px;display:grid;gap:.6rem;min-width:0}
+h1,dd,td,code{overflow-wrap:anywhere}
 @media (max-width:40rem){main{padding:.7rem}.who{margin-left:0}dl.facts{grid-template-columns:1fr}}
 `;
 

@@ -131,7 +131,9 @@ export function registerAuthPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/auth", async (c) => {
     const token = c.req.query("token") ?? "";
     const link = /^[A-Za-z0-9_-]{40,64}$/.test(token) ? await findUsableLink(database(c.env.DB), await sha256Hex(token), new Date().toISOString()) : undefined;
-    c.header("referrer-policy", "no-referrer");
+    // same-origin (not no-referrer): the token never leaves in a Referer to another site, and the form's
+    // post keeps its Origin (Chromium sends "Origin: null" from a no-referrer page, which the CSRF check refuses).
+    c.header("referrer-policy", "same-origin");
     if (!link) return c.html(<DeadLink />, 410);
     const csrf = await preSessionCsrfToken(c);
     const what = link.purpose === "signup" ? `Create the account for ${link.companyName}` : link.purpose === "invite" ? "Accept the invitation" : "Sign in";

@@ -120,17 +120,15 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
         </nav>
         <form method="get" action="/portal/faxes" class="actions" style="margin:.8rem 0">
           <input type="hidden" name="direction" value={direction} />
-          <label>
-            Status
-            <select name="status">
+          <label for="fax-status">Status</label>
+          <select id="fax-status" name="status">
               <option value="">any</option>
               {FAX_STATUSES.map((s) => (
                 <option value={s} selected={s === status}>
                   {s}
                 </option>
               ))}
-            </select>
-          </label>
+          </select>
           <button type="submit" class="secondary">
             Filter
           </button>

@@ -55,17 +55,14 @@ export function registerNumberPages(portal: Hono<PortalEnv>): void {
             <h2>Get a number</h2>
             <form method="post" action="/portal/numbers" class="stack">
               <CsrfField token={c.get("csrf")} />
-              <label>
-                Mode
-                <select name="mode">
-                  <option value="test">test (a fictional +1 555 010 number)</option>
-                  <option value="live">live (from the operator's pool)</option>
-                </select>
-              </label>
-              <label>
-                Label <span class="hint">optional, e.g. Front desk</span>
-                <input name="label" maxlength={100} />
-              </label>
+              <label for="number-mode">Mode</label>
+              <select id="number-mode" name="mode">
+                <option value="test">test (a fictional +1 555 010 number)</option>
+                <option value="live">live (from the operator's pool)</option>
+              </select>
+              <label for="number-label">Label</label>
+              <input id="number-label" name="label" maxlength={100} aria-describedby="number-label-hint" />
+              <span id="number-label-hint" class="hint">Optional, e.g. Front desk.</span>
               <div>
                 <button type="submit">Get a number</button>
               </div>

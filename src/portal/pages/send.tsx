@@ -34,27 +34,21 @@ async function sendPage(c: Context<PortalEnv>, numbers: NumberRow[], error?: { t
       ) : (
         <form method="post" action="/portal/send" enctype="multipart/form-data" class="stack">
           <CsrfField token={c.get("csrf")} />
-          <label>
-            From
-            <select name="from" required>
+          <label for="send-from">From</label>
+          <select id="send-from" name="from" required>
               {numbers.map((n) => (
                 <option value={n.number} selected={values.from === n.number}>
                   {n.number} ({n.mode}
                   {n.label ? `, ${n.label}` : ""})
                 </option>
               ))}
-            </select>
-          </label>
-          <label>
-            To
-            <input name="to" type="tel" required placeholder="+15550100001" value={values.to ?? ""} autocomplete="off" />
-            <span class="hint">E.164. With a test number, +15550100001 always delivers; see the README for the other magic numbers.</span>
-          </label>
-          <label>
-            Document
-            <input name="file" type="file" accept="application/pdf,image/png,image/jpeg,image/tiff" />
-            <span class="hint">PDF, PNG, JPEG or TIFF, up to {Math.round(settings(c.env).maxDocumentBytes / 1048576)} MiB. Optional with a cover page.</span>
-          </label>
+          </select>
+          <label for="send-to">To</label>
+          <input id="send-to" name="to" type="tel" required placeholder="+15550100001" value={values.to ?? ""} autocomplete="off" aria-describedby="send-to-hint" />
+          <span id="send-to-hint" class="hint">E.164. With a test number, +15550100001 always delivers; see the README for the other magic numbers.</span>
+          <label for="send-file">Document</label>
+          <input id="send-file" name="file" type="file" accept="application/pdf,image/png,image/jpeg,image/tiff" aria-describedby="send-file-hint" />
+          <span id="send-file-hint" class="hint">PDF, PNG, JPEG or TIFF, up to {Math.round(settings(c.env).maxDocumentBytes / 1048576)} MiB. Optional with a cover page.</span>
           <fieldset>
             <legend>Cover page (optional)</legend>
             <label>

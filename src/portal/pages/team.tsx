@@ -138,20 +138,16 @@ async function teamPage(c: Context<PortalEnv>) {
       {manage ? (
         <form method="post" action="/portal/team/invitations" class="stack" style="margin-top:1rem">
           <CsrfField token={csrf} />
-          <label>
-            Email
-            <input name="email" type="email" required maxlength={254} />
-          </label>
-          <label>
-            Role
-            <select name="role">
-              {grantable.map((r) => (
-                <option value={r} selected={r === "developer"}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          </label>
+          <label for="invite-email">Email</label>
+          <input id="invite-email" name="email" type="email" required maxlength={254} />
+          <label for="invite-role">Role</label>
+          <select id="invite-role" name="role">
+            {grantable.map((r) => (
+              <option value={r} selected={r === "developer"}>
+                {r}
+              </option>
+            ))}
+          </select>
           <div>
             <button type="submit">Send the invitation</button>
           </div>

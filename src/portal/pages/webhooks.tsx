@@ -68,10 +68,8 @@ function listPage(c: Context<PortalEnv>, endpoints: { data: WebhookEndpointRow[]
           URL
           <input name="url" type="url" required maxlength={2000} placeholder="https://example.com/webhooks/edgefax" value={extra.url ?? ""} />
         </label>
-        <label>
-          Description <span class="hint">optional</span>
-          <input name="description" maxlength={500} />
-        </label>
+        <label for="webhook-description">Description (optional)</label>
+        <input id="webhook-description" name="description" maxlength={500} />
         <fieldset>
           <legend>Events (none ticked: all of them)</legend>
           {(Object.keys(EVENT_TYPES) as EventType[]).map((t) => (

@@ -85,7 +85,7 @@ describe("sign-in by emailed link", () => {
     expect(box.sent[0]).toMatchObject({ from: FROM, to: m.email, subject: "Your edgefax sign-in link" });
     expect(box.sent[0]!.text).toContain("Acme admin:\nhttp://127.0.0.1:8787/portal/auth?token=");
     const landing = await box.get(link);
-    expect(landing.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(landing.headers.get("referrer-policy")).toBe("same-origin");
     const token = new URL(link, ORIGIN).searchParams.get("token")!;
     const signedIn = await box.post("/portal/auth", { _csrf: csrfIn(await landing.text()), token });
     expect(signedIn.status).toBe(303);
