@@ -12,6 +12,7 @@ import { PORTAL_CSS, PORTAL_JS } from "./assets";
 import type { PortalEnv } from "./context";
 import { Layout } from "./layout";
 import { registerAuthPages } from "./pages/auth";
+import { registerBillingPages } from "./pages/billing";
 import { notFoundPage } from "./pages/errors";
 import { registerFaxPages } from "./pages/faxes";
 import { registerNumberPages } from "./pages/numbers";
@@ -50,6 +51,7 @@ export function createPortal(): Hono<PortalEnv> {
   registerNumberPages(portal);
   registerWebhookPages(portal);
   registerTeamPages(portal);
+  registerBillingPages(portal);
   portal.all("/portal/*", (c) => notFoundPage(c));
 
   // A domain error (an ApiError from the catalog) is shown as a page with the catalog's title and hint.

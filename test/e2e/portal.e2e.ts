@@ -96,6 +96,15 @@ async function nextMail(since: string | null): Promise<{ file: string; text: str
   }
 }
 
+async function grantLiveCredits(accountId: string, credits: number): Promise<void> {
+  const { execFile } = await import("node:child_process");
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [path.join(import.meta.dirname, "../../scripts/credits-grant.mjs"), "--account", accountId, "--credits", String(credits), "--url", base], { timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`credits:grant failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
+    ),
+  );
+}
+
 function linkIn(text: string): string {
   const m = /(http:\/\/127\.0\.0\.1:\d+\/portal\/auth\?token=[A-Za-z0-9_-]+)/.exec(text);
   assert.ok(m, `a link in: ${text}`);
@@ -200,6 +209,10 @@ test("a fax sent from the portal is delivered", async () => {
 
 test("a fax received over the loopback gateway shows its page", async () => {
   // A live number from the operator's pool; a live fax to itself leaves over SIP/T.38 and comes back in.
+  // Live mode starts with no credits: the operator grants some (npm run credits:grant, billing's script).
+  await page.goto(`${base}/portal`);
+  const accountId = (await page.locator("#account-id").textContent())!.trim();
+  await grantLiveCredits(accountId, 20);
   await page.goto(`${base}/portal/numbers`);
   await page.getByLabel("Mode").selectOption("live");
   await page.getByRole("button", { name: "Get a number" }).click();
@@ -278,7 +291,7 @@ test("each role sees its pages and is refused the others, page and POST", async 
       refusedPost: ["/portal/numbers", { mode: "test" }],
     },
     "money@acme.example": {
-      allowed: ["/portal", "/portal/account"],
+      allowed: ["/portal", "/portal/account", "/portal/billing"],
       refused: ["/portal/faxes", "/portal/send", "/portal/numbers", "/portal/webhooks", "/portal/team"],
       refusedPost: ["/portal/send", { to: "+15550100001", message: "x" }],
     },
@@ -301,6 +314,8 @@ test("each role sees its pages and is refused the others, page and POST", async 
     else {
       await page.goto(`${base}/portal`);
       await inspect("dashboard-billing");
+      await page.goto(`${base}/portal/billing?mode=live`);
+      await inspect("billing");
     }
     // A form post with a valid token for this session, outside the role: refused too.
     const [postPath, fields] = want.refusedPost;
@@ -347,6 +362,7 @@ test("every page was checked and screenshotted", () => {
     [...checked].sort(),
     [
       "account",
+      "billing",
       "check-email",
       "dashboard",
       "dashboard-billing",

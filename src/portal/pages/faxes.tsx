@@ -63,6 +63,9 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
         ) : null}
         <h2>Your account</h2>
         <ul>
+          <li>
+            Account id <code id="account-id">{member.accountId}</code>
+          </li>
           {sees("numbers.view") ? (
             <li>
               {counts.numbers} number{counts.numbers === 1 ? "" : "s"} · <a href="/portal/numbers">numbers</a>
@@ -89,7 +92,11 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
             <a href="/portal/send">send a test fax</a> to +15550100001, which always delivers.
           </Empty>
         ) : null}
-        {!sees("faxes.view") ? <p>Balance, usage and statements will appear here for your role once billing is part of the portal.</p> : null}
+        {sees("billing.view") ? (
+          <p>
+            <a href="/portal/billing">Billing</a>: your balance, buying credits, and every transaction.
+          </p>
+        ) : null}
         <p class="hint">
           Times are shown in {zone === "UTC" ? "UTC" : zone}. Now: <Time iso={new Date().toISOString()} zone={zone} />
         </p>
