@@ -15,6 +15,7 @@ import { registerAuthPages } from "./pages/auth";
 import { registerBillingPages } from "./pages/billing";
 import { notFoundPage } from "./pages/errors";
 import { registerFaxPages } from "./pages/faxes";
+import { registerKeyPages } from "./pages/keys";
 import { registerNumberPages } from "./pages/numbers";
 import { registerSendPages } from "./pages/send";
 import { registerTeamPages } from "./pages/team";
@@ -52,6 +53,7 @@ export function createPortal(): Hono<PortalEnv> {
   registerWebhookPages(portal);
   registerTeamPages(portal);
   registerBillingPages(portal);
+  registerKeyPages(portal);
   portal.all("/portal/*", (c) => notFoundPage(c));
 
   // A domain error (an ApiError from the catalog) is shown as a page with the catalog's title and hint.

@@ -11,6 +11,7 @@ const NAV: Array<{ href: string; label: string; action: PortalAction }> = [
   { href: "/portal/send", label: "Send a fax", action: "faxes.send" },
   { href: "/portal/numbers", label: "Numbers", action: "numbers.view" },
   { href: "/portal/webhooks", label: "Webhooks", action: "webhooks.view" },
+  { href: "/portal/keys", label: "API keys", action: "keys.view" },
   { href: "/portal/billing", label: "Billing", action: "billing.view" },
   { href: "/portal/team", label: "Team", action: "team.view" },
   { href: "/portal/account", label: "Your sessions", action: "account.sessions" },

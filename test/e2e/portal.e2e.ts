@@ -271,6 +271,11 @@ test("each role sees its pages and is refused the others, page and POST", async 
     assert.match((await nextMail(since)).text, new RegExp(`To: ${email}\\nSubject: You are invited to Acme Clinic on edgefax`));
   }
   await inspect("team");
+  await page.goto(`${base}/portal/keys`);
+  await page.getByLabel("Name (optional)").fill("CI");
+  await page.getByRole("button", { name: "Create the key" }).click();
+  assert.match((await page.locator("#new-key").textContent()) ?? "", /^fx_test_/);
+  await inspect("keys");
   await page.goto(`${base}/portal/account`);
   await inspect("account");
   const owner = await context.cookies();
@@ -286,7 +291,7 @@ test("each role sees its pages and is refused the others, page and POST", async 
   };
   const expectations: Record<string, { allowed: string[]; refused: string[]; refusedPost: [string, Record<string, string>] }> = {
     "dev@acme.example": {
-      allowed: ["/portal", "/portal/faxes", "/portal/send", "/portal/numbers", "/portal/webhooks"],
+      allowed: ["/portal", "/portal/faxes", "/portal/send", "/portal/numbers", "/portal/webhooks", "/portal/keys"],
       refused: ["/portal/team"],
       refusedPost: ["/portal/numbers", { mode: "test" }],
     },
@@ -371,6 +376,7 @@ test("every page was checked and screenshotted", () => {
       "faxes-received",
       "faxes-sent",
       "forbidden",
+      "keys",
       "link",
       "numbers",
       "numbers-empty",
