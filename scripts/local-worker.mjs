@@ -22,6 +22,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { tsImport } from "tsx/esm/api";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { root, runWrangler } from "./local-env.mjs";
+import { outboxBinding, outboxDir } from "./local-outbox.mjs";
 
 /** Concurrent requests the front lets into workerd; the rest wait their turn in arrival order. */
 const UPSTREAM_CONNECTIONS = 16;
@@ -89,6 +90,8 @@ function startMiniflare({ persistTo, vars, outdir }) {
         ...workerOptions,
         name: config.name,
         bindings: { ...workerOptions.bindings, ...vars },
+        // The portal's mail goes to files in the state directory instead of the send_email binding (src/portal/mail.ts).
+        serviceBindings: { ...workerOptions.serviceBindings, LOCAL_OUTBOX: outboxBinding(outboxDir(persistTo)) },
         modules: true,
         modulesRoot: outdir,
         scriptPath: path.join(outdir, "worker.js"),

@@ -16,6 +16,7 @@ import { createInterface } from "node:readline";
 import { cronMatches, readCrons } from "./local-cron.mjs";
 import { freePort, portIsFree, sleep } from "./local-platform.mjs";
 import { applyMigrations, ensureDevVars, offlineEnv, persistDir, root, wranglerBin, workerPort } from "./local-env.mjs";
+import { outboxDir } from "./local-outbox.mjs";
 
 /** @type {number} */
 let port;
@@ -332,6 +333,9 @@ if (!stopping) {
       `Send a fax:       curl -s ${origin}/v1/faxes -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
       `                    -d '{"to":"+15550100001","cover_page":{"subject":"Hello"}}'`,
       `Follow it:        curl -s ${origin}/v1/faxes/FAX_ID -H "Authorization: Bearer $KEY"`,
+      "",
+      `Partner portal:   ${origin}/portal/signup  (sign-up and sign-in links are emailed; here they go to the outbox)`,
+      `Mail outbox:      ${outboxDir(persistDir)}  (the newest: ${process.env.EDGEFAX_STATE_DIR ? `EDGEFAX_STATE_DIR=${persistDir} ` : ""}npm run -s mail:last)`,
       "",
     ].join("\n"),
   );

@@ -34,6 +34,8 @@ declare namespace Cloudflare {
 		NUMBER_RELEASE_GRACE_HOURS: string;
 		NUMBER_QUARANTINE_DAYS: string;
 		STREAM_HEARTBEAT_SECONDS: string;
+		PORTAL_MAIL_FROM: string;
+		MAIL: SendEmail;
 		SIGNING_SECRET: string;
 		GATEWAY_SECRET: string;
 		WEBHOOK_ENCRYPTION_KEY: string;

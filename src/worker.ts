@@ -9,6 +9,7 @@ import { handleFaxJob, isInboundJob, type FaxJob } from "./fax/jobs";
 import { runScheduledMaintenance } from "./fax/maintenance";
 import { handleInboundJob } from "./inbound/pipeline";
 import { log } from "./lib/log";
+import { createPortal } from "./portal";
 import { handleWebhookBatch, recordDeadLetters } from "./webhooks/consumer";
 
 export { FaxObject } from "./fax/fax-object";
@@ -19,6 +20,8 @@ export { LedgerObject } from "./billing/ledger-object";
 export { EventStreamObject } from "./webhooks/event-stream-object";
 
 const app = createApp();
+// The partner portal (issue 19): its pages under /portal, beside the API.
+app.route("/", createPortal());
 
 export default {
   fetch: app.fetch,

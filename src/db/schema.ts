@@ -486,3 +486,66 @@ export const numberTierAlerts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.numberId, t.month, t.tier] })],
 );
+
+// ---- portal (issue 19): team members, emailed links, sessions ----
+
+/** Roles of a team member; what each may do is the portal's permission table (src/portal/permissions.ts). */
+export const MEMBER_ROLES = ["owner", "admin", "billing", "developer"] as const;
+
+/** A person on an account's team. An email may be a member of several accounts, once each. */
+export const portalMembers = sqliteTable(
+  "portal_members",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    role: text("role", { enum: MEMBER_ROLES }).notNull(),
+    createdAt: text("created_at").notNull(),
+    removedAt: text("removed_at"),
+  },
+  (t) => [uniqueIndex("portal_members_active").on(t.accountId, t.email).where(sql`removed_at IS NULL`), index("portal_members_email").on(t.email)],
+);
+
+/**
+ * A link emailed to someone: verify a sign-up, sign in, or accept an invitation. Single use (used_at),
+ * short-lived (expires_at); only the SHA-256 of its token is stored.
+ */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull(),
+    purpose: text("purpose", { enum: ["signup", "signin", "invite"] }).notNull(),
+    email: text("email").notNull(),
+    /** signin and invite: the account; signup: null until the account exists. */
+    accountId: text("account_id"),
+    /** signin: the member signing in. */
+    memberId: text("member_id"),
+    /** invite: the role offered. */
+    role: text("role", { enum: MEMBER_ROLES }),
+    /** signup: the company name given. */
+    companyName: text("company_name"),
+    invitedBy: text("invited_by"),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+  },
+  (t) => [uniqueIndex("portal_links_token").on(t.tokenHash), index("portal_links_account").on(t.accountId, t.purpose, t.id)],
+);
+
+/** Server-side sessions: the cookie holds a random token, this table its SHA-256; revoking a row ends it at once. */
+export const portalSessions = sqliteTable(
+  "portal_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    memberId: text("member_id").notNull(),
+    accountId: text("account_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    lastSeenAt: text("last_seen_at").notNull(),
+    /** The absolute timeout: no activity extends a session past this. */
+    expiresAt: text("expires_at").notNull(),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("portal_sessions_member").on(t.memberId)],
+);

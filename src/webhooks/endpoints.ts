@@ -2,12 +2,16 @@
  * Creating webhook endpoints, and the default endpoint behind PATCH /v1/settings `webhook_url`
  * (issue 15 point 7): a shortcut for a partner who wants every event at one URL without managing
  * endpoints. It is an ordinary endpoint subscribed to `*`, so its deliveries, log and secret rotation
- * are those of /v1/webhooks.
+ * are those of /v1/webhooks. Also what can be done to an endpoint beyond reading it (rotate its secret,
+ * ping it, send a delivery again): the API (src/api/webhooks/) and the portal both call these.
  */
 import { database } from "../db/client";
 import { readAccountSettings, updateAccountSettings } from "../db/settings-store";
-import { deleteEndpoint, findEndpoint, insertEndpoint, updateEndpoint, type WebhookEndpointRow } from "../db/webhook-store";
+import { deleteEndpoint, findEndpoint, insertEndpoint, reopenDelivery, updateEndpoint, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/webhook-store";
+import type { PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
+import { fanOut } from "./fan-out";
+import type { WebhookDeliveryMessage, WebhookEventMessage } from "./messages";
 import { encryptSecret, newWebhookSecret } from "./secrets";
 
 export interface NewEndpoint {
@@ -72,4 +76,50 @@ export async function setDefaultWebhookUrl(
   const created = await createEndpoint(env, accountId, { url, eventTypes: ["*"], description: DEFAULT_ENDPOINT_DESCRIPTION, enabled: true });
   await updateAccountSettings(db, accountId, { defaultWebhookEndpointId: created.endpoint.id });
   return created;
+}
+
+/** How long the previous secret keeps signing beside the new one after a rotation, unless told otherwise. */
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+export function graceUntil(seconds: number | undefined): string {
+  return new Date(Date.now() + (seconds ?? DEFAULT_GRACE_SECONDS) * 1000).toISOString();
+}
+
+/** A new secret; the current one moves to previous_secret and keeps signing until the grace ends. Undefined: no such endpoint. */
+export async function rotateEndpointSecret(
+  env: Env,
+  accountId: string,
+  id: string,
+  graceSeconds?: number,
+): Promise<{ endpoint: WebhookEndpointRow; secret: string } | undefined> {
+  const db = database(env.DB);
+  const current = await findEndpoint(db, accountId, id);
+  if (!current) return undefined;
+  // The ciphertext is bound to the endpoint id, so it moves to previous_secret as it is.
+  const secret = newWebhookSecret();
+  const endpoint = await updateEndpoint(db, accountId, id, {
+    secret: await encryptSecret(env, id, secret),
+    previousSecret: current.secret,
+    previousSecretExpiresAt: graceUntil(graceSeconds),
+  });
+  return endpoint ? { endpoint, secret } : undefined;
+}
+
+/** Sends a `webhook.ping` to this endpoint only, through the normal delivery path; returns its delivery. */
+export async function pingEndpoint(env: Env, accountId: string, endpoint: WebhookEndpointRow): Promise<WebhookDeliveryRow | undefined> {
+  const event: PlatformEvent = { id: newId("evt"), type: "webhook.ping", created_at: new Date().toISOString(), data: { endpoint_id: endpoint.id } };
+  // The delivery row exists before the answer; the consumer's fan-out finds it and attempts it.
+  const [delivery] = (await fanOut(env, accountId, event, endpoint.id)).stored;
+  if (!delivery) return undefined;
+  await env.WEBHOOKS.send({ kind: "webhook.event", accountId, event, endpointId: endpoint.id } satisfies WebhookEventMessage);
+  return delivery;
+}
+
+/** Queues one more attempt of a delivery, with the same webhook-id. */
+export async function redeliver(env: Env, delivery: WebhookDeliveryRow): Promise<WebhookDeliveryRow> {
+  const reopened = (await reopenDelivery(database(env.DB), delivery.accountId, delivery.id)) ?? delivery;
+  const message: WebhookDeliveryMessage = { kind: "webhook.delivery", accountId: reopened.accountId, deliveryId: reopened.id, attempt: reopened.attempts + 1 };
+  await env.WEBHOOKS.send(message);
+  return reopened;
 }

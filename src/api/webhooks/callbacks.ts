@@ -17,12 +17,11 @@ import {
   deliveryExample,
   deliveryPage,
   presentDelivery,
-  graceUntil,
-  redeliver,
   CallbackDeliveryParams,
   DeliveryListQuery,
   RotateSchema,
 } from "./schemas";
+import { graceUntil, redeliver } from "../../webhooks/endpoints";
 
 export function registerCallbackRoutes(app: App): void {
   app.openapi(

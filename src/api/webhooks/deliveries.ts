@@ -7,7 +7,8 @@ import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } f
 import { listSchema } from "../pagination";
 import type { App } from "../context";
 import { audit } from "../audit";
-import { DeliverySchema, deliveryExample, deliveryPage, presentDelivery, redeliver, EndpointIdParams, DeliveryParams, DeliveryListQuery } from "./schemas";
+import { DeliverySchema, deliveryExample, deliveryPage, presentDelivery, EndpointIdParams, DeliveryParams, DeliveryListQuery } from "./schemas";
+import { redeliver } from "../../webhooks/endpoints";
 
 export function registerDeliveryRoutes(app: App): void {
   app.openapi(

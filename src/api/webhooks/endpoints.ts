@@ -3,12 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { deleteEndpoint, findEndpoint, listEndpoints, updateEndpoint } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
-import type { PlatformEvent } from "../../events/catalog";
-import { newId } from "../../lib/ids";
-import { fanOut } from "../../webhooks/fan-out";
-import { createEndpoint } from "../../webhooks/endpoints";
-import type { WebhookEventMessage } from "../../webhooks/messages";
-import { encryptSecret, newWebhookSecret } from "../../webhooks/secrets";
+import { createEndpoint, pingEndpoint, rotateEndpointSecret } from "../../webhooks/endpoints";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "../openapi-common";
 import { decodeCursor, encodeCursor, ListQuerySchema, listSchema } from "../pagination";
 import type { App } from "../context";
@@ -24,7 +19,6 @@ import {
   presentEndpoint,
   presentDelivery,
   assertReceivable,
-  graceUntil,
   EndpointIdParams,
   EndpointCreateSchema,
   EndpointUpdateSchema,
@@ -181,17 +175,9 @@ export function registerEndpointRoutes(app: App): void {
       const accountId = c.get("caller").accountId;
       const id = c.req.valid("param").id;
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
-      const db = database(c.env.DB);
-      const current = await findEndpoint(db, accountId, id);
-      if (!current) throw new ApiError("webhook.not_found");
-      // The ciphertext is bound to the endpoint id, so it moves to previous_secret as it is.
-      const secret = newWebhookSecret();
-      const row = await updateEndpoint(db, accountId, id, {
-        secret: await encryptSecret(c.env, id, secret),
-        previousSecret: current.secret,
-        previousSecretExpiresAt: graceUntil(body.expire_old_after),
-      });
-      if (!row) throw new ApiError("webhook.not_found");
+      const rotated = await rotateEndpointSecret(c.env, accountId, id, body.expire_old_after);
+      if (!rotated) throw new ApiError("webhook.not_found");
+      const { endpoint: row, secret } = rotated;
       audit(c, "webhook_endpoint.rotate_secret", { type: "webhook_endpoint", id });
       return c.json({ secret, previous_secret_expires_at: row.previousSecretExpiresAt }, 200);
     },
@@ -216,11 +202,8 @@ export function registerEndpointRoutes(app: App): void {
       const accountId = c.get("caller").accountId;
       const endpoint = await findEndpoint(database(c.env.DB), accountId, c.req.valid("param").id);
       if (!endpoint) throw new ApiError("webhook.not_found");
-      const event: PlatformEvent = { id: newId("evt"), type: "webhook.ping", created_at: new Date().toISOString(), data: { endpoint_id: endpoint.id } };
-      // The delivery row exists before the answer; the consumer's fan-out finds it and attempts it.
-      const [delivery] = (await fanOut(c.env, accountId, event, endpoint.id)).stored;
+      const delivery = await pingEndpoint(c.env, accountId, endpoint);
       if (!delivery) throw new ApiError("webhook.not_found");
-      await c.env.WEBHOOKS.send({ kind: "webhook.event", accountId, event, endpointId: endpoint.id } satisfies WebhookEventMessage);
       audit(c, "webhook_endpoint.ping", { type: "webhook_endpoint", id: endpoint.id });
       return c.json(presentDelivery(delivery, []), 202);
     },

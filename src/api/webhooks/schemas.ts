@@ -1,18 +1,16 @@
 /** What the /v1/webhooks routes share: the OpenAPI schemas, examples, path parameters, presenters and redelivery. */
 import { z } from "@hono/zod-openapi";
-import { database, type Db } from "../../db/client";
+import type { Db } from "../../db/client";
 import { DELIVERY_STATUSES } from "../../db/schema";
-import { listDeliveries, reopenDelivery, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
+import { listDeliveries, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
 import { closedObject } from "../../lib/closed-object";
 import { EVENT_TYPES, NOT_YET_EMITTED } from "../../events/catalog";
-import type { WebhookDeliveryMessage } from "../../webhooks/messages";
+import { MAX_GRACE_SECONDS } from "../../webhooks/endpoints";
 import { webhookUrlRefusal } from "../../webhooks/url-policy";
 import { AUTH_ERRORS } from "../openapi-common";
 import { decodeCursor, encodeCursor, ListQuerySchema } from "../pagination";
 
-const DEFAULT_GRACE_SECONDS = 24 * 3600;
-const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 const eventTypeNames = Object.keys(EVENT_TYPES) as [keyof typeof EVENT_TYPES, ...(keyof typeof EVENT_TYPES)[]];
 const SubscriptionSchema = z.union([z.enum(eventTypeNames), z.literal("*")], { error: `must be * or an event type: ${eventTypeNames.join(", ")}` }).openapi({
@@ -171,17 +169,6 @@ export function presentDelivery(row: WebhookDeliveryRow, attempts: WebhookAttemp
 export function assertReceivable(env: Env, url: string): void {
   const refusal = webhookUrlRefusal(env, url);
   if (refusal !== null) throw new ApiError("webhook.url_refused", { detail: `The URL was refused: ${refusal}.`, errors: [{ pointer: "/url", detail: refusal }] });
-}
-
-export function graceUntil(seconds: number | undefined): string {
-  return new Date(Date.now() + (seconds ?? DEFAULT_GRACE_SECONDS) * 1000).toISOString();
-}
-
-export async function redeliver(env: Env, delivery: WebhookDeliveryRow): Promise<WebhookDeliveryRow> {
-  const reopened = (await reopenDelivery(database(env.DB), delivery.accountId, delivery.id)) ?? delivery;
-  const message: WebhookDeliveryMessage = { kind: "webhook.delivery", accountId: reopened.accountId, deliveryId: reopened.id, attempt: reopened.attempts + 1 };
-  await env.WEBHOOKS.send(message);
-  return reopened;
 }
 
 export const EndpointIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: endpointExample.id }) });

@@ -1,0 +1,108 @@
+/** Billing (issue 19 point 4, on issue 16's ledger): balance per mode, buying a bundle, the ledger's transactions. Owners and billing. */
+import type { Hono } from "hono";
+import { encodeCursor } from "../../api/pagination";
+import { ledger } from "../../billing/ledger";
+import { BUNDLES, formatPrice } from "../../billing/prices";
+import { startPurchase } from "../../billing/purchases";
+import { lowBalanceThreshold } from "../../billing/threshold";
+import { listTransactions } from "../../db/credit-store";
+import { database } from "../../db/client";
+import type { PortalEnv } from "../context";
+import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
+import { can } from "../permissions";
+import { allow } from "../session";
+
+type Mode = "test" | "live";
+const modeOf = (raw: unknown): Mode => (raw === "live" ? "live" : "test");
+
+export function registerBillingPages(portal: Hono<PortalEnv>): void {
+  portal.get("/portal/billing", allow("billing.view"), async (c) => {
+    const member = c.get("member");
+    const mode = modeOf(c.req.query("mode"));
+    const scope = (m: Mode) => ({ accountId: member.accountId, mode: m });
+    const [testCredits, liveCredits, threshold] = await Promise.all([
+      ledger(c.env, member.accountId, "test").balance(scope("test")),
+      ledger(c.env, member.accountId, "live").balance(scope("live")),
+      lowBalanceThreshold(c.env, member.accountId),
+    ]);
+    const page = await listTransactions(database(c.env.DB), member.accountId, mode, 25, cursorOf(c.req.query("cursor")));
+    const last = page.data.at(-1);
+    const zone = c.get("timeZone");
+    const done = c.req.query("done");
+    return c.html(
+      <Layout title="Billing" member={member} csrf={c.get("csrf")} current="/portal/billing">
+        {done === "completed" ? <Notice kind="ok">The credits were added.</Notice> : null}
+        {done === "pending" ? <Notice>The purchase waits for payment; the credits are added once it is paid.</Notice> : null}
+        <div class="cards">
+          <div class="card">
+            <div class="n" id="live-credits">{liveCredits}</div>live credits
+          </div>
+          <div class="card">
+            <div class="n">{testCredits}</div>test credits
+          </div>
+        </div>
+        <p class="hint">One credit is one page sent. balance.low fires when a balance falls below {threshold}.</p>
+        {can(member.role, "billing.manage") ? (
+          <>
+            <h2>Buy credits</h2>
+            <div class="actions">
+              {BUNDLES.map((b) => (
+                <form method="post" action="/portal/billing/purchases" class="inline">
+                  <CsrfField token={c.get("csrf")} />
+                  <input type="hidden" name="bundle" value={b.id} />
+                  <input type="hidden" name="mode" value="live" />
+                  <button type="submit" class="secondary">
+                    {b.credits} credits for {formatPrice(b.price)}
+                  </button>
+                </form>
+              ))}
+            </div>
+          </>
+        ) : null}
+        <h2>Transactions ({mode})</h2>
+        <nav aria-label="Ledger mode" class="actions">
+          <a href="/portal/billing?mode=live" aria-current={mode === "live" ? "page" : undefined}>
+            Live
+          </a>
+          <a href="/portal/billing?mode=test" aria-current={mode === "test" ? "page" : undefined}>
+            Test
+          </a>
+        </nav>
+        {page.data.length === 0 ? (
+          <Empty>No transactions in {mode} mode yet. Sending a fax reserves its pages; buying a bundle adds credits.</Empty>
+        ) : (
+          <Table label={`Transactions (${mode})`} head={["Time", "Type", "Credits", "Balance after", "Description"]}>
+            {page.data.map((t) => (
+              <tr>
+                <td>
+                  <Time iso={t.createdAt} zone={zone} />
+                </td>
+                <td>{t.kind}</td>
+                <td>{t.amount > 0 ? `+${t.amount}` : t.amount}</td>
+                <td>{t.balanceAfter}</td>
+                <td>
+                  {t.description}
+                  {t.faxId ? (
+                    <>
+                      {" "}
+                      <a href={`/portal/faxes/${t.faxId}`}>fax</a>
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        <Pager next={page.hasMore && last ? encodeCursor(last.id) : null} base="/portal/billing" params={{ mode }} />
+      </Layout>,
+    );
+  });
+
+  portal.post("/portal/billing/purchases", allow("billing.manage"), async (c) => {
+    const form = await c.req.parseBody();
+    const purchase = await startPurchase(c.env, c.get("member").accountId, modeOf(form.mode), typeof form.bundle === "string" ? form.bundle : "");
+    // Stripe: pay on its Checkout page; manual: the operator books it; test: completed at once.
+    if (purchase.checkoutUrl) return c.redirect(purchase.checkoutUrl, 303);
+    return c.redirect(`/portal/billing?mode=${purchase.mode}&done=${purchase.status}`, 303);
+  });
+}

@@ -1,0 +1,25 @@
+/** The billing page (issue 19 point 4 on issue 16's ledger): balances per mode, a purchase, the transactions. */
+import { describe, expect, it } from "vitest";
+import { memberWithRole, page, post } from "./helpers";
+
+describe("billing page", () => {
+  it("shows both balances, and a test purchase adds its credits to the test ledger", async () => {
+    const m = await memberWithRole("billing");
+    const before = await (await page("/portal/billing?mode=test", m)).text();
+    expect(before).toMatch(/<div class="n" id="live-credits">0<\/div>live credits/);
+    expect(before).toContain("10000</div>test credits");
+    const bought = await post("/portal/billing/purchases", m, { bundle: "credits_100", mode: "test" });
+    expect(bought.status).toBe(303);
+    expect(bought.headers.get("location")).toBe("/portal/billing?mode=test&done=completed");
+    const after = await (await page("/portal/billing?mode=test", m)).text();
+    expect(after).toContain("10100</div>test credits");
+    expect(after).toContain("<td>+100</td><td>10100</td>");
+  });
+
+  it("refuses a bundle that does not exist with the catalog's error page", async () => {
+    const m = await memberWithRole("owner");
+    const res = await post("/portal/billing/purchases", m, { bundle: "credits_7", mode: "test" });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain("There is no bundle credits_7.");
+  });
+});
