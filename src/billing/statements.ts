@@ -40,10 +40,9 @@ export interface HeldNumber {
   releasedAt: string | null;
 }
 
-/** A number's tier. Numbers carry none until partners' tiers land on them; until then each is billed as personal. */
+/** A number's tier (partners, issue 15); a number with none (not a partner's user's) is billed as personal. */
 export function numberTier(row: NumberRow): NumberTier {
-  const tier = (row as NumberRow & { tier?: string | null }).tier;
-  return tier === "business" ? "business" : "personal";
+  return row.tier === "business" ? "business" : "personal";
 }
 
 /** The month `YYYY-MM` (UTC) and its bounds. */
