@@ -112,3 +112,17 @@ describe("the extraction schema", () => {
     expect(FIELD_TYPES).toHaveLength(6);
   });
 });
+
+describe("PATCH /v1/settings extraction_schema", () => {
+  it("sets, shows with its version, refuses with pointers, and removes the account's schema", async () => {
+    const account = await createTestAccount();
+    const schema = { type: "object", properties: { claim_number: { type: "string" } } };
+    const set = await api("/v1/settings", { method: "PATCH", key: account.key, json: { extraction_schema: schema } });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ extraction_schema: schema, extraction_schema_version: expect.stringMatching(/^sch_[0-9a-f]{12}$/) });
+    const bad = await expectProblem(await api("/v1/settings", { method: "PATCH", key: account.key, json: { extraction_schema: { type: "object", properties: { x: { type: "string", minLength: 2 } } } } }), 422, "extraction_schema.invalid");
+    expect(bad.errors).toEqual([{ pointer: "/extraction_schema/properties/x/minLength", detail: expect.stringContaining("`minLength` is not supported") }]);
+    const removed = await api("/v1/settings", { method: "PATCH", key: account.key, json: { extraction_schema: null } });
+    expect(await removed.json()).toMatchObject({ extraction_schema: null, extraction_schema_version: null });
+  });
+});

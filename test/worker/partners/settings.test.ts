@@ -17,7 +17,7 @@ describe("GET/PATCH /v1/settings", () => {
     const account = await createTestAccount();
     const res = await api("/v1/settings", { key: account.key });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ webhook_url: null, webhook_endpoint_id: null, retention_days: 30, low_balance_threshold: 10, updated_at: null });
+    expect(await res.json()).toEqual({ webhook_url: null, webhook_endpoint_id: null, retention_days: 30, low_balance_threshold: 10, extraction_schema: null, extraction_schema_version: null, updated_at: null });
   });
 
   it("webhook_url creates a default endpoint for every event, moves it, and null removes it", async () => {
