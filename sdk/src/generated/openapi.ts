@@ -66,6 +66,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description The account's audit log, newest first. Filters combine: `action`, `actor` (a key id), `target` (a resource id), and `from`/`to` (occurred_at, RFC 3339; from inclusive, to exclusive).
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed checkpoint
+         * @description The newest daily Ed25519-signed statement of the chain's head (seq and hash). Give it to `audit:verify --checkpoint` to detect a cut tail.
+         */
+        get: operations["getAuditCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit log as JSONL
+         * @description The chain in seq order, one entry per line exactly as hashed, streamed. `from`/`to` pick the stretch of the chain from the first entry at or after `from` to the last before `to`, without holes, so `npm run -s audit:verify FILE.jsonl` can check it.
+         */
+        get: operations["exportAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/balance": {
         parameters: {
             query?: never;
@@ -138,6 +198,26 @@ export interface paths {
          * @description The ledger of the key's mode, newest first: every change to the balance with the balance it left.
          */
         get: operations["listCreditTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the account's events
+         * @description Server-Sent Events of every event of the account in the calling key's mode (test or live), as webhooks would carry them, from the moment of connecting; with Last-Event-ID, from just after that event. `types` limits it to some event types.
+         */
+        get: operations["streamEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -376,6 +456,26 @@ export interface paths {
          * @description Creates a new fax with the original's document, cover page, options and header, linked to it by resent_from. The body is optional; it may give another `to` (the cover page is drawn again for it), a `webhook_url` and `metadata` (which replaces the original's). Any other field is refused.
          */
         post: operations["resendFax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/faxes/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a fax's events
+         * @description Server-Sent Events: the fax's events so far, then each new one as it is published (the same envelopes webhooks carry, in `sequence` order). The stream closes after the fax's final event; connecting again once the fax is final and everything was seen answers 204, which stops an EventSource.
+         */
+        get: operations["streamFaxEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -763,7 +863,7 @@ export interface paths {
         };
         /**
          * About the callback secret
-         * @description The account's callback secret signs deliveries to a fax's own `webhook_url`. It is created by the first such delivery or by rotating; this shows when, never the secret itself (rotate to get a new one).
+         * @description The account's callback secret signs deliveries to a fax's own `webhook_url`. It is created with the account and shown once beside the API key. An account that has never seen its secret (created before that, or whose secret a delivery created) gets it here, once; after that this shows only its dates (rotate to get a new one).
          */
         get: operations["getCallbackSecret"];
         put?: never;
@@ -858,6 +958,47 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
+        AuditCheckpoint: {
+            account_id: string;
+            hash: string;
+            key_id: string;
+            /** @description base64 of the raw Ed25519 public key. */
+            public_key: string;
+            seq: number;
+            /** @description base64 Ed25519 signature over the canonical JSON of account_id, seq, hash, signed_at, key_id. */
+            signature: string;
+            signed_at: string;
+        };
+        AuditEvent: {
+            /** @enum {string} */
+            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant";
+            actor: {
+                id: string | null;
+                /** @enum {string} */
+                type: "api_key" | "signed_url" | "system";
+            };
+            /** @description SHA-256 (hex) of this entry's canonical JSON without hash. */
+            hash: string;
+            /** @example aud_01jd8x6r3q5v7w9y0a2b4c6d8e */
+            id: string;
+            ip: string | null;
+            occurred_at: string;
+            /** @description hash of the entry before (64 zeros for seq 1). */
+            prev_hash: string;
+            request_id: string | null;
+            /** @description Position in the account's chain, from 1, without gaps. */
+            seq: number;
+            target: {
+                id: string | null;
+                type: string;
+            };
+            user_agent: string | null;
+        };
+        AuditEventList: {
+            data: components["schemas"]["AuditEvent"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
         Balance: {
             /** @description Credits left in this mode (test and live keep separate balances). One credit is one page sent. */
             credits: number;
@@ -869,6 +1010,11 @@ export interface components {
             exists: boolean;
             previous_secret_expires_at: string | null;
             rotated_at: string | null;
+            /**
+             * @description The secret itself, only in the first answer for an account whose secret was never shown (one created before secrets came with the API key, or by a delivery); null afterwards: rotate to get a new one.
+             * @example null
+             */
+            secret: string | null;
         };
         CoverPage: {
             from_name?: string;
@@ -955,7 +1101,7 @@ export interface components {
             };
             id: string;
             /** @enum {string} */
-            type: "fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping";
+            type: "fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping";
         };
         EventList: {
             data: components["schemas"]["Event"][];
@@ -1089,7 +1235,7 @@ export interface components {
             resent_from: string | null;
             send_at: string | null;
             /** @enum {string} */
-            status: "queued" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
+            status: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
             /** @example +15550100001 */
             to: string;
             updated_at: string;
@@ -1176,7 +1322,7 @@ export interface components {
             };
             /**
              * Format: date-time
-             * @description Send later (RFC 3339), up to 30 days ahead.
+             * @description Send later (RFC 3339), up to 30 days ahead: the fax is `scheduled` until then (event `fax.scheduled`), then `queued`. A time more than 60 s in the past is refused; within 60 s it sends now.
              */
             send_at?: string;
             /**
@@ -1650,7 +1796,7 @@ export interface components {
             /** @description Why the platform disabled the endpoint (e.g. the receiver answered 410 Gone). */
             disabled_reason: string | null;
             enabled: boolean;
-            event_types: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
             /** @description While set and in the future, the previous secret signs beside the current one. */
@@ -1678,7 +1824,7 @@ export interface components {
              *       "*"
              *     ]
              */
-            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /**
              * Format: uri
              * @example https://example.com/webhooks/edgefax
@@ -1705,7 +1851,7 @@ export interface components {
         WebhookEndpointUpdate: {
             description?: string | null;
             enabled?: boolean;
-            event_types?: (("fax.queued" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
             /** Format: uri */
             url?: string;
         };
@@ -2220,6 +2366,381 @@ export interface operations {
             };
         };
     };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant";
+                /** @description The actor's id, e.g. key_… */
+                actor?: string;
+                /** @description next_cursor from the previous page. */
+                cursor?: string;
+                from?: string;
+                limit?: number;
+                /** @description The target's id, e.g. fax_… */
+                target?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "aud_01jd8x6r3q5v7w9y0a2b4c6d8e",
+                     *           "seq": 42,
+                     *           "occurred_at": "2026-11-23T15:00:00.000Z",
+                     *           "actor": {
+                     *             "type": "api_key",
+                     *             "id": "key_01jd8x6r3q5v7w9y0a2b4c6d8e"
+                     *           },
+                     *           "action": "fax.send",
+                     *           "target": {
+                     *             "type": "fax",
+                     *             "id": "fax_01jd8x6r3q5v7w9y0a2b4c6d8e"
+                     *           },
+                     *           "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7",
+                     *           "ip": "203.0.113.7",
+                     *           "user_agent": "curl/8.5.0",
+                     *           "prev_hash": "9f2c…",
+                     *           "hash": "51ab…"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            /** @description The pagination cursor is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.cursor_invalid",
+                     *       "title": "The pagination cursor is invalid",
+                     *       "status": 400,
+                     *       "detail": "The pagination cursor is invalid",
+                     *       "code": "request.cursor_invalid",
+                     *       "next": "Pass next_cursor exactly as a previous list response returned it, or omit cursor to start over.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.scope_insufficient",
+                     *       "title": "This key's scope does not allow that",
+                     *       "status": 403,
+                     *       "detail": "This key's scope does not allow that",
+                     *       "code": "auth.scope_insufficient",
+                     *       "next": "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The checkpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditCheckpoint"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.scope_insufficient",
+                     *       "title": "This key's scope does not allow that",
+                     *       "status": 403,
+                     *       "detail": "This key's scope does not allow that",
+                     *       "code": "auth.scope_insufficient",
+                     *       "next": "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No signed checkpoint yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/audit.no_checkpoint",
+                     *       "title": "No signed checkpoint yet",
+                     *       "status": 404,
+                     *       "detail": "No signed checkpoint yet",
+                     *       "code": "audit.no_checkpoint",
+                     *       "next": "Checkpoints are signed once a day for accounts with audit events; try again after the next one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAuditEvents: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Lines (one AuditEvent per line). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"id":"aud_01jd8x6r3q5v7w9y0a2b4c6d8e","seq":42,"occurred_at":"2026-11-23T15:00:00.000Z","actor":{"type":"api_key","id":"key_01jd8x6r3q5v7w9y0a2b4c6d8e"},"action":"fax.send","target":{"type":"fax","id":"fax_01jd8x6r3q5v7w9y0a2b4c6d8e"},"request_id":"req_01jdq3v4k8m2n5p7r9s1t3v5w7","ip":"203.0.113.7","user_agent":"curl/8.5.0","prev_hash":"9f2c…","hash":"51ab…"} */
+                    "application/jsonl": string;
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key's scope does not allow that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.scope_insufficient",
+                     *       "title": "This key's scope does not allow that",
+                     *       "status": 403,
+                     *       "detail": "This key's scope does not allow that",
+                     *       "code": "auth.scope_insufficient",
+                     *       "next": "Use a key whose scope covers the operation (read < send < full); GET /v1/api-keys lists each key's scope.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getBalance: {
         parameters: {
             query?: never;
@@ -2518,6 +3039,95 @@ export interface operations {
                      *       "detail": "No credentials",
                      *       "code": "auth.missing",
                      *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated event types to receive (default: all): fax.queued, fax.scheduled, fax.sending, fax.page_sent, fax.retrying, fax.delivered, fax.failed, fax.canceled, fax.received, fax.extracted, number.provisioned, number.released, usage.tier_limit_reached, balance.low, webhook.ping. */
+                types?: string;
+            };
+            header?: {
+                /** @description Resume after this event id (an EventSource sends it when it reconnects): nothing before it again, nothing after it lost. */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -3225,7 +3835,7 @@ export interface operations {
                 /** @description Only the faxes of this user of yours; every /v1/faxes/{id} route takes it too and answers 404 for another user's fax. */
                 external_user_id?: string;
                 limit?: number;
-                status?: "queued" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
+                status?: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
                 to?: string;
             };
             header?: never;
@@ -4687,6 +5297,122 @@ export interface operations {
                      *       "detail": "The recipient number is invalid",
                      *       "code": "fax.recipient.invalid",
                      *       "next": "Give `to` in E.164 form, such as +15550100001.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamFaxEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event id (an EventSource sends it when it reconnects): nothing before it again, nothing after it lost. */
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The fax is final and the client has seen its last event. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fax */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/fax.not_found",
+                     *       "title": "No such fax",
+                     *       "status": 404,
+                     *       "detail": "No such fax",
+                     *       "code": "fax.not_found",
+                     *       "next": "Check the id; faxes of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }
@@ -7567,7 +8293,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The secret's dates. */
+            /** @description The secret's dates (and, the first time for a secret never shown, the secret). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7576,6 +8302,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "exists": true,
+                     *       "secret": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "rotated_at": null,
                      *       "previous_secret_expires_at": null
