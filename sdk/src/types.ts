@@ -3,6 +3,8 @@ import type { components, operations } from "./generated/openapi.js";
 
 type Schemas = components["schemas"];
 export type Fax = Schemas["Fax"];
+export type OutboundFax = Schemas["OutboundFax"];
+export type InboundFax = Schemas["InboundFax"];
 export type FaxError = Schemas["FaxError"];
 export type FaxCreate = Schemas["FaxCreate"];
 export type FaxResend = Schemas["FaxResend"];

@@ -11,6 +11,7 @@ import { searchFaxText } from "../db/fax-text-store";
 import { numbersOfExternalUsers, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { MetadataSchema, type Fax } from "../fax/schema";
+import { inboundView } from "../fax/view";
 import { closedObject } from "../lib/closed-object";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { removeExternalUser } from "../partners/external-users";
@@ -245,7 +246,7 @@ export function registerExternalUserRoutes(app: App): void {
         const found = await searchFaxText<Fax>(db, accountId, q.q, { limit: q.limit, offset, imageDownloaded, externalUserId: external_user_id });
         return c.json(
           {
-            data: found.hits.map((h) => ({ ...h.fax, search: { rank: h.rank, snippet: h.snippet } })),
+            data: found.hits.map((h) => ({ ...inboundView(h.fax), search: { rank: h.rank, snippet: h.snippet } })),
             has_more: found.hasMore,
             next_cursor: found.hasMore ? encodeSearchCursor(offset + q.limit) : null,
           },
@@ -258,7 +259,7 @@ export function registerExternalUserRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
-      return c.json(pageResponse(page), 200);
+      return c.json(pageResponse(page, inboundView), 200);
     },
   );
 }

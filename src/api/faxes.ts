@@ -10,7 +10,8 @@ import { createFax } from "../fax/create";
 import { resendFax } from "../fax/resend";
 import { faxObject } from "../fax/fax-stub";
 import { faxFileKeys } from "../fax/render/keys";
-import { FaxSchema, MetadataKeySchema, MetadataValueSchema, type Fax } from "../fax/schema";
+import { MetadataKeySchema, MetadataValueSchema, type Fax } from "../fax/schema";
+import { FaxViewSchema, faxView, OutboundFaxSchema, outboundView, type FaxView } from "../fax/view";
 import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
@@ -133,7 +134,7 @@ export function registerFaxRoutes(app: App): void {
       },
     },
     responses: {
-      202: { description: "The fax was accepted and queued.", content: { "application/json": { schema: FaxSchema, example: faxExample } } },
+      202: { description: "The fax was accepted and queued.", content: { "application/json": { schema: OutboundFaxSchema, example: outboundView(faxExample) } } },
       ...problemResponses(
         "request.malformed_json",
         "auth.missing",
@@ -155,7 +156,7 @@ export function registerFaxRoutes(app: App): void {
       buildFaxDocument(c.env, request, { from, date }),
     );
     audit(c, "fax.send", { type: "fax", id: fax.id });
-    return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
+    return c.json(outboundView(fax), 202, { location: `/v1/faxes/${fax.id}` });
   });
 
   app.openapi(
@@ -179,7 +180,7 @@ export function registerFaxRoutes(app: App): void {
         }),
       },
       responses: {
-        200: { description: "A page of faxes.", content: { "application/json": { schema: listSchema(FaxSchema, "FaxList"), example: { data: [faxExample], has_more: false, next_cursor: null } } } },
+        200: { description: "A page of faxes.", content: { "application/json": { schema: listSchema(FaxViewSchema, "FaxList"), example: { data: [outboundView(faxExample)], has_more: false, next_cursor: null } } } },
         ...problemResponses("request.cursor_invalid", ...AUTH_ERRORS, "request.invalid"),
       },
     }),
@@ -197,7 +198,7 @@ export function registerFaxRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
-      return c.json(pageResponse(page), 200);
+      return c.json(pageResponse(page, faxView), 200);
     },
   );
 
@@ -212,7 +213,7 @@ export function registerFaxRoutes(app: App): void {
       security: bearerSecurity,
       request: { params: FaxIdParams },
       responses: {
-        200: { description: "The fax.", content: { "application/json": { schema: FaxSchema, example: faxExample } } },
+        200: { description: "The fax, shaped by its direction.", content: { "application/json": { schema: FaxViewSchema, example: outboundView(faxExample) } } },
         ...problemResponses("fax.not_found", ...AUTH_ERRORS),
       },
     }),
@@ -222,8 +223,8 @@ export function registerFaxRoutes(app: App): void {
       const id = c.req.valid("param").id;
       const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson(c.get("caller").accountId) : null;
       if (body === null) throw new ApiError("fax.not_found");
-      // Already the FaxSchema's JSON (the FaxObject serialized its Fax); typed as the route's 200.
-      return c.body(body, 200, { "content-type": "application/json" }) as unknown as TypedResponse<Fax, 200, "json">;
+      // Already the fax's JSON (the FaxObject serialized faxView of its Fax); typed as the route's 200.
+      return c.body(body, 200, { "content-type": "application/json" }) as unknown as TypedResponse<FaxView, 200, "json">;
     },
   );
 
@@ -238,7 +239,7 @@ export function registerFaxRoutes(app: App): void {
       security: bearerSecurity,
       request: { params: FaxIdParams },
       responses: {
-        200: { description: "The canceled fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, status: "canceled" } } } },
+        200: { description: "The canceled fax.", content: { "application/json": { schema: OutboundFaxSchema, example: outboundView({ ...faxExample, status: "canceled" }) } } },
         ...problemResponses("fax.not_found", "fax.not_cancelable", ...AUTH_ERRORS),
       },
     }),
@@ -249,7 +250,7 @@ export function registerFaxRoutes(app: App): void {
       const result = await faxObject(c.env, id).cancel();
       if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
       audit(c, "fax.cancel", { type: "fax", id });
-      return c.json(result.fax, 200);
+      return c.json(outboundView(result.fax), 200);
     },
   );
 
@@ -265,7 +266,7 @@ export function registerFaxRoutes(app: App): void {
       security: bearerSecurity,
       request: { params: FaxIdParams, headers: IdempotencyKeyHeader, body: { required: false, content: { "application/json": { schema: FaxResendSchema } } } },
       responses: {
-        202: { description: "The new fax.", content: { "application/json": { schema: FaxSchema, example: { ...faxExample, resent_from: "fax_01jd8x6r3q0000000000000000" } } } },
+        202: { description: "The new fax.", content: { "application/json": { schema: OutboundFaxSchema, example: outboundView({ ...faxExample, resent_from: "fax_01jd8x6r3q0000000000000000" }) } } },
         ...problemResponses("fax.not_found", "fax.not_resendable", "fax.no_document", "fax.recipient.invalid", "webhook.url_refused", "request.invalid", "request.unsupported_media_type", "balance.insufficient", ...AUTH_ERRORS),
       },
     }),
@@ -284,7 +285,7 @@ export function registerFaxRoutes(app: App): void {
       if (body.webhook_url) checkWebhookUrl(c.env, body.webhook_url);
       const fax = await resendFax(c.env, caller.accountId, caller.mode, original, { to: body.to === undefined ? undefined : recipientOf(body.to), webhook_url: body.webhook_url, metadata: body.metadata });
       audit(c, "fax.resend", { type: "fax", id: fax.id });
-      return c.json(fax, 202, { location: `/v1/faxes/${fax.id}` });
+      return c.json(outboundView(fax), 202, { location: `/v1/faxes/${fax.id}` });
     },
   );
 
@@ -304,7 +305,7 @@ export function registerFaxRoutes(app: App): void {
           content: {
             "application/json": {
               schema: z.object({ data: z.array(EventSchema) }).openapi("EventList"),
-              example: { data: [{ id: "evt_01jd8x6r3q5v7w9y0a2b4c6d8e", type: "fax.queued", created_at: "2026-11-23T15:00:00.000Z", data: { fax: faxExample } }] },
+              example: { data: [{ id: "evt_01jd8x6r3q5v7w9y0a2b4c6d8e", type: "fax.queued", created_at: "2026-11-23T15:00:00.000Z", data: { fax: outboundView(faxExample) } }] },
             },
           },
         },

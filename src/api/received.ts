@@ -12,7 +12,8 @@ import { ApiError } from "../errors/api-error";
 import { faxObject } from "../fax/fax-stub";
 import { inboundFax } from "../fax/inbound";
 import { faxFileKeys } from "../fax/render/keys";
-import { FaxSchema, type Fax } from "../fax/schema";
+import type { Fax } from "../fax/schema";
+import { InboundFaxSchema, inboundView } from "../fax/view";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import type { App } from "./context";
 import { audit } from "./audit";
@@ -20,7 +21,7 @@ import { documentGone } from "./document-gone";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
-const receivedExample: Fax = {
+const receivedExample = inboundView({
   ...inboundFax({
     id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
     mode: "live",
@@ -36,12 +37,12 @@ const receivedExample: Fax = {
   pages_sent: 3,
   image_downloaded: false,
   completed_at: "2026-11-23T15:00:41.000Z",
-};
+});
 
 const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
 
 /** A fax found by search_text: best match first, with why it matched. */
-export const ReceivedFaxSchema = FaxSchema.extend({
+export const ReceivedFaxSchema = InboundFaxSchema.extend({
   search: z
     .object({
       rank: z.number().openapi({ description: "FTS5 bm25: lower is a better match." }),
@@ -111,7 +112,7 @@ export function registerReceivedRoutes(app: App): void {
         });
         return c.json(
           {
-            data: found.hits.map((h) => ({ ...h.fax, search: { rank: h.rank, snippet: h.snippet } })),
+            data: found.hits.map((h) => ({ ...inboundView(h.fax), search: { rank: h.rank, snippet: h.snippet } })),
             has_more: found.hasMore,
             next_cursor: found.hasMore ? encodeSearchCursor(offset + q.limit) : null,
           },
@@ -125,7 +126,7 @@ export function registerReceivedRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
-      return c.json(pageResponse(page), 200);
+      return c.json(pageResponse(page, inboundView), 200);
     },
   );
 

@@ -21,6 +21,7 @@ import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
 import { faxFileKeys } from "./render/keys";
 import type { Fax, FaxError, FaxExtraction, FaxOcr } from "./schema";
+import { faxView } from "./view";
 import { simulateCall, type CarrierStep } from "./simulated-carrier";
 import { canTransition, IllegalTransitionError, isFinal, type FaxStatus } from "./state-machine";
 
@@ -147,7 +148,7 @@ export class FaxObject extends DurableObject<Env> {
   async readOwnedJson(accountId: string): Promise<string | null> {
     const state = await this.load();
     if (!state || state.accountId !== accountId) return null;
-    if (this.serialized?.version !== state.version) this.serialized = { version: state.version, json: JSON.stringify(state.fax) };
+    if (this.serialized?.version !== state.version) this.serialized = { version: state.version, json: JSON.stringify(faxView(state.fax)) };
     return this.serialized.json;
   }
 
@@ -507,7 +508,7 @@ export class FaxObject extends DurableObject<Env> {
   private event(type: EventType, fax: Fax, extra: Record<string, unknown> = {}): PlatformEvent {
     // A partner routes its user's events by external_user_id without a lookup (issue 15 point 8).
     const user = fax.external_user_id ? { external_user_id: fax.external_user_id } : {};
-    return { id: newId("evt"), type, created_at: isoNow(), data: { ...extra, ...user, fax: structuredClone(fax) } };
+    return { id: newId("evt"), type, created_at: isoNow(), data: { ...extra, ...user, fax: faxView(structuredClone(fax)) } };
   }
 
   /** Test mode runs on compressed time; live faxes wait in real time. */

@@ -40,7 +40,7 @@ async function inboundFaxId(callId: string, receivedAtMs: number): Promise<strin
   return `fax_${time}${tail}`;
 }
 
-/** An inbound fax as it starts: `receiving`, one attempt, the call id kept in metadata. */
+/** An inbound fax as it starts: `receiving`, one attempt, the call id in its own field (metadata is the user's). */
 export function inboundFax(f: {
   id: string;
   mode: "test" | "live";
@@ -69,7 +69,7 @@ export function inboundFax(f: {
     options: { resolution: "fine", max_attempts: 1, retry_delay: 300, image_conversion: "auto" },
     header_text: null,
     cover_page: null,
-    metadata: { call_id: f.callId },
+    metadata: {},
     webhook_url: null,
     send_at: null,
     estimated_delivery: null,
@@ -81,6 +81,7 @@ export function inboundFax(f: {
     completed_at: null,
     external_user_id: f.externalUserId ?? null,
     purged_at: null,
+    call_id: f.callId,
   };
 }
 

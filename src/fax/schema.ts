@@ -129,8 +129,10 @@ export const FaxSchema = z
     extraction: FaxExtractionSchema.nullable().optional().openapi({ description: "Received faxes: fields extracted into your schema. Absent on outbound faxes." }),
     external_user_id: z.string().nullable().openapi({ description: "The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise." }),
     purged_at: z.string().nullable().openapi({ description: "When the retention purge deleted the fax's files; its links then answer 410 document.purged." }),
+    /** Inbound: the SIP Call-ID (faxes stored before it had this field kept it in metadata; see ./view.ts). */
+    call_id: z.string().nullable().optional(),
   })
-  .openapi("Fax");
+  .openapi("FaxRecord", { description: "The stored fax; the API shows it as OutboundFax or InboundFax (src/fax/view.ts)." });
 
 export type Fax = z.infer<typeof FaxSchema>;
 export type FaxError = z.infer<typeof FaxErrorSchema>;

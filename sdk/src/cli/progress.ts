@@ -16,7 +16,7 @@ function bar(done: number, total: number, width = 20): string {
 
 /** The failure as one line: code, detail and the T.30 (or SIP) reason. */
 export function failureLine(fax: Fax): string {
-  const error = fax.error ?? fax.last_error;
+  const error = fax.error ?? (fax.direction === "outbound" ? fax.last_error : null);
   if (!error) return "";
   const reason = error.t30_result ? `; T.30: ${error.t30_result}` : "";
   return `${error.code}: ${error.detail}${reason}`;
@@ -25,6 +25,8 @@ export function failureLine(fax: Fax): string {
 export function progressLine(event: FaxEvent, options: { tty: boolean }): string | undefined {
   const fax = faxOf(event);
   if (!fax) return undefined;
+  // Only a fax being sent has progress; a received one carries none of the sending fields.
+  if (fax.direction !== "outbound") return `${event.type}`;
   const pages = `${fax.pages_sent}/${fax.page_count ?? "?"}`;
   switch (event.type) {
     case "fax.queued":

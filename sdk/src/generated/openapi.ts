@@ -1162,85 +1162,8 @@ export interface components {
             extraction: components["schemas"]["FaxExtraction"];
             fax_id: string;
         };
-        Fax: {
-            attempts: number;
-            completed_at: string | null;
-            cover_page: components["schemas"]["CoverPage"];
-            created_at: string;
-            /** @enum {string} */
-            direction: "outbound" | "inbound";
-            error: components["schemas"]["FaxError"] & unknown;
-            estimated_delivery: string | null;
-            /** @description The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise. */
-            external_user_id: string | null;
-            /** @description Received faxes: fields extracted into your schema. Absent on outbound faxes. */
-            extraction?: {
-                completed_at: string | null;
-                /** @description Every field of the schema; fields the fax does not give are null. */
-                data: {
-                    [key: string]: unknown;
-                } | null;
-                detail: string | null;
-                /** @example sch_3f9a1c0b7d2e */
-                schema_version: string | null;
-                /**
-                 * @description skipped: neither the number nor the account has an extraction_schema.
-                 * @enum {string}
-                 */
-                status: "pending" | "done" | "failed" | "skipped";
-            } | null;
-            /** @example +15550100100 */
-            from: string;
-            header_text: string | null;
-            /** @example fax_01jd8x6r3q0000000000000000 */
-            id: string;
-            /** @description Inbound faxes: whether the image was downloaded (GET /v1/faxes/{id}/image). Null for outbound faxes. */
-            image_downloaded: boolean | null;
-            last_error: components["schemas"]["FaxError"];
-            max_attempts: number;
-            metadata: {
-                [key: string]: string;
-            };
-            /**
-             * @description test faxes never reach a telephone line.
-             * @enum {string}
-             */
-            mode: "test" | "live";
-            next_attempt_at: string | null;
-            /** @description Received faxes: the reading of their pages. Absent on outbound faxes. */
-            ocr?: {
-                completed_at: string | null;
-                /** @description Mean page confidence, 0-100. */
-                confidence: number | null;
-                detail: string | null;
-                /** @example tesseract.js 7.0.0 eng 4.0.0_best_int */
-                engine: string | null;
-                /** @description Pages that could not be read (damaged, or the engine failed or timed out). */
-                pages_failed: number[];
-                /** @description Pages read with a confidence below OCR_MIN_CONFIDENCE: check them before trusting their text. */
-                pages_flagged: number[];
-                /**
-                 * @description done: every readable page was read (see pages_failed); failed: no page could be read.
-                 * @enum {string}
-                 */
-                status: "pending" | "done" | "failed";
-            } | null;
-            options: components["schemas"]["FaxOptions"];
-            page_count: number;
-            pages_sent: number;
-            /** @description When the retention purge deleted the fax's files; its links then answer 410 document.purged. */
-            purged_at: string | null;
-            /** @description The far end's CSI (outbound) or TSI (inbound). */
-            remote_ident: string | null;
-            resent_from: string | null;
-            send_at: string | null;
-            /** @enum {string} */
-            status: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
-            /** @example +15550100001 */
-            to: string;
-            updated_at: string;
-            webhook_url: string | null;
-        };
+        /** @description A fax, shaped by its `direction`: `outbound` (OutboundFax) or `inbound` (InboundFax). */
+        Fax: components["schemas"]["OutboundFax"] | components["schemas"]["InboundFax"];
         /**
          * @example {
          *       "to": "+15550100001",
@@ -1336,7 +1259,7 @@ export interface components {
              */
             webhook_url?: string;
         };
-        /** @description Why an attempt failed. Codes are listed at /errors. */
+        /** @description Set when status is failed. */
         FaxError: {
             /** @example fax.busy */
             code: string;
@@ -1345,6 +1268,7 @@ export interface components {
             /** @example SIP 486 Busy Here */
             t30_result: string | null;
         } | null;
+        /** @description Fields extracted into your schema; null until the fax is received. */
         FaxExtraction: {
             completed_at: string | null;
             /** @description Every field of the schema; fields the fax does not give are null. */
@@ -1359,7 +1283,7 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "done" | "failed" | "skipped";
-        };
+        } | null;
         FaxList: {
             data: components["schemas"]["Fax"][];
             has_more: boolean;
@@ -1390,6 +1314,7 @@ export interface components {
         FaxNumberWithUsage: components["schemas"]["FaxNumber"] & {
             usage: components["schemas"]["NumberUsage"];
         };
+        /** @description The reading of its pages (GET /v1/faxes/{id}/text); null until the fax is received. */
         FaxOcr: {
             completed_at: string | null;
             /** @description Mean page confidence, 0-100. */
@@ -1462,6 +1387,50 @@ export interface components {
             fax_id: string;
             ocr: components["schemas"]["FaxOcr"];
             pages: components["schemas"]["PageText"][];
+        };
+        /** @description A fax you received: `to` is your number, `from` the sender's. */
+        InboundFax: {
+            /**
+             * @description The SIP Call-ID of the call the fax came on.
+             * @example a84b4c76e66710@127.0.0.1
+             */
+            call_id: string | null;
+            completed_at: string | null;
+            created_at: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            direction: "inbound";
+            error: components["schemas"]["FaxError"];
+            /** @description The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise. */
+            external_user_id: string | null;
+            extraction: components["schemas"]["FaxExtraction"];
+            /** @example +15550100100 */
+            from: string;
+            /** @example fax_01jd8x6r3q0000000000000000 */
+            id: string;
+            /** @description Inbound faxes: whether the image was downloaded (GET /v1/faxes/{id}/image). Null for outbound faxes. */
+            image_downloaded: boolean | null;
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * @description test faxes never reach a telephone line.
+             * @enum {string}
+             */
+            mode: "test" | "live";
+            ocr: components["schemas"]["FaxOcr"];
+            page_count: number;
+            /** @description When the retention purge deleted the fax's files; its links then answer 410 document.purged. */
+            purged_at: string | null;
+            /** @description The far end's CSI (outbound) or TSI (inbound). */
+            remote_ident: string | null;
+            /** @enum {string} */
+            status: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
+            /** @example +15550100001 */
+            to: string;
+            updated_at: string;
         };
         InboxPage: {
             data: components["schemas"]["ReceivedFax"][];
@@ -1592,6 +1561,53 @@ export interface components {
             month: string;
             tier_limit_reached: boolean;
         };
+        /** @description A fax you sent. */
+        OutboundFax: {
+            attempts: number;
+            completed_at: string | null;
+            cover_page: components["schemas"]["CoverPage"];
+            created_at: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            direction: "outbound";
+            error: components["schemas"]["FaxError"];
+            estimated_delivery: string | null;
+            /** @description The partner's user whose number sent or received the fax (PUT /v1/external-users/{external_user_id}); null otherwise. */
+            external_user_id: string | null;
+            /** @example +15550100100 */
+            from: string;
+            header_text: string | null;
+            /** @example fax_01jd8x6r3q0000000000000000 */
+            id: string;
+            last_error: components["schemas"]["FaxError"] & unknown;
+            max_attempts: number;
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * @description test faxes never reach a telephone line.
+             * @enum {string}
+             */
+            mode: "test" | "live";
+            next_attempt_at: string | null;
+            options: components["schemas"]["FaxOptions"];
+            page_count: number;
+            pages_sent: number;
+            /** @description When the retention purge deleted the fax's files; its links then answer 410 document.purged. */
+            purged_at: string | null;
+            /** @description The far end's CSI (outbound) or TSI (inbound). */
+            remote_ident: string | null;
+            resent_from: string | null;
+            send_at: string | null;
+            /** @enum {string} */
+            status: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
+            /** @example +15550100001 */
+            to: string;
+            updated_at: string;
+            webhook_url: string | null;
+        };
         PageText: {
             /** @description 0-100; null when the engine gives none or the page failed. */
             confidence: number | null;
@@ -1623,7 +1639,8 @@ export interface components {
             /** @example https://fax.example.com/errors/fax.recipient.invalid */
             type: string;
         };
-        ReceivedFax: components["schemas"]["Fax"] & {
+        /** @description A fax you received: `to` is your number, `from` the sender's. */
+        ReceivedFax: components["schemas"]["InboundFax"] & {
             /** @description Only with search_text. */
             search?: {
                 /** @description FTS5 bm25: lower is a better match. */
@@ -3881,7 +3898,6 @@ export interface operations {
                      *           "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *           "resent_from": null,
                      *           "remote_ident": null,
-                     *           "image_downloaded": null,
                      *           "created_at": "2026-11-23T15:00:00.000Z",
                      *           "updated_at": "2026-11-23T15:00:00.000Z",
                      *           "completed_at": null,
@@ -4048,7 +4064,6 @@ export interface operations {
                      *       "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *       "resent_from": null,
                      *       "remote_ident": null,
-                     *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
                      *       "completed_at": null,
@@ -4056,7 +4071,7 @@ export interface operations {
                      *       "purged_at": null
                      *     }
                      */
-                    "application/json": components["schemas"]["Fax"];
+                    "application/json": components["schemas"]["OutboundFax"];
                 };
             };
             /** @description The body is not valid JSON */
@@ -4240,7 +4255,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The fax. */
+            /** @description The fax, shaped by its direction. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4275,7 +4290,6 @@ export interface operations {
                      *       "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *       "resent_from": null,
                      *       "remote_ident": null,
-                     *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
                      *       "completed_at": null,
@@ -4397,7 +4411,6 @@ export interface operations {
                      *       "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *       "resent_from": null,
                      *       "remote_ident": null,
-                     *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
                      *       "completed_at": null,
@@ -4405,7 +4418,7 @@ export interface operations {
                      *       "purged_at": null
                      *     }
                      */
-                    "application/json": components["schemas"]["Fax"];
+                    "application/json": components["schemas"]["OutboundFax"];
                 };
             };
             /** @description No credentials */
@@ -4659,7 +4672,6 @@ export interface operations {
                      *               "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *               "resent_from": null,
                      *               "remote_ident": null,
-                     *               "image_downloaded": null,
                      *               "created_at": "2026-11-23T15:00:00.000Z",
                      *               "updated_at": "2026-11-23T15:00:00.000Z",
                      *               "completed_at": null,
@@ -5167,7 +5179,6 @@ export interface operations {
                      *       "estimated_delivery": "2026-11-23T15:00:09.000Z",
                      *       "resent_from": "fax_01jd8x6r3q0000000000000000",
                      *       "remote_ident": null,
-                     *       "image_downloaded": null,
                      *       "created_at": "2026-11-23T15:00:00.000Z",
                      *       "updated_at": "2026-11-23T15:00:00.000Z",
                      *       "completed_at": null,
@@ -5175,7 +5186,7 @@ export interface operations {
                      *       "purged_at": null
                      *     }
                      */
-                    "application/json": components["schemas"]["Fax"];
+                    "application/json": components["schemas"]["OutboundFax"];
                 };
             };
             /** @description No credentials */
@@ -5609,32 +5620,16 @@ export interface operations {
                      *           "to": "+15557010001",
                      *           "from": "+14155552671",
                      *           "page_count": 3,
-                     *           "pages_sent": 3,
-                     *           "attempts": 1,
-                     *           "max_attempts": 1,
-                     *           "next_attempt_at": null,
-                     *           "last_error": null,
-                     *           "error": null,
-                     *           "options": {
-                     *             "resolution": "fine",
-                     *             "max_attempts": 1,
-                     *             "retry_delay": 300,
-                     *             "image_conversion": "auto"
-                     *           },
-                     *           "header_text": null,
-                     *           "cover_page": null,
-                     *           "metadata": {
-                     *             "call_id": "a84b4c76e66710@127.0.0.1"
-                     *           },
-                     *           "webhook_url": null,
-                     *           "send_at": null,
-                     *           "estimated_delivery": null,
-                     *           "resent_from": null,
+                     *           "call_id": "a84b4c76e66710@127.0.0.1",
                      *           "remote_ident": "+1 415 555 2671",
                      *           "image_downloaded": false,
+                     *           "error": null,
+                     *           "metadata": {},
                      *           "created_at": "2026-11-23T15:00:00.000Z",
                      *           "updated_at": "2026-11-23T15:00:41.000Z",
                      *           "completed_at": "2026-11-23T15:00:41.000Z",
+                     *           "ocr": null,
+                     *           "extraction": null,
                      *           "external_user_id": null,
                      *           "purged_at": null
                      *         }
