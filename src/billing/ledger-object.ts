@@ -9,12 +9,12 @@
  * makes every operation idempotent: a repeated reserve, settle or purchase returns the row already booked.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isoNow } from "../config";
+import { isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { findTransaction, insertTransaction, latestTransaction, transactionInsert, type CreditTransactionRow, type Mode } from "../db/credit-store";
 import { newId } from "../lib/ids";
 import { accountEvent, publishAccountEvents, type RecordedAccountEvent } from "../webhooks/account-events";
-import { TEST_STARTING_CREDITS } from "./prices";
+import { LOCAL_LIVE_STARTING_CREDITS, TEST_STARTING_CREDITS } from "./prices";
 import { lowBalanceThreshold } from "./threshold";
 
 export interface LedgerScope {
@@ -98,8 +98,12 @@ export class LedgerObject extends DurableObject<Env> {
   private async latest(scope: LedgerScope): Promise<CreditTransactionRow | undefined> {
     const db = database(this.env.DB);
     const last = await latestTransaction(db, scope.accountId, scope.mode);
-    if (last || scope.mode !== "test") return last;
-    // A test ledger starts funded, so test keys run without buying anything (issue 16 point 2).
+    if (last) return last;
+    // A test ledger starts funded, so test keys run without buying anything (issue 16 point 2); so does a live
+    // one on the local platform, whose live faxes only reach the loopback carrier.
+    const local = scope.mode === "live" && settings(this.env).local;
+    if (scope.mode !== "test" && !local) return last;
+    const starting = local ? LOCAL_LIVE_STARTING_CREDITS : TEST_STARTING_CREDITS;
     const now = new Date();
     const grant: CreditTransactionRow = {
       id: newId("txn", now.getTime()),
@@ -107,13 +111,13 @@ export class LedgerObject extends DurableObject<Env> {
       mode: scope.mode,
       seq: 1,
       kind: "grant",
-      amount: TEST_STARTING_CREDITS,
-      balanceAfter: TEST_STARTING_CREDITS,
+      amount: starting,
+      balanceAfter: starting,
       faxId: null,
       purchaseId: null,
       pages: null,
-      reference: "test:starting-credits",
-      description: "Test-mode starting credits",
+      reference: local ? "local:starting-credits" : "test:starting-credits",
+      description: local ? "Local platform starting credits (loopback carrier)" : "Test-mode starting credits",
       createdAt: now.toISOString(),
     };
     await insertTransaction(db, grant);

@@ -24,6 +24,13 @@ export type NumberTier = keyof typeof NUMBER_MONTHLY_PRICE;
 /** A test-mode ledger starts with this grant, so magic numbers and integrations run without buying anything. */
 export const TEST_STARTING_CREDITS = 10_000;
 
+/**
+ * Under `npm start` (ENVIRONMENT=local) a live ledger starts with this grant too: live faxes there go over the
+ * loopback carrier to the machine itself, so nothing is bought, and the README's gateway walk-through works as
+ * written. A deployed platform's live ledger starts at zero.
+ */
+export const LOCAL_LIVE_STARTING_CREDITS = 1_000;
+
 /** Days a closed statement with an amount due stays `open` before it is `past_due`. */
 export const INVOICE_DUE_DAYS = 14;
 
