@@ -90,7 +90,16 @@ if (!live) {
     `INSERT INTO numbers (id, account_id, mode, number, label, created_at) VALUES (${sql(newId("num"))}, ${sql(accountId)}, 'test', ${sql(`+1555010${line}`)}, 'Test number', ${sql(now)});`,
   );
 }
-const result = runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--command", statements.join(" ")]);
+// workerd (under `npm start`) holds the same SQLite file, so a write can meet SQLITE_BUSY while the
+// Worker writes; wait and try again. A retry repeats the same rows with INSERT OR IGNORE, so a first
+// attempt that did land is not written twice.
+const busy = (/** @type {string} */ output) => /SQLITE_BUSY|database is locked/i.test(output);
+let result = runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--command", statements.join(" ")]);
+for (let attempt = 1; attempt <= 8 && result.status !== 0 && busy(`${result.stdout ?? ""}${result.stderr ?? ""}`); attempt++) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200 * attempt);
+  const again = statements.map((s) => s.replace(/^INSERT INTO/, "INSERT OR IGNORE INTO"));
+  result = runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--command", again.join(" ")]);
+}
 if (result.status !== 0) {
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
   const hint = /no such table/i.test(output)
