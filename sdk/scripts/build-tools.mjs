@@ -1,7 +1,7 @@
 // The offline tools of `edgefax render|codec`: the repository's own render and codec CLIs (src/fax/render/cli.ts,
 // src/codec/cli.ts), bundled with everything they import (PDFium's glue, pdf-lib) into sdk/dist/tools/cli/, with
 // the two WASM modules beside them, so the package has no runtime dependencies. Run after tsc by `npm run sdk:build`
-// (and by the package's prepack). esbuild is the one vitest and wrangler already bring.
+// (and by the package's prepack). esbuild is a pinned devDependency (the same version wrangler and the vitest pool use).
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
