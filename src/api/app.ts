@@ -20,6 +20,7 @@ import { requireAuth } from "./middleware/auth";
 import { requestBodyLimit } from "./middleware/body-limit";
 import { idempotency } from "./middleware/idempotency";
 import { notFound, problemResponse, renderError } from "./middleware/problem";
+import { refuseUnknownQuery } from "./middleware/query-params";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { requireScope } from "./middleware/scopes";
@@ -42,7 +43,7 @@ export function createApp() {
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.use("/v1/*", requestBodyLimit);
-  app.use("/v1/*", requireAuth, requireScope, rateLimit, idempotency);
+  app.use("/v1/*", requireAuth, requireScope, rateLimit, refuseUnknownQuery(app), idempotency);
   app.use("/v1/faxes/*", externalUserScope);
   registerReceivedRoutes(app);
   registerFaxRoutes(app);

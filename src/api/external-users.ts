@@ -17,7 +17,7 @@ import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { removeExternalUser } from "../partners/external-users";
 import { TIER_NAMES } from "../partners/tiers";
 import type { App } from "./context";
-import { metadataFilters } from "./faxes";
+import { MetadataFilterQuery, metadataFilters } from "./faxes";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeSearchCursor, encodeSearchCursor, ReceivedFaxSchema } from "./received";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -158,6 +158,7 @@ export function registerExternalUserRoutes(app: App): void {
         query: ListQuerySchema.extend({
           created_after: z.iso.datetime({ offset: true }).optional(),
           created_before: z.iso.datetime({ offset: true }).optional(),
+          metadata: MetadataFilterQuery,
         }),
       },
       responses: {

@@ -85,6 +85,12 @@ const faxExample: Fax = {
   purged_at: null,
 };
 
+/** The `metadata[key]=value` filter as /openapi.json documents it (read by metadataFilters, not by zod). */
+export const MetadataFilterQuery = z
+  .record(z.string(), z.string())
+  .optional()
+  .openapi({ param: { style: "deepObject", explode: true }, description: "`metadata[key]=value`: only objects whose metadata has this exact value under this key; up to 5, all must hold.", example: { order_id: "A-1001" } });
+
 /** `metadata[key]=value` query pairs (deepObject style), checked against the metadata limits. */
 export function metadataFilters(params: URLSearchParams): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
@@ -177,6 +183,7 @@ export function registerFaxRoutes(app: App): void {
           created_after: z.iso.datetime({ offset: true }).optional(),
           created_before: z.iso.datetime({ offset: true }).optional(),
           external_user_id: ExternalUserIdSchema.optional().openapi({ description: "Only the faxes of this user of yours; every /v1/faxes/{id} route takes it too and answers 404 for another user's fax." }),
+          metadata: MetadataFilterQuery,
         }),
       },
       responses: {

@@ -58,6 +58,16 @@ const OTHER_NAMES: Record<string, readonly string[]> = {
   events: ["event_types"],
   enabled_events: ["event_types"],
   active: ["enabled"],
+  // Query parameters (./api/middleware/query-params.ts uses the same lookup).
+  state: ["status"],
+  page_size: ["limit"],
+  per_page: ["limit"],
+  max_results: ["limit"],
+  starting_after: ["cursor"],
+  page_token: ["cursor"],
+  after: ["cursor"],
+  since: ["created_after", "from"],
+  until: ["created_before", "to"],
 };
 
 /** A user's text cut to `max` characters for an error message: a 5,000-character key is never echoed whole. */

@@ -3183,6 +3183,10 @@ export interface operations {
                 /** @description next_cursor from the previous page. */
                 cursor?: string;
                 limit?: number;
+                /** @description `metadata[key]=value`: only objects whose metadata has this exact value under this key; up to 5, all must hold. */
+                metadata?: {
+                    [key: string]: string;
+                };
             };
             header?: never;
             path?: never;
@@ -3852,6 +3856,10 @@ export interface operations {
                 /** @description Only the faxes of this user of yours; every /v1/faxes/{id} route takes it too and answers 404 for another user's fax. */
                 external_user_id?: string;
                 limit?: number;
+                /** @description `metadata[key]=value`: only objects whose metadata has this exact value under this key; up to 5, all must hold. */
+                metadata?: {
+                    [key: string]: string;
+                };
                 status?: "queued" | "scheduled" | "rendering" | "sending" | "delivered" | "failed" | "canceled" | "receiving" | "received";
                 to?: string;
             };
