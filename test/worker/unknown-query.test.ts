@@ -1,5 +1,6 @@
 // Unknown query parameters are refused like unknown body fields: a filter the operation does not have
 // must not come back as "every fax", and a write must not happen with a parameter silently dropped.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { api, createTestAccount, expectProblem, pdfDocument, sendFax } from "./helpers";
 
@@ -42,7 +43,6 @@ describe("unknown query parameters", () => {
 
 describe("unknown query parameters (fuzzed)", () => {
   it("any undeclared name, however odd, is a 422 naming it, never a 500 or a silent 200", async () => {
-    const fc = await import("fast-check");
     const account = await createTestAccount();
     const declared = ["limit", "cursor", "label", "external_user_id"];
     await fc.assert(
