@@ -198,7 +198,7 @@ describe("the SDK and CLI against npm start", () => {
     const local = await hookReceiver();
     const endpoint = await client.webhooks.create({ url: platformHooks.url });
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("EDGEFAX_")));
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("EDGEFAX_"))) as NodeJS.ProcessEnv;
     const listener = spawn(process.execPath, [CLI, "webhooks", "listen", "--forward", local.url, "--secret", secret], {
       env: { ...clean, EDGEFAX_API_KEY: key, EDGEFAX_BASE_URL: platform.url },
     });
@@ -207,7 +207,7 @@ describe("the SDK and CLI against npm start", () => {
     listener.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
     listener.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
     const exited = new Promise<number>((resolve) => listener.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : -1))));
-    const faxOf = (r: { body: string }) => (JSON.parse(r.body) as FaxEvent).data.fax?.id;
+    const faxOf = (r: { body: string }) => (JSON.parse(r.body) as { data: { fax?: { id: string } } }).data.fax?.id;
     try {
       // The stream carries events from the moment it connects: a first fax shows it is listening ...
       const first = await client.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf")], metadata: { listen: "first" } });
