@@ -12,7 +12,7 @@ import { EVENT_TYPES } from "../events/catalog";
 import { FAX_STATUSES, isFinal } from "../fax/state-machine";
 import type { Fax } from "../fax/schema";
 import { isId } from "../lib/ids";
-import { eventStreamObject, STREAM_REQUEST_HEADER, type StreamRequest } from "../webhooks/event-stream";
+import { eventStreamObject, faxStreamEnded, STREAM_REQUEST_HEADER, type StreamRequest } from "../webhooks/event-stream";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 
@@ -59,7 +59,7 @@ export function registerStreamRoutes(app: App): void {
       tags: ["Faxes"],
       summary: "Stream a fax's events",
       description:
-        "Server-Sent Events: the fax's events so far, then each new one as it is published (the same envelopes webhooks carry, in `sequence` order). The stream closes after the fax's final event; connecting again once the fax is final and everything was seen answers 204, which stops an EventSource.",
+        "Server-Sent Events: the fax's events so far, then each new one as it is published (the same envelopes webhooks carry, in `sequence` order). The stream closes after the fax's final event (for a received fax, once extraction is done, failed or skipped, so `fax.extracted` is on it); connecting again once the fax is final and everything was seen answers 204, which stops an EventSource.",
       security: bearerSecurity,
       request: { params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e" }) }), headers: LastEventIdHeader },
       responses: {
@@ -78,7 +78,7 @@ export function registerStreamRoutes(app: App): void {
         mode: fax.mode,
         types: null,
         faxId: fax.id,
-        faxFinal: isFinal(fax.status),
+        faxFinal: faxStreamEnded(fax, FINAL_STATUSES),
         finalStatuses: FINAL_STATUSES,
         lastEventId: lastEventId(c.req.valid("header")["last-event-id"]),
       };

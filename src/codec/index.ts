@@ -24,7 +24,7 @@ import { decodeCoded, encodeBitmap } from "./engine.js";
 
 export { CodecError } from "./errors.js";
 export { initCodec, codecMemoryBytes } from "./engine.js";
-export { decodeTiffPages, readTiff, readTiffRaw, writeTiff, writeCodedTiff } from "./tiff.js";
+export { decodeTiffPages, readTiff, readTiffRaw, tiffPageCount, writeTiff, writeCodedTiff } from "./tiff.js";
 export type { CodedTiffPage, WriteTiffOptions } from "./tiff.js";
 /*
  * Raster (raster.ts, png.ts, pbm.ts), for the render pipeline and previews:

@@ -313,6 +313,11 @@ export function* decodeTiffPages(bytes: Uint8Array): Generator<TiffPage> {
   }
 }
 
+/** How many pages a TIFF-F file holds, from its structure alone (checked as decodeTiffPages checks it), decoding none. */
+export function tiffPageCount(bytes: Uint8Array): number {
+  return pageLayouts(bytes).length;
+}
+
 /**
  * Each page's coded data as stored, for embedding in a PDF with CCITTFaxDecode (ISO 32000-1 §7.4.6) without
  * re-encoding. Strips are joined where T.4 allows it (every Compression 2/3 strip starts a fresh line, EOLs

@@ -18,7 +18,7 @@ import { acceptT38ReInvites, answerInAck, openMedia, type CallMedia } from "./ca
 import { answerOffer, buildOffer, readAnswer, DEFAULT_T38_PARAMS, type AnswerResult, type NegotiatedT38, type T38Params } from "./sdp/offer-answer.js";
 import { createUdptlPort, type UdptlPort } from "./t38/udptl-port.js";
 import { DEFAULT_REDUNDANCY, NO_REDUNDANCY } from "./t38/redundancy.js";
-import { startT30Session, type CodingScheme, type FaxPageImage, type T30Event, type T30Negotiated, type ReceivedPage, type T30Session } from "./t30/index.js";
+import { startT30Session, type CodingScheme, type FaxPageImage, type FaxPageSource, type T30Event, type T30Negotiated, type ReceivedPage, type T30Session } from "./t30/index.js";
 import type { FaxFailureCode } from "../errors/fax-failures.js";
 
 export type FaxCallEvent =
@@ -64,7 +64,7 @@ export interface FaxCallCommon {
 export interface SendFaxOptions extends FaxCallCommon {
   /** sip:NUMBER@HOST:PORT */
   to: string;
-  pages: FaxPageImage[];
+  pages: FaxPageImage[] | FaxPageSource;
   /** Our SIP/UDPTL address (default 127.0.0.1); or reuse a running user agent. */
   bind?: string;
   ua?: UserAgent;
@@ -118,7 +118,7 @@ async function runFax(
   media: CallMedia,
   t38: NegotiatedT38,
   opts: FaxCallCommon,
-  t30: { role: "sender" | "receiver"; callingParty: boolean; pages?: FaxPageImage[]; headerInfo?: string },
+  t30: { role: "sender" | "receiver"; callingParty: boolean; pages?: FaxPageImage[] | FaxPageSource; headerInfo?: string },
   start: number,
   signal?: AbortSignal,
 ): Promise<FaxCallResult> {

@@ -32,7 +32,14 @@ export async function handleInboundJob(job: InboundJob, env: Env): Promise<void>
   if (!claim) return;
   const db = database(env.DB);
   const s = inboundSettings(env);
-  if (claim.fax.ocr?.status === "pending") await readPages(env, db, s, claim.accountId, claim.fax);
+  if (claim.fax.ocr?.status === "pending") {
+    // No schema anywhere: extraction is skipped before the pages are read, so fax.received already says so
+    // and a fax stream, which waits for extraction to settle, ends with it (src/webhooks/event-stream.ts).
+    if (claim.fax.extraction?.status === "pending" && !(await extractionSchemaFor(db, claim.accountId, claim.fax.to))) {
+      await stub.extractionFinished({ run: claim.extractionRun, ...NO_SCHEMA });
+    }
+    await readPages(env, db, s, claim.accountId, claim.fax);
+  }
   const run = job.kind === "extract" ? job.run : claim.extractionRun;
   if (run !== claim.extractionRun) return;
   const current = await stub.read();
@@ -97,9 +104,11 @@ export async function extractionSchemaFor(db: Db, accountId: string, to: string)
   return parseStoredSchema(number?.extractionSchema) ?? parseStoredSchema((await readAccountSettings(db, accountId)).extractionSchema);
 }
 
+const NO_SCHEMA = { status: "skipped" as const, data: null, schema_version: null, detail: "Neither the number nor the account has an extraction_schema." };
+
 async function extractFields(env: Env, db: Db, s: InboundSettings, accountId: string, fax: Fax) {
   const schema = await extractionSchemaFor(db, accountId, fax.to);
-  if (!schema) return { status: "skipped" as const, data: null, schema_version: null, detail: "Neither the number nor the account has an extraction_schema." };
+  if (!schema) return NO_SCHEMA;
   const version = await schemaVersion(schema);
   const text = pagesText(await listPageTexts(db, accountId, fax.id));
   if (s.provider === "workers-ai") {

@@ -10,7 +10,7 @@ import { findEventsAfter } from "../db/account-event-store";
 import { database } from "../db/client";
 import { listFaxEvents } from "../db/fax-store";
 import type { PlatformEvent } from "../events/catalog";
-import { STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
+import { faxStreamEnded, STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
 
 /** Events kept for resuming; older resumes read D1 once. */
 const LOG_LIMIT = 10_000;
@@ -31,13 +31,12 @@ interface Client {
 
 const encoder = new TextEncoder();
 
-function faxOf(event: PlatformEvent): { id?: string; status?: string } | undefined {
-  return event.data.fax as { id?: string; status?: string } | undefined;
+function faxOf(event: PlatformEvent): { id?: string; status?: string; extraction?: { status?: string } | null } | undefined {
+  return event.data.fax as { id?: string; status?: string; extraction?: { status?: string } | null } | undefined;
 }
 
 function endsFax(wanted: StreamRequest, event: PlatformEvent): boolean {
-  const status = faxOf(event)?.status;
-  return typeof status === "string" && wanted.finalStatuses.includes(status);
+  return faxStreamEnded(faxOf(event), wanted.finalStatuses);
 }
 
 export class EventStreamObject extends DurableObject<Env> {

@@ -18,9 +18,9 @@ export interface StreamRequest {
   mode: StreamMode;
   /** Only these types (null: all). */
   types: string[] | null;
-  /** The fax stream: only this fax's events, closing after its final one. */
+  /** The fax stream: only this fax's events, closing after its final one (faxStreamEnded). */
   faxId: string | null;
-  /** For the fax stream: the fax was already final when the client connected. */
+  /** For the fax stream: the fax was already final (faxStreamEnded) when the client connected. */
   faxFinal: boolean;
   /** For the fax stream: the fax statuses that end it (the fax state machine's final ones, given by the route). */
   finalStatuses: string[];
@@ -29,6 +29,17 @@ export interface StreamRequest {
 }
 
 export const STREAM_REQUEST_HEADER = "x-edgefax-stream";
+
+/**
+ * Whether a fax stream is over at this state of the fax: its status is final and, for a received fax, its
+ * extraction is no longer pending, so `fax.extracted` (which the OCR pipeline emits after `fax.received`)
+ * is on the stream too. An extraction skipped for want of a schema is decided before `fax.received`
+ * (src/inbound/pipeline.ts), so that fax's stream ends with `fax.received`.
+ */
+export function faxStreamEnded(fax: { status?: unknown; extraction?: { status?: unknown } | null } | undefined, finalStatuses: string[]): boolean {
+  if (typeof fax?.status !== "string" || !finalStatuses.includes(fax.status)) return false;
+  return fax.extraction?.status !== "pending";
+}
 
 export function eventStreamObject(env: Env, accountId: string, mode: StreamMode): DurableObjectStub<EventStreamObject> {
   const ns = env.STREAMS as DurableObjectNamespace<EventStreamObject>;

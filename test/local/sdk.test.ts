@@ -1,18 +1,20 @@
 /**
  * The SDK and the compiled `edgefax` CLI against a real `npm start`: send (a path and a Blob), watch to delivery,
- * pagination, typed errors, idempotent replays, retries through a proxy that fails first, and the CLI's
- * `send --watch` output on a 3-page fax.
+ * pagination, typed errors, idempotent replays, retries through a proxy that fails first, the CLI's
+ * `send --watch` output on a 3-page fax, and `webhooks listen --forward` re-signing the platform's events.
  */
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { spawn } from "node:child_process";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProblemError, type FaxEvent } from "../../sdk/src/index";
 import { Edgefax } from "../../sdk/src/node";
-import { buildSdk, cli } from "../sdk/build";
+import { buildSdk, cli, CLI } from "../sdk/build";
 import { createKey, makeStateDir, removeStateDir, startLocalPlatform, type LocalPlatform } from "./server";
 
 async function textPdf(pages: number): Promise<Uint8Array> {
@@ -43,6 +45,29 @@ function failingProxy(target: string, failures: number, mode: "503" | "drop") {
     start: () => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
     stop: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
+}
+
+/** A webhook receiver on 127.0.0.1 that keeps every request (answering 204). */
+async function hookReceiver() {
+  const requests: { body: string; headers: IncomingHttpHeaders }[] = [];
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    requests.push({ body, headers: req.headers });
+    res.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    requests,
+    stop: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !done(); await new Promise((resolve) => setTimeout(resolve, 50))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
 }
 
 describe("the SDK and CLI against npm start", () => {
@@ -166,4 +191,51 @@ describe("the SDK and CLI against npm start", () => {
     expect(failed.stdout.trim().split("\n").at(-1)).toMatch(/^failed after 0\/3 pages: fax\.not_a_fax: .+; T\.30: .+$/);
     expect(failed.code).toBe(1);
   }, 90_000);
+
+  it("edgefax webhooks listen --forward re-signs the platform's events for a local receiver, as its webhooks carry them", async () => {
+    // The platform's own webhook endpoint, to compare with, and the developer's local handler the CLI forwards to.
+    const platformHooks = await hookReceiver();
+    const local = await hookReceiver();
+    const endpoint = await client.webhooks.create({ url: platformHooks.url });
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("EDGEFAX_"))) as NodeJS.ProcessEnv;
+    const listener = spawn(process.execPath, [CLI, "webhooks", "listen", "--forward", local.url, "--secret", secret], {
+      env: { ...clean, EDGEFAX_API_KEY: key, EDGEFAX_BASE_URL: platform.url },
+    });
+    let stdout = "";
+    let stderr = "";
+    listener.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+    listener.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number>((resolve) => listener.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : -1))));
+    const faxOf = (r: { body: string }) => (JSON.parse(r.body) as { data: { fax?: { id: string } } }).data.fax?.id;
+    try {
+      // The stream carries events from the moment it connects: a first fax shows it is listening ...
+      const first = await client.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf")], metadata: { listen: "first" } });
+      await until("a forwarded event of the first fax", () => local.requests.some((r) => faxOf(r) === first.id));
+      // ... so every event of the second reaches the local handler, once each, in order.
+      const second = await client.faxes.send({ to: "+15550100001", files: [join(dir, "three.pdf")], metadata: { listen: "second" } });
+      const delivered = (list: { body: string }[]) => list.some((r) => faxOf(r) === second.id && JSON.parse(r.body).type === "fax.delivered");
+      await until("fax.delivered of the second fax, forwarded and by webhook", () => delivered(local.requests) && delivered(platformHooks.requests));
+      const forwarded = local.requests.filter((r) => faxOf(r) === second.id);
+      const webhooks = platformHooks.requests.filter((r) => faxOf(r) === second.id);
+      expect(forwarded.map((r) => JSON.parse(r.body).type)).toEqual(["fax.queued", "fax.sending", "fax.page_sent", "fax.page_sent", "fax.page_sent", "fax.delivered"]);
+      // The same envelopes as the platform's signed deliveries, each re-signed with the listener's secret.
+      const platformVerifier = new Webhook(endpoint.secret);
+      const localVerifier = new Webhook(secret);
+      const byId = new Map(webhooks.map((r) => platformVerifier.verify(r.body, r.headers as Record<string, string>) as FaxEvent).map((event) => [event.id, event]));
+      for (const message of forwarded) {
+        const event = localVerifier.verify(message.body, message.headers as Record<string, string>) as FaxEvent;
+        expect(message.headers["webhook-id"]).toBe(event.id);
+        expect(event).toEqual(byId.get(event.id));
+        expect(() => platformVerifier.verify(message.body, message.headers as Record<string, string>)).toThrow();
+      }
+      expect(byId.size).toBe(forwarded.length);
+      expect(stdout).toMatch(new RegExp(`fax\\.delivered\\s+${forwarded.at(-1)!.headers["webhook-id"]}  → 204`));
+      expect(stderr).toContain(`signed with ${secret}`);
+    } finally {
+      listener.kill("SIGINT");
+      expect(await exited).toBe(130);
+      await Promise.all([platformHooks.stop(), local.stop()]);
+    }
+  }, 120_000);
 });

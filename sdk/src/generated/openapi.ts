@@ -471,7 +471,7 @@ export interface paths {
         };
         /**
          * Stream a fax's events
-         * @description Server-Sent Events: the fax's events so far, then each new one as it is published (the same envelopes webhooks carry, in `sequence` order). The stream closes after the fax's final event; connecting again once the fax is final and everything was seen answers 204, which stops an EventSource.
+         * @description Server-Sent Events: the fax's events so far, then each new one as it is published (the same envelopes webhooks carry, in `sequence` order). The stream closes after the fax's final event (for a received fax, once extraction is done, failed or skipped, so `fax.extracted` is on it); connecting again once the fax is final and everything was seen answers 204, which stops an EventSource.
          */
         get: operations["streamFaxEvents"];
         put?: never;

@@ -21,7 +21,6 @@ export function ecmStartPage(e: Engine): void {
     frames.push(f);
   }
   e.ecmPageFailed = false;
-  e.postPage = e.nextPostPage();
   e.ecmTx = newEcmBlock(frames, 0, 0);
   ecmSendBlock(e);
 }

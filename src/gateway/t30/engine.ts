@@ -18,7 +18,7 @@ import { sendNonEcmPage } from "./non-ecm.js";
 import type { PageCoder } from "./page-coding.js";
 import { T38Receiver, T38Transmitter, type RxSignal, type Training } from "./t38-io.js";
 import { ANY_STATE, PHASES, TABLE, type T30Signal, type T30State, type TimerSignal } from "./table.js";
-import type { CodingScheme, FaxPageImage, ReceivedPage, T30Event, T30Negotiated, T30Options, T30Outcome } from "./types.js";
+import type { CodingScheme, FaxPageImage, FaxPageSource, ReceivedPage, T30Event, T30Negotiated, T30Options, T30Outcome } from "./types.js";
 
 interface Command {
   name: string;
@@ -37,7 +37,7 @@ export class Engine {
   readonly schemes: CodingScheme[];
   readonly maxBitRate: number;
   readonly localIdent: string;
-  readonly pages: FaxPageImage[];
+  readonly pages: FaxPageSource;
   coder: PageCoder | null = null;
   done = false;
   resolveOutcome!: (o: T30Outcome) => void;
@@ -93,7 +93,7 @@ export class Engine {
     this.schemes = opts.schemes && opts.schemes.length > 0 ? opts.schemes : ["mmr", "mr", "mh"];
     this.maxBitRate = opts.maxBitRate ?? 14400;
     this.localIdent = opts.localIdent ?? "";
-    this.pages = opts.pages ?? [];
+    this.pages = pageSourceOf(opts.pages ?? []);
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
     opts.port.onPacket((p) => this.onPacket(p));
   }
@@ -102,7 +102,7 @@ export class Engine {
     this.coder = coder;
     if (this.done) return;
     this.armWatchdog();
-    if (this.isSender && this.pages.length === 0) {
+    if (this.isSender && this.pages.count === 0) {
       this.finish(false, "fax.protocol_error", "No document to send");
       return;
     }
@@ -413,27 +413,32 @@ export class Engine {
   }
 
   nextPostPage(): number {
-    const next = this.pages[this.pageIndex + 1];
-    if (!next) return FCF.EOP;
-    const now = this.pages[this.pageIndex]!;
+    if (this.pageIndex + 1 >= this.pages.count) return FCF.EOP;
+    const next = this.pages.page(this.pageIndex + 1);
+    const now = this.pages.page(this.pageIndex);
     // T.30 §5.3.6.1.4: EOM returns to phase B, where a new DCS can change the resolution or width.
     return next.resolution !== now.resolution || next.bitmap.width !== now.bitmap.width ? FCF.EOM : FCF.MPS;
   }
 
   encodeCurrentPage(): Uint8Array {
     const dcs = this.dcs!;
-    const page = this.pages[this.pageIndex]!;
+    const page = this.pages.page(this.pageIndex);
     // T.30 Table 2 bits 21-23 / T.4 §4.1.3: fill so each coded row lasts the minimum scan line time.
     const minBitsPerRow = dcs.ecm ? 0 : Math.floor((dcs.rate.bitRate * dcs.minScanMs) / 1000);
     return this.coder!.encode(page.bitmap, { scheme: dcs.scheme, resolution: dcs.resolution, minBitsPerRow, ecm: dcs.ecm });
   }
 
-  /** The current page coded for the negotiated DCS, or null after hanging up on a page that cannot be coded. */
+  /**
+   * The current page coded for the negotiated DCS, with `postPage` set from a look at the next page; or null
+   * after hanging up on a page that cannot be read (a page source decodes as it goes) or coded.
+   */
   codePageOrHangUp(): Uint8Array | null {
     try {
-      return this.encodeCurrentPage();
+      const coded = this.encodeCurrentPage();
+      this.postPage = this.nextPostPage();
+      return coded;
     } catch (err) {
-      this.failWithDcn("fax.protocol_error", `Cannot code page ${this.pageIndex + 1}: ${(err as Error).message}`);
+      this.failWithDcn("fax.protocol_error", `Cannot code page ${this.pageIndex + 1} or read the next: ${(err as Error).message}`);
       return null;
     }
   }
@@ -441,11 +446,11 @@ export class Engine {
   afterPage(retrain: boolean): void {
     this.pageIndex++;
     this.rtnCount = 0;
-    if (this.postPage === FCF.EOP || this.pageIndex >= this.pages.length) {
+    if (this.postPage === FCF.EOP || this.pageIndex >= this.pages.count) {
       const failed = this.anyEcmFailure;
       this.sendDcnThen(() =>
         failed ? this.finish(false, "fax.ecm_failed", "Error correction could not recover a page (EOR)")
-        : this.pagesTransferred < this.pages.length ? this.finish(false, "fax.partial", "Some pages were not confirmed")
+        : this.pagesTransferred < this.pages.count ? this.finish(false, "fax.partial", "Some pages were not confirmed")
         : this.finish(true, null, "OK"),
       );
       return;
@@ -465,7 +470,7 @@ export class Engine {
   }
 
   senderRetrain(): void {
-    const page = this.pages[this.pageIndex]!;
+    const page = this.pages.page(this.pageIndex);
     if (this.dcs) this.dcs.resolution = page.resolution;
     sendDcsAndTcf(this);
   }
@@ -490,4 +495,17 @@ export class Engine {
       }
     });
   }
+}
+
+/** Pages already in memory, as a source. */
+function pageSourceOf(pages: FaxPageImage[] | FaxPageSource): FaxPageSource {
+  if (!Array.isArray(pages)) return pages;
+  return {
+    count: pages.length,
+    page(index) {
+      const page = pages[index];
+      if (!page) throw new RangeError(`there is no page ${index + 1} of ${pages.length}`);
+      return page;
+    },
+  };
 }

@@ -44,6 +44,7 @@ export type {
   FaxBitmap,
   FaxModulation,
   FaxPageImage,
+  FaxPageSource,
   FaxResolution,
   ReceivedPage,
   T30Event,

@@ -97,7 +97,7 @@ export function senderGotCapabilities(e: Engine, f: T30Frame, repeated = false):
     return;
   }
   e.remoteDis = dis;
-  const page = e.pages[e.pageIndex]!;
+  const page = e.pages.page(e.pageIndex);
   const resolution = page.resolution;
   if (resolution === "fine" && !dis.fine) {
     e.failWithDcn("fax.incompatible", "Far end cannot receive at the resolution of the image");

@@ -14,7 +14,6 @@ export function sendNonEcmPage(e: Engine): void {
   e.setState("T30_STATE_I");
   const coded = e.codePageOrHangUp();
   if (!coded) return;
-  e.postPage = e.nextPostPage();
   e.lastPageBytes = coded.length;
   e.tx.nonEcm(dcs.rate, e.training(), coded, () => {
     e.setState("T30_STATE_II_Q");

@@ -33,6 +33,17 @@ export interface FaxPageImage {
   resolution: FaxResolution;
 }
 
+/**
+ * The sender's pages, asked for in order: the engine holds the page it is sending and looks one page ahead
+ * (MPS, EOM or EOP, T.30 §5.3.6.1.4), so a source may decode each page when it is first asked for and
+ * forget those before the current one. A long document then costs about one page of bitmaps, not all.
+ */
+export interface FaxPageSource {
+  readonly count: number;
+  /** Page `index` (0-based), never one before the page last asked for minus one. */
+  page(index: number): FaxPageImage;
+}
+
 /** One page as received: the decoded bitmap and the coded data as it arrived (for TIFF-F). */
 export interface ReceivedPage {
   bitmap: FaxBitmap;
@@ -92,8 +103,8 @@ export interface T30Options {
   maxBitRate?: 14400 | 9600 | 7200 | 4800 | 2400;
   /** Sender: header text, kept for the caller's page renderer (the engine does not draw it). */
   headerInfo?: string;
-  /** Sender: the pages to send. */
-  pages?: FaxPageImage[];
+  /** Sender: the pages to send, all at hand or read as the call needs them. */
+  pages?: FaxPageImage[] | FaxPageSource;
   /** "realtime" paces fast-modem data at the modem rate; "none" sends it at once. Default: realtime with the real clock, none with a FakeClock. */
   pacing?: "realtime" | "none";
   /** With realtime pacing: milliseconds of fast-modem data per T.38 data packet (default 30, as spandsp; 20-40 is usual). */

@@ -151,7 +151,7 @@ export function scriptedSendFax(): ScriptedSendFax {
         calls.push({
           opts,
           finish: (result = {}) =>
-            resolve({ success: true, failureCode: null, t30Result: "OK", pagesTransferred: opts.pages.length, negotiated: null, remoteIdent: "REMOTE CSI", t38: null, pages: [], durationMs: 1, ...result }),
+            resolve({ success: true, failureCode: null, t30Result: "OK", pagesTransferred: Array.isArray(opts.pages) ? opts.pages.length : opts.pages.count, negotiated: null, remoteIdent: "REMOTE CSI", t38: null, pages: [], durationMs: 1, ...result }),
         });
       }),
   };

@@ -12,7 +12,7 @@ import { createEdgeClient, EdgeUnreachableError } from "../../../src/gateway/ser
 import { createSpool, receivedTiff, sipUserNumber } from "../../../src/gateway/service/inbound.js";
 import { silentLogger } from "../../../src/lib/log.js";
 import { startGatewayService, type GatewayService } from "../../../src/gateway/service/service.js";
-import type { ReceivedPage } from "../../../src/gateway/t30/index.js";
+import type { FaxPageSource, ReceivedPage } from "../../../src/gateway/t30/index.js";
 import { fakeListener, job, postJob, scriptedSendFax, SECRET, startFakeEdge, testConfig, testTiff, until, type FakeEdge } from "./helpers.js";
 
 const FAST = [1, 1, 1];
@@ -59,9 +59,11 @@ describe("POST /jobs signature", () => {
     expect(opts.uaOptions?.user).toBe("+15557010002");
     expect(opts.localIdent).toBe("+15557010002");
     expect(opts.headerInfo).toBe("ACME");
-    expect(opts.pages).toHaveLength(1);
-    expect(opts.pages[0]!.resolution).toBe("fine");
-    expect(opts.pages[0]!.bitmap.width).toBe(1728);
+    // The service hands the call a page source that decodes as the call goes (pagesFromTiff).
+    const pages = opts.pages as FaxPageSource;
+    expect(pages.count).toBe(1);
+    expect(pages.page(0).resolution).toBe("fine");
+    expect(pages.page(0).bitmap.width).toBe(1728);
   });
 
   it("refuses a signed job that breaks the contract with 422", async () => {
