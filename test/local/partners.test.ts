@@ -5,31 +5,19 @@
  * shortcut) gets both sides, signed, each naming its external user. Live ledgers start with 1,000 credits here
  * (LOCAL_LIVE_STARTING_CREDITS), so the live send needs no grant.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Account, pdfBase64, sleep, startWebhookReceiver, type Fax, type WebhookReceiver } from "../interop/gateway/lib.js";
-import { createKey, makeStateDir, removeStateDir, startLocalPlatform, type LocalPlatform } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { Account, pdfBase64, sleep, type Fax } from "../interop/gateway/lib.js";
+import { usePlatformWithWebhooks } from "./platform-with-webhooks.js";
+import { createKey } from "./server.js";
 
 type InboxFax = Fax & { external_user_id: string | null; read_at: string | null };
 
 describe("npm start: a partner's user faxes another's number", () => {
-  let stateDir: string;
-  let platform: LocalPlatform | undefined;
-  let hooks: WebhookReceiver;
-
-  beforeAll(async () => {
-    stateDir = await makeStateDir("partners");
-    hooks = await startWebhookReceiver();
-    platform = await startLocalPlatform({ stateDir });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
-    await hooks?.close();
-    if (stateDir) await removeStateDir(stateDir);
-  }, 60_000);
+  const local = usePlatformWithWebhooks("partners");
 
   it("lands in B's inbox only, from A's number, and the signed webhooks name each user", async () => {
-    const partner = new Account(platform!.url, await createKey(stateDir, { live: true, rateLimit: 100_000 }));
+    const { platform, hooks, stateDir } = local;
+    const partner = new Account(platform.url, await createKey(stateDir, { live: true, rateLimit: 100_000 }));
     const settings = await partner.json<{ webhook_secret: string }>("/v1/settings", { method: "PATCH", json: { webhook_url: hooks.url } });
     hooks.addSecret(settings.webhook_secret);
     const numbers: Record<string, { id: string; number: string }> = {};
