@@ -1,7 +1,9 @@
 // Issue 15 point 4: an inbox fax's read state (read_at) is the user's own: set by the first fetch of the fax or its
 // files under that user's id, kept by later ones, set or cleared by PATCH, and never by another user or the partner's
 // own unscoped reads.
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { Edgefax } from "../../../sdk/src/index";
 import type { Fax } from "../../../src/fax/schema";
 import { api, expectProblem } from "../helpers";
 import { createPartner, inbox, inboxIds, receiveFax } from "./partner-helpers";
@@ -35,7 +37,7 @@ describe("the inbox read state", () => {
     for (const [i, path] of opens.entries()) {
       const sep = path.includes("?") ? "&" : "?";
       const res = await api(`/v1/faxes/${faxes[i]}${path}${sep}external_user_id=ann`, { key: partner.key });
-      expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
+      expect(res.status, res.status === 200 ? path : `${path}: ${await res.text()}`).toBe(200);
       expect(await readAt(partner.key, "ann", faxes[i]!), path || "the fax itself").toEqual(expect.any(String));
     }
     expect(await inboxIds(partner.key, "ann", "?unread=true")).toEqual([last]);
@@ -75,5 +77,15 @@ describe("the inbox read state", () => {
     const sent = await api("/v1/faxes", { method: "POST", key: partner.key, json: { external_user_id: "ann", to: "+15550100001", cover_page: { subject: "x" } } });
     expect(sent.status, await sent.clone().text()).toBe(202);
     await expectProblem(await mark(partner.key, "ann", (await sent.json<{ id: string }>()).id, { read: true }), 404, "fax.not_found");
+  });
+
+  it("the SDK lists the inbox with read_at and marks a fax read and unread", async () => {
+    const partner = await createPartner(["cal"]);
+    const fax = await receiveFax(partner.users.cal!.number, "+14155550620");
+    const client = new Edgefax({ apiKey: partner.key, baseUrl: "https://fax.test", fetch: (input, init) => SELF.fetch(input as string, init) });
+    expect((await client.externalUsers.inbox("cal", { unread: "true" }).toArray()).map((f) => [f.id, f.read_at])).toEqual([[fax, null]]);
+    expect((await client.externalUsers.markRead("cal", fax, { read: true })).read_at).toEqual(expect.any(String));
+    expect(await client.externalUsers.inbox("cal", { unread: "true" }).toArray()).toEqual([]);
+    expect((await client.externalUsers.markRead("cal", fax, { read: false })).read_at).toBeNull();
   });
 });
