@@ -62,6 +62,7 @@ export type DeletedExternalUser = Ok<"deleteExternalUser">;
 export type ExternalUserListParams = Query<"listExternalUsers">;
 export type InboxParams = Query<"getExternalUserInbox">;
 export type InboxFax = Ok<"getExternalUserInbox">["data"][number];
+export type InboxFaxPatch = Body<"markInboxFax">;
 export type FaxText = Ok<"getFaxText">;
 export type ExtractionResult = Ok<"extractFax">;
 export type ExtractionSchema = Ok<"getNumberExtractionSchema">;

@@ -6,7 +6,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database, type Db } from "../db/client";
 import { findExternalUser, listExternalUsers, upsertExternalUser, type ExternalUserRow } from "../db/external-user-store";
-import { listReceivedFaxes } from "../db/fax-store";
+import { findFax, listReceivedFaxes } from "../db/fax-store";
+import { inboxReadTimes, setInboxRead } from "../db/inbox-store";
 import { searchFaxText } from "../db/fax-text-store";
 import { numbersOfExternalUsers, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
@@ -16,6 +17,7 @@ import { closedObject } from "../lib/closed-object";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { removeExternalUser } from "../partners/external-users";
 import { TIER_NAMES } from "../partners/tiers";
+import { audit } from "./audit";
 import type { App } from "./context";
 import { MetadataFilterQuery, metadataFilters } from "./faxes";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
@@ -67,6 +69,21 @@ const UserParams = z.object({
 
 const booleanQuery = z.enum(["true", "false"]).transform((v) => v === "true");
 
+const InboxFaxSchema = ReceivedFaxSchema.extend({
+  read_at: z.string().nullable().openapi({
+    description: "When the user read the fax: the first fetch of it or its files under ?external_user_id= of this user, or PATCH …/inbox/{fax_id}. Null while unread.",
+    example: null,
+  }),
+}).openapi("InboxFax");
+
+const InboxFaxParams = UserParams.extend({
+  fax_id: z.string().openapi({ param: { name: "fax_id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }),
+});
+
+const InboxFaxPatchSchema = closedObject({
+  read: z.boolean().openapi({ description: "true marks the fax read (keeping the first read time), false unread." }),
+}).openapi("InboxFaxPatch", { example: { read: false } });
+
 const presentNumber = (n: NumberRow) => ({ id: n.id, number: n.number, tier: n.tier });
 
 function presentUser(user: ExternalUserRow, numbers: NumberRow[]): z.infer<typeof ExternalUserSchema> {
@@ -116,6 +133,7 @@ export function registerExternalUserRoutes(app: App): void {
         metadata: JSON.stringify(body.metadata ?? {}),
       });
       const numbers = created ? [] : await numbersOfExternalUsers(db, accountId, [external_user_id]);
+      audit(c, created ? "external_user.create" : "external_user.update", { type: "external_user", id: user.id });
       const location = { location: `/v1/external-users/${encodeURIComponent(external_user_id)}` };
       return created ? c.json(presentUser(user, numbers), 201, location) : c.json(presentUser(user, numbers), 200, location);
     },
@@ -203,6 +221,8 @@ export function registerExternalUserRoutes(app: App): void {
       const { external_user_id } = c.req.valid("param");
       const removed = await removeExternalUser(c.env, database(c.env.DB), accountId, external_user_id);
       if (!removed) throw new ApiError("external_user.not_found", { detail: `No external user ${external_user_id} in this account.` });
+      audit(c, "external_user.delete", { type: "external_user", id: removed.user.id });
+      for (const number of removed.released) audit(c, "number.release", { type: "number", id: number.id });
       return c.json({ ...presentUser(removed.user, []), deleted_at: removed.user.deletedAt ?? removed.user.updatedAt, released_numbers: removed.released.map(presentNumber) }, 200);
     },
   );
@@ -215,7 +235,7 @@ export function registerExternalUserRoutes(app: App): void {
       tags: ["Partners"],
       summary: "A user's inbox",
       description:
-        "The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists faxes whose image nobody has downloaded yet (the opposite of `image_downloaded`).",
+        "The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists the faxes the user has not read yet (`read_at` null: a fetch of the fax or its files under `?external_user_id=` of this user reads it, and PATCH …/inbox/{fax_id} sets or clears it); `image_downloaded` filters on any download of the image.",
       security: bearerSecurity,
       request: {
         params: UserParams,
@@ -227,7 +247,7 @@ export function registerExternalUserRoutes(app: App): void {
         }),
       },
       responses: {
-        200: { description: "A page of the user's received faxes.", content: { "application/json": { schema: listSchema(ReceivedFaxSchema, "InboxPage") } } },
+        200: { description: "A page of the user's received faxes.", content: { "application/json": { schema: listSchema(InboxFaxSchema, "InboxPage") } } },
         ...problemResponses("external_user.not_found", "request.cursor_invalid", "request.invalid", ...AUTH_ERRORS),
       },
     }),
@@ -237,30 +257,53 @@ export function registerExternalUserRoutes(app: App): void {
       const q = c.req.valid("query");
       const db = database(c.env.DB);
       await userOr404(db, accountId, external_user_id);
-      if (q.unread !== undefined && q.image_downloaded !== undefined && q.unread === q.image_downloaded) {
-        throw new ApiError("request.invalid", { detail: "unread and image_downloaded contradict each other: unread means the image was not downloaded.", errors: [{ pointer: "query:/unread", detail: "contradicts image_downloaded" }] });
-      }
-      const imageDownloaded = q.unread !== undefined ? !q.unread : q.image_downloaded;
+      const filter = { externalUserId: external_user_id, imageDownloaded: q.image_downloaded, read: q.unread === undefined ? undefined : !q.unread };
       if (q.q !== undefined) {
         // The one full-text search of received faxes (src/db/fax-text-store.ts), scoped to the user.
         const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
-        const found = await searchFaxText<Fax>(db, accountId, q.q, { limit: q.limit, offset, imageDownloaded, externalUserId: external_user_id });
+        const found = await searchFaxText<Fax>(db, accountId, q.q, { limit: q.limit, offset, ...filter });
+        const readAt = await inboxReadTimes(db, accountId, found.hits.map((h) => h.fax.id));
         return c.json(
           {
-            data: found.hits.map((h) => ({ ...inboundView(h.fax), search: { rank: h.rank, snippet: h.snippet } })),
+            data: found.hits.map((h) => ({ ...inboundView(h.fax), read_at: readAt.get(h.fax.id) ?? null, search: { rank: h.rank, snippet: h.snippet } })),
             has_more: found.hasMore,
             next_cursor: found.hasMore ? encodeSearchCursor(offset + q.limit) : null,
           },
           200,
         );
       }
-      const page = await listReceivedFaxes<Fax>(db, accountId, {
-        externalUserId: external_user_id,
-        imageDownloaded,
-        before: q.cursor ? decodeCursor(q.cursor) : undefined,
-        limit: q.limit,
-      });
-      return c.json(pageResponse(page, inboundView), 200);
+      const page = await listReceivedFaxes<Fax>(db, accountId, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit });
+      const readAt = await inboxReadTimes(db, accountId, page.data.map((f) => f.id));
+      return c.json(pageResponse(page, (fax) => ({ ...inboundView(fax), read_at: readAt.get(fax.id) ?? null })), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/external-users/{external_user_id}/inbox/{fax_id}",
+      operationId: "markInboxFax",
+      tags: ["Partners"],
+      summary: "Mark a fax in a user's inbox read or unread",
+      description: "Sets the fax's read state in the user's inbox (`read_at`, the `unread` filter). A fax that is not in this user's inbox is 404.",
+      security: bearerSecurity,
+      request: { params: InboxFaxParams, body: { required: true, content: { "application/json": { schema: InboxFaxPatchSchema } } } },
+      responses: {
+        200: { description: "The fax as the inbox lists it.", content: { "application/json": { schema: InboxFaxSchema } } },
+        ...problemResponses("external_user.not_found", "fax.not_found", "request.invalid", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const accountId = c.get("caller").accountId;
+      const { external_user_id, fax_id } = c.req.valid("param");
+      const { read } = c.req.valid("json");
+      const db = database(c.env.DB);
+      await userOr404(db, accountId, external_user_id);
+      const marked = await setInboxRead(db, accountId, external_user_id, fax_id, read ? new Date().toISOString() : null);
+      const fax = marked ? await findFax<Fax>(db, accountId, fax_id) : null;
+      if (!marked || !fax) throw new ApiError("fax.not_found", { detail: `No fax ${fax_id} in the inbox of ${external_user_id}.` });
+      audit(c, read ? "external_user.mark_read" : "external_user.mark_unread", { type: "fax", id: fax_id });
+      return c.json({ ...inboundView(fax), read_at: marked.readAt }, 200);
     },
   );
 }

@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzl
 import type { PlatformEvent } from "../events/catalog";
 import { faxOrderOf } from "../events/order";
 import type { Db } from "./client";
-import { accountSettings, faxEvents, faxes, numbers } from "./schema";
+import { accountSettings, externalUsers, faxEvents, faxes, numbers } from "./schema";
 
 /**
  * What this store needs of a fax body: the fields its columns project. The body itself is the fax
@@ -38,6 +38,8 @@ export interface FaxProjection<F extends StoredFax = StoredFax> {
   accountId: string;
   documentKey: string | null;
   version: number;
+  /** Partners: the user record of the fax's number, written once (states stored before it have none). */
+  userId?: string | null;
 }
 
 /** Writes the fax row and its new events in one D1 batch; a stale version never overwrites a newer row. */
@@ -66,9 +68,10 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
     externalUserId: p.fax.external_user_id ?? null,
   };
   const { id: _id, createdAt: _created, accountId: _account, ...changing } = row;
+  // user_id only on insert: a state stored before it existed must not clear what migration 0010 filled in.
   const upsert = db
     .insert(faxes)
-    .values(row)
+    .values({ ...row, userId: p.userId ?? null })
     .onConflictDoUpdate({ target: faxes.id, set: changing, setWhere: sql`excluded.version > ${faxes.version}` });
   const inserts = events.map((e) =>
     db
@@ -97,12 +100,21 @@ export async function findFaxDocumentKey(db: Db, accountId: string, faxId: strin
   return row ?? null;
 }
 
+/**
+ * The faxes of the account's current user under a partner's id (issue 15 points 3 and 4): matched by the
+ * user record, so an id deleted and used again never reaches the former user's faxes.
+ */
+export function faxesOfExternalUser(accountId: string, externalUserId: string): SQL {
+  const current = sql`(SELECT ${externalUsers.id} FROM ${externalUsers} WHERE ${externalUsers.accountId} = ${accountId} AND ${externalUsers.externalUserId} = ${externalUserId} AND ${externalUsers.deletedAt} IS NULL)`;
+  return sql`${faxes.userId} = ${current}`;
+}
+
 /** Whether the fax is one of the external user's (issue 15 point 3: every query carries the account and the user). */
 export async function isFaxOfExternalUser(db: Db, accountId: string, externalUserId: string, faxId: string): Promise<boolean> {
   const row = await db
     .select({ id: faxes.id })
     .from(faxes)
-    .where(and(eq(faxes.accountId, accountId), eq(faxes.externalUserId, externalUserId), eq(faxes.id, faxId)))
+    .where(and(eq(faxes.accountId, accountId), faxesOfExternalUser(accountId, externalUserId), eq(faxes.id, faxId)))
     .get();
   return row !== undefined;
 }
@@ -138,7 +150,7 @@ async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: st
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
 export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId)];
-  if (f.externalUserId !== undefined) where.push(eq(faxes.externalUserId, f.externalUserId));
+  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
   if (f.status) where.push(eq(faxes.status, f.status));
   if (f.direction) where.push(eq(faxes.direction, f.direction));
   if (f.to) where.push(eq(faxes.to, f.to));
@@ -205,6 +217,8 @@ export interface ReceivedFilter {
   externalUserId?: string;
   minCompleted?: string;
   imageDownloaded?: boolean;
+  /** Partners: the inbox's read state (read_at set or not). */
+  read?: boolean;
   before?: string;
   limit: number;
 }
@@ -212,8 +226,9 @@ export interface ReceivedFilter {
 /** Inbound faxes that arrived completely, newest first (eFax-style polling). */
 export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
-  if (f.externalUserId !== undefined) where.push(eq(faxes.externalUserId, f.externalUserId));
+  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
+  if (f.read !== undefined) where.push(f.read ? sql`${faxes.readAt} IS NOT NULL` : sql`${faxes.readAt} IS NULL`);
   return pageOfFaxes<F>(db, where, f.before, f.limit);
 }

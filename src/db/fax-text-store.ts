@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
+import { faxesOfExternalUser } from "./fax-store";
 import { faxes, faxPageTexts } from "./schema";
 
 export type PageTextRow = typeof faxPageTexts.$inferSelect;
@@ -86,6 +87,8 @@ export interface TextSearchOptions {
   externalUserId?: string;
   minCompleted?: string;
   imageDownloaded?: boolean;
+  /** Partners: the inbox's read state (read_at set or not). */
+  read?: boolean;
 }
 
 /**
@@ -98,9 +101,10 @@ export async function searchFaxText<F>(db: Db, accountId: string, input: string,
   if (match === null || o.toNumbers?.length === 0) return { hits: [], hasMore: false };
   const filters: SQL[] = [];
   if (o.toNumbers) filters.push(sql` AND ${faxes.to} IN (${sql.join(o.toNumbers.map((n) => sql`${n}`), sql`, `)})`);
-  if (o.externalUserId !== undefined) filters.push(sql` AND ${faxes.externalUserId} = ${o.externalUserId}`);
+  if (o.externalUserId !== undefined) filters.push(sql` AND ${faxesOfExternalUser(accountId, o.externalUserId)}`);
   if (o.minCompleted) filters.push(sql` AND ${faxes.completedAt} >= ${o.minCompleted}`);
   if (o.imageDownloaded !== undefined) filters.push(sql` AND json_extract(${faxes.body}, '$.image_downloaded') = ${o.imageDownloaded ? 1 : 0}`);
+  if (o.read !== undefined) filters.push(o.read ? sql` AND ${faxes.readAt} IS NOT NULL` : sql` AND ${faxes.readAt} IS NULL`);
   const rows = await db.all<{ body: string; rank: number; snippet: string }>(sql`
     SELECT ${faxes.body} AS body, bm25(fax_text_index, 0, 0, 2.0, 2.0, 1.0) AS rank,
            snippet(fax_text_index, -1, '[', ']', '…', 12) AS snippet

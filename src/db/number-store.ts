@@ -71,7 +71,7 @@ export async function unavailableNumbers(db: Db, candidates: string[], quarantin
   return taken;
 }
 
-export type NewNumber = Pick<NumberRow, "accountId" | "mode" | "label"> & Partial<Pick<NumberRow, "externalUserId" | "tier">>;
+export type NewNumber = Pick<NumberRow, "accountId" | "mode" | "label"> & Partial<Pick<NumberRow, "externalUserId" | "userId" | "tier">>;
 
 /**
  * Statements to run in the same D1 batch as a number's change (its event, src/webhooks/account-events.ts).
@@ -95,6 +95,7 @@ export async function claimNumber(db: Db, fields: NewNumber, candidates: string[
       extractionSchema: null,
       routesUntil: null,
       externalUserId: null,
+      userId: null,
       tier: null,
       ...fields,
     };

@@ -71,6 +71,8 @@ export const numbers = sqliteTable(
     tier: text("tier", { enum: NUMBER_TIERS }),
     /** A released number still routes calls to its former holder until then (the release grace period). */
     routesUntil: text("routes_until"),
+    /** Partners (migration 0010): the user record (external_users.id) the number is dedicated to; an external_user_id can be reused, this cannot. */
+    userId: text("user_id"),
   },
   (t) => [
     // A number belongs to at most one account at a time.
@@ -109,10 +111,15 @@ export const faxes = sqliteTable(
     completedAt: text("completed_at"),
     /** Partners (issue 15): the user of the number the fax was sent from or received on. */
     externalUserId: text("external_user_id"),
+    /** Partners (migration 0010): the user record (external_users.id) of that number, set once; scopes every per-user read. */
+    userId: text("user_id"),
+    /** Partners (migration 0010): when the user read the received fax (its inbox read state); null while unread. */
+    readAt: text("read_at"),
   },
   (t) => [
     index("faxes_account_id").on(t.accountId, t.id),
     index("faxes_account_external_user").on(t.accountId, t.externalUserId, t.id),
+    index("faxes_account_user").on(t.accountId, t.userId, t.id),
     index("faxes_account_status").on(t.accountId, t.status, t.id),
     index("faxes_status_updated").on(t.status, t.updatedAt),
   ],

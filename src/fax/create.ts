@@ -64,7 +64,7 @@ export async function createFax(
   // Credits first (issue 16 point 2): a fax the balance cannot pay for is refused before anything is stored.
   await reserveFaxCredits(env, accountId, mode, id, pageCount);
   try {
-    return await storeAndQueue(env, { accountId, mode, input, to, from: number.number, externalUserId: number.externalUserId, id, now, pdf, pageCount, resentFrom });
+    return await storeAndQueue(env, { accountId, mode, input, to, from: number.number, externalUserId: number.externalUserId, userId: number.userId, id, now, pdf, pageCount, resentFrom });
   } catch (error) {
     // Nothing was queued: the reservation goes back. (Should the FaxObject exist after all, its settle finds
     // the fax released already: the fax goes uncharged rather than charged twice.)
@@ -80,8 +80,9 @@ interface AcceptedFax {
   input: NewFax;
   to: string;
   from: string;
-  /** Partners: the user whose number `from` is. */
+  /** Partners: the user whose number `from` is, by the partner's id and by the user record's. */
   externalUserId: string | null;
+  userId: string | null;
   id: string;
   now: Date;
   pdf: Uint8Array;
@@ -91,7 +92,7 @@ interface AcceptedFax {
 
 async function storeAndQueue(
   env: Env,
-  { accountId, mode, input, to, from, externalUserId, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
+  { accountId, mode, input, to, from, externalUserId, userId, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
 ): Promise<Fax> {
   const key = faxFileKeys(accountId, id).document;
   await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
@@ -130,5 +131,5 @@ async function storeAndQueue(
     purged_at: null,
   };
   fax.estimated_delivery = estimatedDelivery(fax, pageCount, env);
-  return faxObject(env, id).create({ fax, accountId, documentKey: key });
+  return faxObject(env, id).create({ fax, accountId, documentKey: key, userId });
 }

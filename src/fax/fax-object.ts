@@ -56,6 +56,8 @@ interface FaxState {
   creditsReleased?: boolean;
   /** A received fax's reading (issue 14); absent on outbound faxes and faxes received before it existed. */
   reading?: Reading;
+  /** Partners: the user record of the fax's number (external_users.id); absent in states stored before it existed. */
+  userId?: string | null;
 }
 
 interface Reading {
@@ -89,6 +91,8 @@ export interface FaxInit {
   fax: Fax;
   accountId: string;
   documentKey: string | null;
+  /** Partners: the user record (external_users.id) of the number it is sent from or received on. */
+  userId?: string | null;
 }
 
 /** What a carrier or the gateway says about an attempt; the attempt id makes repeats harmless. */
@@ -101,7 +105,7 @@ export type AttemptReport =
 export type CancelResult = { ok: true; fax: Fax } | { ok: false; status: FaxStatus | null };
 
 function initialState(init: FaxInit, releaseAtMs: number | null): FaxState {
-  return { fax: init.fax, accountId: init.accountId, documentKey: init.documentKey, version: 0, attempt: null, carrier: null, releaseAtMs, flushRetryAtMs: null };
+  return { fax: init.fax, accountId: init.accountId, documentKey: init.documentKey, userId: init.userId ?? null, version: 0, attempt: null, carrier: null, releaseAtMs, flushRetryAtMs: null };
 }
 
 const ALARM_TOLERANCE_MS = 250;

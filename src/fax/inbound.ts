@@ -96,6 +96,7 @@ export async function acceptInboundFax(env: Env, upload: InboundUpload): Promise
   const fax = await stub.receive({
     accountId: holder.accountId,
     documentKey: keys.document,
+    userId: holder.userId,
     fax: inboundFax({ id, mode: holder.mode, to: upload.callee, from: upload.caller, remoteIdent: upload.remoteIdent, callId: upload.callId, receivedAtMs: upload.receivedAtMs, nowIso: isoNow(), externalUserId: holder.externalUserId }),
   });
   if (fax.status !== "receiving") return { ok: true, fax };

@@ -32,7 +32,8 @@ export interface NumberRequest {
  * cannot be met is refused with the area codes that can.
  */
 export async function provisionPartnerNumber(env: Env, db: Db, accountId: string, mode: "test" | "live", request: NumberRequest): Promise<NumberRow> {
-  if (request.externalUserId !== null && !(await findExternalUser(db, accountId, request.externalUserId))) {
+  const user = request.externalUserId === null ? null : await findExternalUser(db, accountId, request.externalUserId);
+  if (request.externalUserId !== null && !user) {
     throw new ApiError("external_user.not_found", {
       detail: `No external user ${request.externalUserId}: create it with PUT /v1/external-users/${request.externalUserId} first.`,
       errors: [{ pointer: "/external_user_id", detail: "no such external user" }],
@@ -52,7 +53,7 @@ export async function provisionPartnerNumber(env: Env, db: Db, accountId: string
     });
   }
   const provisioned = numberEvent(db, "number.provisioned");
-  const row = await claimNumber(db, { accountId, mode, label: request.label, externalUserId: request.externalUserId, tier: request.tier }, wanted, provisioned.alongside);
+  const row = await claimNumber(db, { accountId, mode, label: request.label, externalUserId: request.externalUserId, userId: user?.id ?? null, tier: request.tier }, wanted, provisioned.alongside);
   if (!row) {
     throw new ApiError("number.unavailable", {
       detail: mode === "live" ? `Every number in the operator's pool (${pool.length}) is taken or in quarantine.` : "No free test number was found this time.",

@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * A user's inbox
-         * @description The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists faxes whose image nobody has downloaded yet (the opposite of `image_downloaded`).
+         * @description The faxes received on the user's numbers, newest first (50 by default). `q` is a full-text search over their OCR text, sender and remote ident (best match first, each with `search.rank` and `search.snippet`, as `search_text` on GET /v1/faxes/received); `unread=true` lists the faxes the user has not read yet (`read_at` null: a fetch of the fax or its files under `?external_user_id=` of this user reads it, and PATCH …/inbox/{fax_id} sets or clears it); `image_downloaded` filters on any download of the image.
          */
         get: operations["getExternalUserInbox"];
         put?: never;
@@ -292,6 +292,26 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/external-users/{external_user_id}/inbox/{fax_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mark a fax in a user's inbox read or unread
+         * @description Sets the fax's read state in the user's inbox (`read_at`, the `unread` filter). A fax that is not in this user's inbox is 404.
+         */
+        patch: operations["markInboxFax"];
         trace?: never;
     };
     "/v1/faxes": {
@@ -971,7 +991,7 @@ export interface components {
         };
         AuditEvent: {
             /** @enum {string} */
-            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant";
+            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
             actor: {
                 id: string | null;
                 /** @enum {string} */
@@ -1432,8 +1452,25 @@ export interface components {
             to: string;
             updated_at: string;
         };
+        /** @description A fax you received: `to` is your number, `from` the sender's. */
+        InboxFax: components["schemas"]["ReceivedFax"] & {
+            /**
+             * @description When the user read the fax: the first fetch of it or its files under ?external_user_id= of this user, or PATCH …/inbox/{fax_id}. Null while unread.
+             * @example null
+             */
+            read_at: string | null;
+        };
+        /**
+         * @example {
+         *       "read": false
+         *     }
+         */
+        InboxFaxPatch: {
+            /** @description true marks the fax read (keeping the first read time), false unread. */
+            read: boolean;
+        };
         InboxPage: {
-            data: components["schemas"]["ReceivedFax"][];
+            data: components["schemas"]["InboxFax"][];
             has_more: boolean;
             next_cursor: string | null;
         };
@@ -2386,7 +2423,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant";
+                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
                 /** @description The actor's id, e.g. key_… */
                 actor?: string;
                 /** @description next_cursor from the previous page. */
@@ -3781,6 +3818,118 @@ export interface operations {
                 };
             };
             /** @description No such external user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.not_found",
+                     *       "title": "No such external user",
+                     *       "status": 404,
+                     *       "detail": "No such external user",
+                     *       "code": "external_user.not_found",
+                     *       "next": "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/request.invalid",
+                     *       "title": "Some fields are invalid",
+                     *       "status": 422,
+                     *       "detail": "Some fields are invalid",
+                     *       "code": "request.invalid",
+                     *       "next": "Fix the fields listed in errors[] and send the request again.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markInboxFax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your own id for the user: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'. */
+                external_user_id: string;
+                fax_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboxFaxPatch"];
+            };
+        };
+        responses: {
+            /** @description The fax as the inbox lists it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxFax"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such external user; No such fax */
             404: {
                 headers: {
                     [name: string]: unknown;

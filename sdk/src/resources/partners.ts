@@ -1,7 +1,7 @@
 /** Partners: external users (the partner's own ids), their inboxes; usage and monthly invoices. */
 import type { Transport } from "../http.js";
 import { PageRequest, type Page } from "../pagination.js";
-import type { DeletedExternalUser, ExternalUser, ExternalUserListParams, ExternalUserPut, InboxFax, InboxParams, Invoice, InvoiceListParams, InvoiceSummary, Usage, UsageParams } from "../types.js";
+import type { DeletedExternalUser, ExternalUser, ExternalUserListParams, ExternalUserPut, InboxFax, InboxFaxPatch, InboxParams, Invoice, InvoiceListParams, InvoiceSummary, Usage, UsageParams } from "../types.js";
 import type { CallOptions } from "./faxes.js";
 
 const id = (value: string) => encodeURIComponent(value);
@@ -31,6 +31,11 @@ export class ExternalUsers {
   inbox(externalUserId: string, params: InboxParams = {}): PageRequest<InboxFax> {
     const path = `/v1/external-users/${id(externalUserId)}/inbox`;
     return new PageRequest((cursor) => this.transport.request<Page<InboxFax>>("GET", path, { query: { ...params, cursor: cursor ?? params.cursor } }));
+  }
+
+  /** Marks a fax in the user's inbox read (`{ read: true }`) or unread; reading it under the user's id marks it read too. */
+  markRead(externalUserId: string, faxId: string, params: InboxFaxPatch, options: CallOptions = {}): Promise<InboxFax> {
+    return this.transport.request("PATCH", `/v1/external-users/${id(externalUserId)}/inbox/${id(faxId)}`, { json: params, ...options });
   }
 }
 

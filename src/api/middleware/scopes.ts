@@ -46,6 +46,8 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/external-users": "read",
   "GET /v1/external-users/{external_user_id}": "read",
   "GET /v1/external-users/{external_user_id}/inbox": "read",
+  // The read state only: a read key already sets it by reading the fax.
+  "PATCH /v1/external-users/{external_user_id}/inbox/{fax_id}": "read",
   "PUT /v1/external-users/{external_user_id}": "full",
   "DELETE /v1/external-users/{external_user_id}": "full",
   "GET /v1/numbers/{id}/extraction-schema": "read",

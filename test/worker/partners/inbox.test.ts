@@ -1,4 +1,5 @@
-// Issue 15 point 4: a user's inbox, newest first, with cursor pages and the unread/image_downloaded filters.
+// Issue 15 point 4: a user's inbox, newest first, with cursor pages and the unread/image_downloaded filters
+// (the read state itself: read-state.test.ts).
 import { describe, expect, it } from "vitest";
 import type { Fax } from "../../../src/fax/schema";
 import { api, expectProblem } from "../helpers";
@@ -18,13 +19,16 @@ describe("the inbox", () => {
     expect(first.has_more).toBe(true);
     expect(await inboxIds(partner.key, "reader", `?limit=2&cursor=${first.next_cursor}`)).toEqual(newestFirst.slice(2));
 
-    // Reading one fax's image marks it read.
+    // Downloading the image without the user's id is the partner's read, not the user's: still unread.
     expect((await api(`/v1/faxes/${ids[0]}/image`, { key: partner.key })).status).toBe(200);
-    expect(await inboxIds(partner.key, "reader", "?unread=true")).toEqual(newestFirst.slice(0, 2));
-    expect(await inboxIds(partner.key, "reader", "?unread=false")).toEqual([ids[0]]);
     expect(await inboxIds(partner.key, "reader", "?image_downloaded=true")).toEqual([ids[0]]);
     expect(await inboxIds(partner.key, "reader", "?image_downloaded=false")).toEqual(newestFirst.slice(0, 2));
-    await expectProblem(await inbox(partner.key, "reader", "?unread=true&image_downloaded=true"), 422, "request.invalid");
+    expect(await inboxIds(partner.key, "reader", "?unread=true")).toEqual(newestFirst);
+    // Opened under the user's id: read.
+    expect((await api(`/v1/faxes/${ids[0]}/document?external_user_id=reader`, { key: partner.key })).status).toBe(200);
+    expect(await inboxIds(partner.key, "reader", "?unread=true")).toEqual(newestFirst.slice(0, 2));
+    expect(await inboxIds(partner.key, "reader", "?unread=false")).toEqual([ids[0]]);
+    expect(await inboxIds(partner.key, "reader", "?unread=true&image_downloaded=true")).toEqual([]);
 
     const found = await (await inbox(partner.key, "reader", "?q=14155550402")).json<{ data: (Fax & { search: { rank: number; snippet: string } })[] }>();
     expect(found.data.map((f) => f.id)).toEqual([ids[1]]);
