@@ -65,6 +65,15 @@ export function requireExtractionSchema(value: unknown, pointer: string): Extrac
   return value as ExtractionSchema;
 }
 
+/**
+ * Whether a fax's JSON shows fields extracted from a received fax (often PHI: a patient's name, a date of birth).
+ * Such a read is recorded as fax.read_extraction; a fax without extracted data is metadata, which is not.
+ */
+export function carriesExtractedData(faxJson: string): boolean {
+  const fax = JSON.parse(faxJson) as { direction?: string; extraction?: { data?: unknown } | null };
+  return fax.direction === "inbound" && fax.extraction?.data != null;
+}
+
 async function receivedFax(c: { env: Env }, accountId: string, id: string): Promise<Fax> {
   const fax = await findFax<Fax>(database(c.env.DB), accountId, id);
   if (!fax) throw new ApiError("fax.not_found");
