@@ -22,11 +22,12 @@ const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", 
 const PageTextSchema = z
   .object({
     page: z.number().int(),
-    status: z.enum(["done", "failed"]),
+    status: z.enum(["done", "failed", "retrying"]).openapi({ description: "`retrying`: the OCR service could not take the page yet; it is read again (OCR_PAGE_ATTEMPTS times at most), then `done` or `failed`." }),
     text: z.string(),
     confidence: z.number().nullable().openapi({ description: "0-100; null when the engine gives none or the page failed." }),
     flagged: z.boolean().openapi({ description: "Read below OCR_MIN_CONFIDENCE: check the page before trusting its text." }),
     error: z.string().nullable(),
+    attempts: z.number().int().openapi({ description: "Readings of the page so far." }),
   })
   .openapi("PageText");
 
@@ -101,7 +102,7 @@ export function registerInboundRoutes(app: App): void {
               example: {
                 fax_id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
                 ocr: { status: "done", confidence: 91.5, engine: "tesseract.js 7.0.0 eng 4.0.0_best_int", pages_failed: [], pages_flagged: [], detail: null, completed_at: "2026-11-23T15:00:43.000Z" },
-                pages: [{ page: 1, status: "done", text: "Patient Name: Jane Doe\nDOB: 03/07/1980", confidence: 91.5, flagged: false, error: null }],
+                pages: [{ page: 1, status: "done", text: "Patient Name: Jane Doe\nDOB: 03/07/1980", confidence: 91.5, flagged: false, error: null, attempts: 1 }],
               },
             },
           },
@@ -118,7 +119,7 @@ export function registerInboundRoutes(app: App): void {
         {
           fax_id: fax.id,
           ocr: fax.ocr ?? null,
-          pages: rows.map((r) => ({ page: r.page, status: r.status, text: r.text, confidence: r.confidence, flagged: r.flagged, error: r.error })),
+          pages: rows.map((r) => ({ page: r.page, status: r.status, text: r.text, confidence: r.confidence, flagged: r.flagged, error: r.error, attempts: r.attempts })),
         },
         200,
       );

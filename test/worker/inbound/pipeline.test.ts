@@ -61,7 +61,8 @@ describe("the workers-ai provider", () => {
       if (isOcrCall(call)) return aiText(pageTexts[ocrAnswers++]);
       return extractionAnswers++ === 0 ? Promise.reject(jsonModeError()) : aiText({ patient_name: "Jane Doe", date_of_birth: "03/07/1980", total: "$1,234.50", unasked: "dropped" });
     });
-    useEnv({ OCR_PROVIDER: "workers-ai", AI: ai });
+    // One page at a time: the fake answers in request order.
+    useEnv({ OCR_PROVIDER: "workers-ai", AI: ai, OCR_PAGE_CONCURRENCY: "1" });
 
     // A fine page (two bands for the model) and a standard one (rows doubled: the same two bands).
     const faxId = await receiveFax(account.number, [
@@ -136,8 +137,8 @@ describe("the workers-ai provider", () => {
 
     const pages = await (await api(`/v1/faxes/${faxId}/text`, { key: account.key })).json<{ pages: unknown[] }>();
     expect(pages.pages).toEqual([
-      { page: 1, status: "done", text: pageTexts[0] + "\n" + pageTexts[1], confidence: 100, flagged: false, error: null },
-      { page: 2, status: "done", text: pageTexts[2], confidence: 60, flagged: true, error: null },
+      { page: 1, status: "done", text: pageTexts[0] + "\n" + pageTexts[1], confidence: 100, flagged: false, error: null, attempts: 1 },
+      { page: 2, status: "done", text: pageTexts[2], confidence: 60, flagged: true, error: null, attempts: 1 },
     ]);
 
     // A redelivered job does nothing twice: no model call, no event.
