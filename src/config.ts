@@ -73,6 +73,12 @@ export interface InboundSettings {
   minConfidence: number;
   /** Reading that has not finished after this long is failed by the FaxObject's alarm (a job lost for good). */
   giveUpMs: number;
+  /** Pages of one fax read at the same time (a Worker may hold 6 connections open; the engine has its own pool). */
+  pageConcurrency: number;
+  /** Readings of a page the OCR service could not take (unreachable, 5xx) before the page fails. */
+  pageAttempts: number;
+  /** The first retry waits this long, each later one twice as long as the one before. */
+  retryBaseSeconds: number;
 }
 
 export function inboundSettings(env: Env): InboundSettings {
@@ -85,5 +91,8 @@ export function inboundSettings(env: Env): InboundSettings {
     pageTimeoutMs: positiveNumber(env.OCR_PAGE_TIMEOUT_SECONDS, 60) * 1000,
     minConfidence: positiveNumber(env.OCR_MIN_CONFIDENCE, 80),
     giveUpMs: positiveNumber(env.OCR_GIVE_UP_SECONDS, 900) * 1000,
+    pageConcurrency: Math.min(6, Math.floor(positiveNumber(env.OCR_PAGE_CONCURRENCY, 4))) || 1,
+    pageAttempts: Math.floor(positiveNumber(env.OCR_PAGE_ATTEMPTS, 4)) || 1,
+    retryBaseSeconds: positiveNumber(env.OCR_RETRY_SECONDS, 5),
   };
 }

@@ -30,6 +30,9 @@ declare namespace Cloudflare {
 		OCR_PAGE_TIMEOUT_SECONDS: string;
 		OCR_MIN_CONFIDENCE: string;
 		OCR_GIVE_UP_SECONDS: string;
+		OCR_PAGE_CONCURRENCY: string;
+		OCR_PAGE_ATTEMPTS: string;
+		OCR_RETRY_SECONDS: string;
 		PARTNER_TIERS: string;
 		NUMBER_RELEASE_GRACE_HOURS: string;
 		NUMBER_QUARANTINE_DAYS: string;

@@ -18,6 +18,7 @@ import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { signObjectUrl } from "../lib/signed-url";
 import type { App } from "./context";
 import { audit } from "./audit";
+import { carriesExtractedData } from "./inbound";
 import { documentGone } from "./document-gone";
 import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
@@ -230,6 +231,7 @@ export function registerFaxRoutes(app: App): void {
       const id = c.req.valid("param").id;
       const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson(c.get("caller").accountId) : null;
       if (body === null) throw new ApiError("fax.not_found");
+      if (carriesExtractedData(body)) audit(c, "fax.read_extraction", { type: "fax", id });
       // Already the fax's JSON (the FaxObject serialized faxView of its Fax); typed as the route's 200.
       return c.body(body, 200, { "content-type": "application/json" }) as unknown as TypedResponse<FaxView, 200, "json">;
     },

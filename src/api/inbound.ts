@@ -22,11 +22,12 @@ const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", 
 const PageTextSchema = z
   .object({
     page: z.number().int(),
-    status: z.enum(["done", "failed"]),
+    status: z.enum(["done", "failed", "retrying"]).openapi({ description: "`retrying`: the OCR service could not take the page yet; it is read again (OCR_PAGE_ATTEMPTS times at most), then `done` or `failed`." }),
     text: z.string(),
     confidence: z.number().nullable().openapi({ description: "0-100; null when the engine gives none or the page failed." }),
     flagged: z.boolean().openapi({ description: "Read below OCR_MIN_CONFIDENCE: check the page before trusting its text." }),
     error: z.string().nullable(),
+    attempts: z.number().int().openapi({ description: "Readings of the page so far." }),
   })
   .openapi("PageText");
 
@@ -65,6 +66,15 @@ export function requireExtractionSchema(value: unknown, pointer: string): Extrac
   return value as ExtractionSchema;
 }
 
+/**
+ * Whether a fax's JSON shows fields extracted from a received fax (often PHI: a patient's name, a date of birth).
+ * Such a read is recorded as fax.read_extraction; a fax without extracted data is metadata, which is not.
+ */
+export function carriesExtractedData(faxJson: string): boolean {
+  const fax = JSON.parse(faxJson) as { direction?: string; extraction?: { data?: unknown } | null };
+  return fax.direction === "inbound" && fax.extraction?.data != null;
+}
+
 async function receivedFax(c: { env: Env }, accountId: string, id: string): Promise<Fax> {
   const fax = await findFax<Fax>(database(c.env.DB), accountId, id);
   if (!fax) throw new ApiError("fax.not_found");
@@ -92,7 +102,7 @@ export function registerInboundRoutes(app: App): void {
               example: {
                 fax_id: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f",
                 ocr: { status: "done", confidence: 91.5, engine: "tesseract.js 7.0.0 eng 4.0.0_best_int", pages_failed: [], pages_flagged: [], detail: null, completed_at: "2026-11-23T15:00:43.000Z" },
-                pages: [{ page: 1, status: "done", text: "Patient Name: Jane Doe\nDOB: 03/07/1980", confidence: 91.5, flagged: false, error: null }],
+                pages: [{ page: 1, status: "done", text: "Patient Name: Jane Doe\nDOB: 03/07/1980", confidence: 91.5, flagged: false, error: null, attempts: 1 }],
               },
             },
           },
@@ -109,7 +119,7 @@ export function registerInboundRoutes(app: App): void {
         {
           fax_id: fax.id,
           ocr: fax.ocr ?? null,
-          pages: rows.map((r) => ({ page: r.page, status: r.status, text: r.text, confidence: r.confidence, flagged: r.flagged, error: r.error })),
+          pages: rows.map((r) => ({ page: r.page, status: r.status, text: r.text, confidence: r.confidence, flagged: r.flagged, error: r.error, attempts: r.attempts })),
         },
         200,
       );

@@ -55,7 +55,6 @@ export type AuditActorType = "api_key" | "signed_url" | "system";
  * when one is recorded and still listed, or when an action not listed is recorded nowhere.
  */
 export const NOT_YET_RECORDED = [
-  "fax.read_extraction",
   "portal.sign_in",
   "portal.change_role",
 ] as const satisfies readonly AuditAction[];

@@ -11,9 +11,16 @@ import { faxes, faxPageTexts } from "./schema";
 export type PageTextRow = typeof faxPageTexts.$inferSelect;
 export type NewPageText = typeof faxPageTexts.$inferInsert;
 
-/** Stores one page's reading; a page already stored is kept (a redelivered job must not overwrite or redo it). */
+/**
+ * Stores one page's reading. A page already read (done or failed) is kept: a redelivered job must not overwrite
+ * or redo it. A page waiting for a retry (`retrying`) takes the new reading.
+ */
 export async function savePageText(db: Db, row: NewPageText): Promise<void> {
-  await db.insert(faxPageTexts).values(row).onConflictDoNothing();
+  const { accountId: _account, faxId: _fax, page: _page, ...reading } = row;
+  await db
+    .insert(faxPageTexts)
+    .values(row)
+    .onConflictDoUpdate({ target: [faxPageTexts.faxId, faxPageTexts.page], set: reading, setWhere: eq(faxPageTexts.status, "retrying") });
 }
 
 export async function listPageTexts(db: Db, accountId: string, faxId: string): Promise<PageTextRow[]> {

@@ -423,7 +423,8 @@ export const faxPageTexts = sqliteTable(
     accountId: text("account_id").notNull(),
     faxId: text("fax_id").notNull(),
     page: integer("page").notNull(),
-    status: text("status", { enum: ["done", "failed"] }).notNull(),
+    /** `retrying`: the OCR service could not take the page; a later job reads it again (issue 14 point 1). */
+    status: text("status", { enum: ["done", "failed", "retrying"] }).notNull(),
     text: text("text").notNull(),
     confidence: real("confidence"),
     /** Below the engine's confidence threshold: shown, but not to be trusted without a look. */
@@ -431,6 +432,8 @@ export const faxPageTexts = sqliteTable(
     engine: text("engine").notNull(),
     error: text("error"),
     createdAt: text("created_at").notNull(),
+    /** Readings so far (migration 0012). */
+    attempts: integer("attempts").notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.faxId, t.page] }), index("fax_page_texts_account").on(t.accountId, t.faxId, t.page)],
 );

@@ -8,7 +8,7 @@ import { OcrPageResponseSchema, type OcrPageRequest } from "../contract/ocr";
 import { toBase64 } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { signedHeaders } from "../lib/signature";
-import { ProviderUnavailableError, type PageReader } from "./page-reader";
+import { ProviderUnavailableError, TransientPageError, type PageReader } from "./page-reader";
 import type { InboundSettings } from "../config";
 
 export function localOcrReader(env: Env, s: InboundSettings): PageReader {
@@ -25,12 +25,20 @@ export function localOcrReader(env: Env, s: InboundSettings): PageReader {
         pbm: toBase64(writePbm([page.bitmap])),
       };
       const body = JSON.stringify(request);
-      const response = await fetch(`${s.ocrUrl}/pages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(await signedHeaders([env.OCR_SECRET], newId("msg"), body)) },
-        body,
-        signal,
-      });
+      let response: Response;
+      try {
+        response = await fetch(`${s.ocrUrl}/pages`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(await signedHeaders([env.OCR_SECRET], newId("msg"), body)) },
+          body,
+          signal,
+        });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw new TransientPageError(`the OCR service could not be reached: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      // 5xx and 429: the service (or a proxy before it) is down or busy; a 4xx is a request it will always refuse.
+      if (response.status >= 500 || response.status === 429) throw new TransientPageError(`the OCR service answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
       if (!response.ok) throw new Error(`the OCR service answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
       const parsed = OcrPageResponseSchema.safeParse(await response.json());
       if (!parsed.success) throw new Error("the OCR service's answer breaks its contract");

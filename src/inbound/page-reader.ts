@@ -15,3 +15,6 @@ export interface PageReader {
 
 /** The configured provider cannot run at all (no binding, no URL): every page fails with this detail. */
 export class ProviderUnavailableError extends Error {}
+
+/** The provider could not take the page now (unreachable, overloaded): the page is worth reading again later. */
+export class TransientPageError extends Error {}

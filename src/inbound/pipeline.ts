@@ -13,6 +13,7 @@ import { database, type Db } from "../db/client";
 import { indexFaxText, listPageTexts, savePageText, type PageTextRow } from "../db/fax-text-store";
 import { findAccountNumber } from "../db/number-store";
 import { readAccountSettings } from "../db/settings-store";
+import { forEachBounded } from "../lib/bounded";
 import { log } from "../lib/log";
 import { faxObject } from "../fax/fax-stub";
 import type { InboundJob } from "../fax/jobs";
@@ -23,8 +24,11 @@ import { conformToSchema } from "./extracted-values";
 import { extractByLabels } from "./label-extractor";
 import { pageReader } from "./ocr-provider";
 import { DamagedPageError, decodeReceivedPage, readTiffPages } from "./page-images";
-import { ProviderUnavailableError } from "./page-reader";
+import { ProviderUnavailableError, TransientPageError } from "./page-reader";
 import { extractWithWorkersAi } from "./workers-ai";
+
+/** A queue delay of more than this is pointless: the FaxObject's give-up alarm (OCR_GIVE_UP_SECONDS) comes first. */
+const MAX_RETRY_DELAY_SECONDS = 300;
 
 export async function handleInboundJob(job: InboundJob, env: Env): Promise<void> {
   const stub = faxObject(env, job.faxId);
@@ -47,20 +51,26 @@ export async function handleInboundJob(job: InboundJob, env: Env): Promise<void>
   await stub.extractionFinished({ run, ...(await extractFields(env, db, s, claim.accountId, current)) });
 }
 
-/** OCR of every page not read yet, then the index and the FaxObject's ocr stage. */
+/**
+ * OCR of every page not read yet, `pageConcurrency` at a time, then the index and the FaxObject's ocr stage. A
+ * page the OCR service could not take (TransientPageError) is stored as `retrying` and a later job reads it
+ * again, after OCR_RETRY_SECONDS doubled per attempt; after OCR_PAGE_ATTEMPTS readings it fails.
+ */
 async function readPages(env: Env, db: Db, s: InboundSettings, accountId: string, fax: Fax): Promise<void> {
   const stored = await env.DOCUMENTS.get(faxFileKeys(accountId, fax.id).tiff);
-  const done = new Set((await listPageTexts(db, accountId, fax.id)).map((r) => r.page));
+  const earlier = new Map((await listPageTexts(db, accountId, fax.id)).map((r) => [r.page, r]));
   const reader = pageReader(env, s);
   let unavailable: string | null = null;
+  let retryAttempt = 0;
   if (stored) {
     const raws = readTiffPages(new Uint8Array(await stored.arrayBuffer()));
-    for (const [i, raw] of raws.entries()) {
-      const number = i + 1;
-      if (done.has(number)) continue;
-      const base = { accountId, faxId: fax.id, page: number, engine: reader.engine, createdAt: isoNow() };
+    const unread = raws.map((raw, i) => ({ raw, number: i + 1 })).filter((p) => (earlier.get(p.number)?.status ?? "retrying") === "retrying");
+    await forEachBounded(unread, s.pageConcurrency, async ({ raw, number }) => {
+      const attempts = (earlier.get(number)?.attempts ?? 0) + 1;
+      const base = { accountId, faxId: fax.id, page: number, engine: reader.engine, createdAt: isoNow(), attempts };
       try {
         if (unavailable) throw new ProviderUnavailableError(unavailable);
+        // Decoded one page at a time per lane: a 20-page fax holds at most pageConcurrency bitmaps.
         const page = decodeReceivedPage(raw, number);
         const reading = await withTimeout(s.pageTimeoutMs, (signal) => reader.readPage(fax.id, page, signal));
         const flagged = reading.confidence !== null && reading.confidence < s.minConfidence;
@@ -68,10 +78,24 @@ async function readPages(env: Env, db: Db, s: InboundSettings, accountId: string
       } catch (error) {
         if (error instanceof ProviderUnavailableError) unavailable = error.message;
         const detail = error instanceof Error ? error.message : String(error);
-        if (!(error instanceof DamagedPageError) && !(error instanceof ProviderUnavailableError)) log.warn("page not read", { fax_id: fax.id, error: detail });
-        await savePageText(db, { ...base, status: "failed", text: "", confidence: null, flagged: false, error: detail.slice(0, 500) });
+        const unreadable = { ...base, text: "", confidence: null, flagged: false };
+        if (error instanceof TransientPageError && attempts < s.pageAttempts) {
+          retryAttempt = Math.max(retryAttempt, attempts);
+          await savePageText(db, { ...unreadable, status: "retrying", error: detail.slice(0, 500) });
+          return;
+        }
+        const known = error instanceof DamagedPageError || error instanceof ProviderUnavailableError || error instanceof TransientPageError;
+        if (!known) log.warn("page not read", { fax_id: fax.id, error: detail });
+        const final = error instanceof TransientPageError ? `${detail} (${attempts} attempts)` : detail;
+        await savePageText(db, { ...unreadable, status: "failed", error: final.slice(0, 500) });
       }
-    }
+    });
+  }
+  if (retryAttempt > 0) {
+    const delaySeconds = Math.min(MAX_RETRY_DELAY_SECONDS, Math.round(s.retryBaseSeconds * 2 ** (retryAttempt - 1)));
+    log.info("pages wait for the OCR service", { fax_id: fax.id, page_attempt: retryAttempt, delay_seconds: delaySeconds });
+    await env.FAX_JOBS.send({ faxId: fax.id, kind: "read" } satisfies InboundJob, { delaySeconds });
+    return;
   }
   const rows = await listPageTexts(db, accountId, fax.id);
   const text = pagesText(rows);

@@ -16,7 +16,7 @@ import { characterErrorRate, FORM_SCHEMA, makeFaxForm, type FaxForm } from "../f
 
 let engine: FaxOcrEngine;
 beforeAll(async () => {
-  engine = await startFaxOcrEngine();
+  engine = await startFaxOcrEngine({ workers: 1 });
 }, 60_000);
 afterAll(async () => {
   await engine?.stop();
@@ -68,6 +68,22 @@ describe("the local OCR engine", () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 29 === 0 ? 0x3c : 0;
     const reading = await engine.read({ bitmap: { width: 1728, height: 600, data }, xResolution: 204, yResolution: 196 });
     expect(reading.confidence).toBeLessThan(80);
+  });
+});
+
+describe("the engine's pool of workers", () => {
+  it("reads the pages of a fax side by side and gives each page its own text", async () => {
+    const pool = await startFaxOcrEngine({ workers: 2 });
+    try {
+      const forms = await Promise.all([5, 6, 7].map((seed) => makeFaxForm(seed, "fine")));
+      const readings = await Promise.all(forms.map((form) => pool.read(form.page)));
+      for (const [i, form] of forms.entries()) {
+        expect(readings[i]!.text).toContain(String(form.fields.claim_number));
+        expect(characterErrorRate(form.lines, readings[i]!.text), readings[i]!.text).toBeLessThanOrEqual(0.01);
+      }
+    } finally {
+      await pool.stop();
+    }
   });
 });
 

@@ -1646,14 +1646,19 @@ export interface components {
             webhook_url: string | null;
         };
         PageText: {
+            /** @description Readings of the page so far. */
+            attempts: number;
             /** @description 0-100; null when the engine gives none or the page failed. */
             confidence: number | null;
             error: string | null;
             /** @description Read below OCR_MIN_CONFIDENCE: check the page before trusting its text. */
             flagged: boolean;
             page: number;
-            /** @enum {string} */
-            status: "done" | "failed";
+            /**
+             * @description `retrying`: the OCR service could not take the page yet; it is read again (OCR_PAGE_ATTEMPTS times at most), then `done` or `failed`.
+             * @enum {string}
+             */
+            status: "done" | "failed" | "retrying";
             text: string;
         };
         /** @description RFC 9457 problem details. */
@@ -5647,7 +5652,8 @@ export interface operations {
                      *           "text": "Patient Name: Jane Doe\nDOB: 03/07/1980",
                      *           "confidence": 91.5,
                      *           "flagged": false,
-                     *           "error": null
+                     *           "error": null,
+                     *           "attempts": 1
                      *         }
                      *       ]
                      *     }

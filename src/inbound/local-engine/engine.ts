@@ -9,6 +9,7 @@
  * black pixels removed (line noise), and nothing else (2× upscaling both ways is catastrophic on noisy pages).
  */
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { createWorker, OEM, PSM, type Worker } from "tesseract.js";
 import { bitmapToPng, type Bitmap } from "../../codec/node";
@@ -66,26 +67,50 @@ export interface FaxOcrEngine {
   stop(): Promise<void>;
 }
 
-/** One tesseract worker; pages are read one after another (each takes ~1 s of one core). */
-export async function startFaxOcrEngine(): Promise<FaxOcrEngine> {
+/** How many tesseract workers read pages at once by default: one per core, at most 4 (each holds ~55 MiB). */
+export function defaultEngineWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/**
+ * A pool of `workers` tesseract workers (each a thread reading one page at a time, ~1 s of one core per page):
+ * pages of a fax arrive together (the Worker posts OCR_PAGE_CONCURRENCY at once) and are read side by side.
+ * Each worker reads a blank page before the engine is handed out, so the first real fax does not pay for the
+ * model's first use.
+ */
+export async function startFaxOcrEngine(options: { workers?: number } = {}): Promise<FaxOcrEngine> {
   const langPath = path.join(path.dirname(require.resolve("@tesseract.js-data/eng/package.json")), MODEL);
-  const worker: Worker = await createWorker("eng", OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: "none" });
-  // The prepared page has square pixels at the fax's 204 dpi across.
-  await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: "204" });
-  let queue: Promise<unknown> = Promise.resolve();
+  const count = Math.max(1, Math.floor(options.workers ?? defaultEngineWorkers()));
+  const workers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const worker: Worker = await createWorker("eng", OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: "none" });
+      // The prepared page has square pixels at the fax's 204 dpi across.
+      await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: "204" });
+      await worker.recognize(Buffer.from(bitmapToPng({ width: 64, height: 64, data: new Uint8Array(8 * 64) })));
+      return worker;
+    }),
+  );
+  const idle = [...workers];
+  const waiting: ((worker: Worker) => void)[] = [];
+  const release = (worker: Worker) => {
+    const next = waiting.shift();
+    if (next) next(worker);
+    else idle.push(worker);
+  };
   return {
     name: ENGINE_NAME,
-    read(page) {
-      const job = queue.then(async () => {
-        const png = Buffer.from(bitmapToPng(prepareFaxPage(page)));
+    async read(page) {
+      const png = Buffer.from(bitmapToPng(prepareFaxPage(page)));
+      const worker = idle.pop() ?? (await new Promise<Worker>((resolve) => waiting.push(resolve)));
+      try {
         const { data } = await worker.recognize(png);
         return { text: data.text.replace(/[ \t]+\n/g, "\n").trim(), confidence: Math.round(data.confidence * 10) / 10 };
-      });
-      queue = job.catch(() => undefined);
-      return job;
+      } finally {
+        release(worker);
+      }
     },
     async stop() {
-      await worker.terminate();
+      await Promise.all(workers.map((w) => w.terminate()));
     },
   };
 }

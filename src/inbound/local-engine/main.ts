@@ -1,6 +1,6 @@
 /**
  * `npm run ocr:serve` (and `npm start`, beside the gateway): the local OCR service on OCR_HTTP (host:port, default
- * 127.0.0.1:8790), checking signatures with OCR_SECRET. A self-hoster who keeps PHI off any AI runs it at the origin
+ * 127.0.0.1:8790), checking signatures with OCR_SECRET, reading OCR_WORKERS pages at once. A self-hoster who keeps PHI off any AI runs it at the origin
  * and points the Worker's OCR_URL at it.
  */
 import { startFaxOcrEngine } from "./engine";
@@ -12,7 +12,8 @@ if (!secret) {
   process.exit(2);
 }
 const [host, port] = (process.env.OCR_HTTP ?? "127.0.0.1:8790").split(":");
-const engine = await startFaxOcrEngine();
+// OCR_WORKERS: pages read at once (tesseract workers); by default one per core, at most 4.
+const engine = await startFaxOcrEngine({ workers: process.env.OCR_WORKERS ? Number(process.env.OCR_WORKERS) : undefined });
 const server = createOcrService(engine, secret);
 server.listen(Number(port), host, () => console.log(`OCR service (${engine.name}) listening on http://${host}:${port}`));
 

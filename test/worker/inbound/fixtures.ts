@@ -1,7 +1,10 @@
 /** Received faxes for the inbound pipeline's tests: pages, a gateway upload, a fake Workers AI, a fake OCR service. */
 import { env } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { expect, vi } from "vitest";
 import "../../../src/codec/worker";
 import { encodePage, writeCodedTiff, type Bitmap } from "../../../src/codec";
+import type { OcrPageRequest } from "../../../src/contract/ocr";
 import type { Fax } from "../../../src/fax/schema";
 import { toBase64 } from "../../../src/lib/crypto";
 import { signPayload } from "../../../src/lib/signature";
@@ -113,4 +116,39 @@ export function pngSize(dataUrl: string): { width: number; height: number } {
   const bytes = Uint8Array.from(atob(b64.slice(0, 64)), (c) => c.charCodeAt(0));
   const view = new DataView(bytes.buffer);
   return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+export const OCR_SECRET = "whsec_dGVzdC1vY3Itc2VjcmV0LTAxMjM0NTY3ODk=";
+
+export interface OcrServiceCall {
+  request: OcrPageRequest;
+  /** The Standard Webhooks signature checked out with OCR_SECRET. */
+  verified: boolean;
+}
+
+/**
+ * A fake local OCR service at http://ocr.test (the real one needs Node and tesseract.js): records each signed
+ * page request and answers through `answer`, which may throw to act as a service that cannot be reached.
+ * Also points the Worker at it (OCR_PROVIDER local, OCR_URL, OCR_SECRET); restoreEnv and vi.restoreAllMocks undo it.
+ */
+export function fakeOcrService(answer: (call: OcrServiceCall, index: number) => Response | Promise<Response>, vars: Record<string, unknown> = {}): OcrServiceCall[] {
+  const calls: OcrServiceCall[] = [];
+  const original = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    if (new URL(request.url).host !== "ocr.test") return original(input, init);
+    const body = await request.text();
+    let verified = true;
+    try {
+      new Webhook(OCR_SECRET).verify(body, Object.fromEntries(request.headers));
+    } catch {
+      verified = false;
+    }
+    expect(request.url).toBe("http://ocr.test/pages");
+    const call = { request: JSON.parse(body) as OcrPageRequest, verified };
+    calls.push(call);
+    return answer(call, calls.length - 1);
+  });
+  useEnv({ OCR_PROVIDER: "local", OCR_URL: "http://ocr.test/", OCR_SECRET, ...vars });
+  return calls;
 }

@@ -3,17 +3,15 @@
  * runs the reading job, Workers AI is a fake that checks every request and answers as the real binding does.
  */
 import { env, SELF } from "cloudflare:test";
-import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import "../../../src/codec/worker";
 import { readPbm } from "../../../src/codec";
-import type { OcrPageRequest } from "../../../src/contract/ocr";
 import type { Fax } from "../../../src/fax/schema";
 import { handleInboundJob } from "../../../src/inbound/pipeline";
 import { EXTRACTION_SYSTEM_PROMPT, OCR_SYSTEM_PROMPT } from "../../../src/inbound/workers-ai";
 import { fromBase64 } from "../../../src/lib/crypto";
 import { api, createTestAccount, expectProblem, waitForFax, type TestAccount } from "../helpers";
-import { aiText, barsPage, FakeAi, FINE_ROWS, jsonModeError, pngSize, receiveFax, restoreEnv, useEnv, waitForExtraction, type AiCall } from "./fixtures";
+import { aiText, barsPage, FakeAi, fakeOcrService, FINE_ROWS, jsonModeError, pngSize, receiveFax, restoreEnv, useEnv, waitForExtraction, type AiCall } from "./fixtures";
 
 const MODEL = "@cf/meta/llama-4-scout-17b-16e-instruct";
 const SCHEMA = {
@@ -63,7 +61,8 @@ describe("the workers-ai provider", () => {
       if (isOcrCall(call)) return aiText(pageTexts[ocrAnswers++]);
       return extractionAnswers++ === 0 ? Promise.reject(jsonModeError()) : aiText({ patient_name: "Jane Doe", date_of_birth: "03/07/1980", total: "$1,234.50", unasked: "dropped" });
     });
-    useEnv({ OCR_PROVIDER: "workers-ai", AI: ai });
+    // One page at a time: the fake answers in request order.
+    useEnv({ OCR_PROVIDER: "workers-ai", AI: ai, OCR_PAGE_CONCURRENCY: "1" });
 
     // A fine page (two bands for the model) and a standard one (rows doubled: the same two bands).
     const faxId = await receiveFax(account.number, [
@@ -138,8 +137,8 @@ describe("the workers-ai provider", () => {
 
     const pages = await (await api(`/v1/faxes/${faxId}/text`, { key: account.key })).json<{ pages: unknown[] }>();
     expect(pages.pages).toEqual([
-      { page: 1, status: "done", text: pageTexts[0] + "\n" + pageTexts[1], confidence: 100, flagged: false, error: null },
-      { page: 2, status: "done", text: pageTexts[2], confidence: 60, flagged: true, error: null },
+      { page: 1, status: "done", text: pageTexts[0] + "\n" + pageTexts[1], confidence: 100, flagged: false, error: null, attempts: 1 },
+      { page: 2, status: "done", text: pageTexts[2], confidence: 60, flagged: true, error: null, attempts: 1 },
     ]);
 
     // A redelivered job does nothing twice: no model call, no event.
@@ -239,28 +238,10 @@ describe("the workers-ai provider", () => {
 });
 
 describe("the local provider", () => {
-  const OCR_SECRET = "whsec_dGVzdC1vY3Itc2VjcmV0LTAxMjM0NTY3ODk=";
-
   it("posts each page signed to the OCR service as PBM, then extracts by the labels forms print", async () => {
     const account = await createTestAccount("live");
     await setSchema(account, SCHEMA);
-    const requests: { request: OcrPageRequest; verified: boolean }[] = [];
-    const original = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const request = new Request(input, init);
-      if (new URL(request.url).host !== "ocr.test") return original(input, init);
-      const body = await request.text();
-      let verified = true;
-      try {
-        new Webhook(OCR_SECRET).verify(body, Object.fromEntries(request.headers));
-      } catch {
-        verified = false;
-      }
-      expect(request.url).toBe("http://ocr.test/pages");
-      requests.push({ request: JSON.parse(body), verified });
-      return Response.json({ text: "PATIENT: John Q Public        Birth Date: 12/31/1975\nClaim #: CLM-2291\nAmount Due: 88.00", confidence: 71.5, engine: "tesseract.js test", ms: 3 });
-    });
-    useEnv({ OCR_PROVIDER: "local", OCR_URL: "http://ocr.test/", OCR_SECRET });
+    const requests = fakeOcrService(() => Response.json({ text: "PATIENT: John Q Public        Birth Date: 12/31/1975\nClaim #: CLM-2291\nAmount Due: 88.00", confidence: 71.5, engine: "tesseract.js test", ms: 3 }));
     const faxId = await receiveFax(account.number, [{ bitmap: barsPage(1728, 1100, 10), yResolution: 98 }]);
     const fax = await waitForExtraction(account.key, faxId);
 
