@@ -90,7 +90,8 @@ function distance(a: string, b: string): number {
 
 /** The field of `known` that `key` most likely meant, if one is likely enough to name. */
 export function suggestField(key: string, known: readonly string[]): string | undefined {
-  const other = OTHER_NAMES[key.toLowerCase()]?.find((f) => known.includes(f));
+  // Own keys only: a user may send `constructor` or `__proto__`.
+  const other = Object.hasOwn(OTHER_NAMES, key.toLowerCase()) ? OTHER_NAMES[key.toLowerCase()]!.find((f) => known.includes(f)) : undefined;
   if (other) return other;
   const k = squash(key);
   const same = known.find((f) => squash(f) === k); // contentType, Content-Type, content_type

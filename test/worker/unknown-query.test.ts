@@ -41,6 +41,18 @@ describe("unknown query parameters", () => {
   });
 });
 
+describe("names that are also Object.prototype's", () => {
+  it("constructor, toString and __proto__ are unknown names like any other (the fuzzer found a 500)", async () => {
+    const account = await createTestAccount();
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const body = await expectProblem(await api(`/v1/numbers?${name}=1`, { key: account.key }), 422, "request.invalid");
+      expect((body.errors as Violation[])[0]!.pointer).toBe(`query:/${name}`);
+    }
+    const res = await sendFax(account.key, { to: "+15550100001", documents: [await pdfDocument()], options: { constructor: 1 } });
+    expect(((await expectProblem(res, 422, "request.invalid")).errors as Violation[])[0]!.pointer).toBe("/options/constructor");
+  });
+});
+
 describe("unknown query parameters (fuzzed)", () => {
   it("any undeclared name, however odd, is a 422 naming it, never a 500 or a silent 200", async () => {
     const account = await createTestAccount();
