@@ -1,32 +1,16 @@
 // Issue 16 point 3, end to end through the Worker: a live key buys a bundle with PAYMENT_PROVIDER=stripe
 // (POST /v1/balance/purchases), the exact Checkout Session request reaches Stripe (fetch intercepted at the
 // outbound boundary), then Stripe's signed checkout.session.completed lands the credits once.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/worker";
 import { api, expectProblem } from "../helpers";
 import { Receiver } from "../webhooks/receiver";
 import { accountWithCredits, ledgerRows } from "./helpers";
+import { deliverStripeEvent, stripeDeployment, stripeSignature, throughWorker } from "./stripe";
 
 const STRIPE_KEY = "sk_test_51RouteLevel0123456789";
-/** The deployment under test: the pool's bindings with Stripe as the payment provider. */
-const stripeEnv = { ...env, PAYMENT_PROVIDER: "stripe", STRIPE_SECRET_KEY: STRIPE_KEY, PUBLIC_URL: "https://fax.example.com" } as Env;
-
-async function throughWorker(path: string, init: RequestInit): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://fax.test${path}`, init), stripeEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
-/** Stripe-Signature as Stripe computes it (https://docs.stripe.com/webhooks#verify-manually). */
-function signed(payload: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  return `t=${timestamp},v1=${createHmac("sha256", env.STRIPE_WEBHOOK_SECRET!).update(`${timestamp}.${payload}`).digest("hex")}`;
-}
-
-const deliver = (payload: string, signature: string) =>
-  throughWorker("/webhooks/stripe", { method: "POST", body: payload, headers: { "content-type": "application/json; charset=utf-8", "stripe-signature": signature, "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" } });
+const stripeEnv = stripeDeployment(STRIPE_KEY);
+const throughStripeWorker = (path: string, init: RequestInit) => throughWorker(stripeEnv, path, init);
+const deliver = (payload: string, signature: string) => deliverStripeEvent(stripeEnv, payload, signature);
 
 async function credits(key: string): Promise<number> {
   const res = await api("/v1/balance", { key });
@@ -40,7 +24,7 @@ describe("Stripe Checkout through the routes", () => {
     const stripe = new Receiver("api.stripe.com");
     stripe.answer = () => Response.json({ id: "cs_test_route01", object: "checkout.session", url: "https://checkout.stripe.com/c/pay/cs_test_route01", payment_status: "unpaid" });
 
-    const res = await throughWorker("/v1/balance/purchases", {
+    const res = await throughStripeWorker("/v1/balance/purchases", {
       method: "POST",
       headers: { authorization: `Bearer ${account.key}`, "content-type": "application/json", "idempotency-key": "buy-500-once" },
       body: JSON.stringify({ bundle: "credits_500" }),
@@ -106,20 +90,20 @@ describe("Stripe Checkout through the routes", () => {
       null,
       2,
     );
-    const first = await deliver(payload, signed(payload, created));
+    const first = await deliver(payload, stripeSignature(payload, created));
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ received: true });
     expect(await credits(account.key)).toBe(500);
 
     // Replays: Stripe's own retry of the event books nothing; the same bytes after the tolerance are refused.
-    expect((await deliver(payload, signed(payload))).status).toBe(200);
-    await expectProblem(await deliver(payload, signed(payload, created - 301)), 400, "billing.signature_invalid");
+    expect((await deliver(payload, stripeSignature(payload))).status).toBe(200);
+    await expectProblem(await deliver(payload, stripeSignature(payload, created - 301)), 400, "billing.signature_invalid");
     expect(await credits(account.key)).toBe(500);
     expect((await ledgerRows(account.accountId, "live")).filter((r) => r.kind === "purchase").map((r) => [r.amount, r.balance_after])).toEqual([[500, 500]]);
     expect(stripe.requests).toHaveLength(1);
 
     // The same Idempotency-Key on our API replays the stored answer: no second purchase, no second session.
-    const again = await throughWorker("/v1/balance/purchases", {
+    const again = await throughStripeWorker("/v1/balance/purchases", {
       method: "POST",
       headers: { authorization: `Bearer ${account.key}`, "content-type": "application/json", "idempotency-key": "buy-500-once" },
       body: JSON.stringify({ bundle: "credits_500" }),
