@@ -3,14 +3,11 @@
 // env, Stripe's requests checked and its webhook signed), or at once in test mode.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { database } from "../../../src/db/client";
-import { insertInvoice } from "../../../src/db/invoice-store";
-import { newId } from "../../../src/lib/ids";
 import { signedHeaders } from "../../../src/lib/signature";
 import { auditLines } from "../audit/helpers";
 import { api, expectProblem } from "../helpers";
 import { Receiver } from "../webhooks/receiver";
-import { accountWithCredits } from "./helpers";
+import { accountWithCredits, closedStatement } from "./helpers";
 import { deliverStripeEvent, stripeDeployment, stripeSignature, throughWorker } from "./stripe";
 
 interface InvoiceView {
@@ -20,27 +17,6 @@ interface InvoiceView {
   amount_paid: number;
   amount_due: number;
   paid_at: string | null;
-}
-
-/** A statement the cron closed: a business number's month, $7.50 due. */
-async function closedStatement(accountId: string, mode: "test" | "live", period: string, status: "open" | "past_due"): Promise<string> {
-  const id = newId("inv");
-  const lines = [{ type: "number", description: "+15557200001 (business, $7.50/month): the whole month", quantity: 1, amount: 750, paid: false }];
-  await insertInvoice(database(env.DB), {
-    id,
-    accountId,
-    mode,
-    period,
-    status,
-    currency: "usd",
-    total: 750,
-    amountPaid: 0,
-    lines: JSON.stringify(lines),
-    createdAt: `${period}-28T00:00:00.000Z`,
-    dueAt: `${period}-28T00:00:00.000Z`,
-    paidAt: null,
-  });
-  return id;
 }
 
 async function invoice(key: string, id: string): Promise<InvoiceView> {
