@@ -2,10 +2,10 @@
 // `npm run -s credits:grant -- --account acct_… --credits 500 [--test] [--note TEXT] [--url URL]` grants credits
 // (negative: takes them back, as an adjustment); `--purchase pur_…` instead books a pending purchase that was
 // paid outside any provider (PAYMENT_PROVIDER=manual). It calls the running Worker's POST /internal/billing/credits,
-// signed (Standard Webhooks) with BILLING_ADMIN_SECRET: from the environment, else the local .dev.vars that
-// `npm start` writes. The account's ledger writer books it, so a grant never races a send. Prints the result as JSON.
-import { createHmac, randomUUID } from "node:crypto";
-import { cliArgs, ensureDevVars, workerPort } from "./local-env.mjs";
+// signed with BILLING_ADMIN_SECRET (./billing-admin.mjs). The account's ledger writer books it, so a grant never
+// races a send. Prints the result as JSON.
+import { callBillingAdmin } from "./billing-admin.mjs";
+import { cliArgs } from "./local-env.mjs";
 
 const USAGE = "usage: npm run -s credits:grant -- --account ACCOUNT_ID (--credits N | --purchase PURCHASE_ID) [--test] [--note TEXT] [--url WORKER_URL]";
 const values = cliArgs(
@@ -24,36 +24,13 @@ if (!values.account || (credits === undefined) === (values.purchase === undefine
   console.error(`Give --account and either --credits (a whole number, not 0) or --purchase.\n${USAGE}`);
   process.exit(2);
 }
-const secret = process.env.BILLING_ADMIN_SECRET ?? ensureDevVars().BILLING_ADMIN_SECRET;
-if (!secret) {
-  console.error("No BILLING_ADMIN_SECRET: set it in the environment (the Worker's secret of the same name).");
-  process.exit(2);
-}
-const base = (values.url ?? process.env.EDGEFAX_URL ?? `http://127.0.0.1:${workerPort()}`).replace(/\/+$/, "");
-const body = JSON.stringify({
-  account_id: values.account,
-  mode: values.test ? "test" : "live",
-  ...(credits !== undefined ? { credits } : { purchase_id: values.purchase }),
-  ...(values.note ? { description: values.note } : {}),
-});
-// src/lib/signature.ts: Standard Webhooks v1, `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.
-const id = `msg_${randomUUID()}`;
-const timestamp = Math.floor(Date.now() / 1000);
-const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64");
-let res;
-try {
-  res = await fetch(`${base}/internal/billing/credits`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
-    body,
-  });
-} catch (error) {
-  console.error(`Could not reach the Worker at ${base} (is \`npm start\` running?): ${error instanceof Error ? error.message : error}`);
-  process.exit(1);
-}
-const text = await res.text();
-if (!res.ok) {
-  console.error(`${res.status}: ${text}`);
-  process.exit(1);
-}
-process.stdout.write(text + "\n");
+await callBillingAdmin(
+  "/internal/billing/credits",
+  {
+    account_id: values.account,
+    mode: values.test ? "test" : "live",
+    ...(credits !== undefined ? { credits } : { purchase_id: values.purchase }),
+    ...(values.note ? { description: values.note } : {}),
+  },
+  values.url,
+);

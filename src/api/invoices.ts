@@ -1,11 +1,13 @@
-/** /v1/invoices: monthly statements, the current month's as `upcoming` (issue 16 point 5). */
+/** /v1/invoices: monthly statements, the current month's as `upcoming`, and paying a closed one (issue 16 point 5). */
 import { createRoute, z } from "@hono/zod-openapi";
+import { payStatement } from "../billing/statement-payments";
 import { buildStatement, periodOf, type Statement } from "../billing/statements";
 import { database } from "../db/client";
 import { findInvoice, listInvoices, type InvoiceRow } from "../db/invoice-store";
 import { ApiError } from "../errors/api-error";
+import { audit } from "./audit";
 import type { App } from "./context";
-import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
 const UPCOMING = "upcoming";
@@ -55,6 +57,13 @@ function presentClosed(row: InvoiceRow): Invoice {
 function presentUpcoming(statement: Statement): Invoice {
   return { id: UPCOMING, status: "open", ...statement, closed_at: null, due_at: null, paid_at: null };
 }
+
+const InvoicePaymentSchema = z
+  .object({
+    invoice: InvoiceSchema,
+    checkout_url: z.string().nullable().openapi({ description: "Where to pay (a Stripe Checkout Session); null when the statement is paid.", example: "https://checkout.stripe.com/c/pay/cs_live_a1B2c3" }),
+  })
+  .openapi("InvoicePayment");
 
 const InvoiceIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: UPCOMING }) });
 
@@ -106,6 +115,31 @@ export function registerInvoiceRoutes(app: App): void {
       const row = await findInvoice(database(c.env.DB), accountId, mode, id);
       if (!row) throw new ApiError("billing.invoice_not_found");
       return c.json(presentClosed(row), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invoices/{id}/pay",
+      operationId: "payInvoice",
+      tags: ["Billing"],
+      summary: "Pay a monthly statement",
+      description:
+        "Test keys: the statement is paid at once. Live keys with Stripe: pay at `checkout_url`; the statement becomes `paid` when Stripe confirms the payment (`invoice.paid`). A statement paid already answers as it is. With the manual provider the operator records payments: 409 `billing.payment_offline`.",
+      security: bearerSecurity,
+      request: { headers: IdempotencyKeyHeader, params: InvoiceIdParams },
+      responses: {
+        200: { description: "The statement, and where to pay it.", content: { "application/json": { schema: InvoicePaymentSchema } } },
+        ...problemResponses("billing.invoice_not_found", "billing.invoice_not_payable", "billing.payment_offline", "billing.provider_failed", ...AUTH_ERRORS),
+      },
+    }),
+    async (c) => {
+      const { accountId, mode } = c.get("caller");
+      const id = c.req.valid("param").id;
+      if (id === UPCOMING) throw new ApiError("billing.invoice_not_payable");
+      const paid = await payStatement(c.env, accountId, mode, id);
+      if (paid.changed) audit(c, "invoice.pay", { type: "invoice", id: paid.invoice.id });
+      return c.json({ invoice: presentClosed(paid.invoice), checkout_url: paid.checkoutUrl }, 200);
     },
   );
 }

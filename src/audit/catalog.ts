@@ -35,6 +35,7 @@ export const AUDIT_ACTIONS = {
   // billing (issue 16)
   "credits.purchase": { target: "credit_purchase", description: "A credit bundle was bought (POST /v1/balance/purchases)." },
   "credits.grant": { target: "account", description: "The operator granted or took back credits, or booked a paid purchase." },
+  "invoice.pay": { target: "invoice", description: "A monthly statement became paid: at once (test mode), through Stripe, or recorded by the operator." },
   // partners (issue 15): a partner's own users; their numbers are number.provision / number.release, their faxes' files fax.read_*
   "external_user.create": { target: "external_user", description: "An external user was created (PUT /v1/external-users/{external_user_id})." },
   "external_user.update": { target: "external_user", description: "An external user's name, email or metadata was replaced." },
@@ -45,7 +46,7 @@ export const AUDIT_ACTIONS = {
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
-export type AuditTargetType = "fax" | "number" | "webhook_endpoint" | "webhook_delivery" | "api_key" | "account" | "credit_purchase" | "external_user";
+export type AuditTargetType = "fax" | "number" | "webhook_endpoint" | "webhook_delivery" | "api_key" | "account" | "credit_purchase" | "external_user" | "invoice";
 
 /** Who acted: an API key (or an OAuth token issued from it), the holder of a signed URL, or the platform. */
 export type AuditActorType = "api_key" | "signed_url" | "system";

@@ -11,8 +11,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { isoNow, settings } from "../config";
 import { database } from "../db/client";
-import { findTransaction, insertTransaction, latestTransaction, transactionInsert, type CreditTransactionRow, type Mode } from "../db/credit-store";
+import { faxTransactions, findTransaction, insertTransaction, latestTransaction, transactionInsert, type CreditTransactionRow, type Mode } from "../db/credit-store";
 import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { accountEvent, publishAccountEvents, type RecordedAccountEvent } from "../webhooks/account-events";
 import { LOCAL_LIVE_STARTING_CREDITS, TEST_STARTING_CREDITS } from "./prices";
 import { lowBalanceThreshold } from "./threshold";
@@ -39,6 +40,14 @@ export type ReserveResult = { ok: true; balance: number } | { ok: false; balance
 export type AppendResult = { ok: true; transaction: CreditTransactionRow } | { ok: false; balance: number };
 
 const LOW_NOTIFIED = "low_notified";
+
+const releaseReference = (faxId: string) => `fax:${faxId}:release`;
+
+/** Credits a fax's reserve rows hold (its reservation and any top-up), or null when it has none. */
+function reservedBy(rows: CreditTransactionRow[]): number | null {
+  const reserves = rows.filter((r) => r.kind === "reserve");
+  return reserves.length === 0 ? null : reserves.reduce((held, r) => held - r.amount, 0);
+}
 
 export class LedgerObject extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
@@ -72,25 +81,63 @@ export class LedgerObject extends DurableObject<Env> {
   }
 
   /**
-   * The fax is final: `pagesCharged` of what was reserved is kept (never more), the rest comes back. All of it
-   * back is a `refund` (failed before a page went, or canceled); otherwise a `settle`. One per fax, whatever the
-   * number of attempts, so retries never charge twice. A fax with no reservation (accepted before billing) is left alone.
+   * Brings the fax's reservation up to `pages`, its rendered page count, which can exceed the count it was
+   * accepted with (the renderer and the upload check can disagree on a PDF): the difference is reserved too,
+   * or refused when the balance is short, before a page is dialled. Nothing to do when the fax already holds
+   * that many, holds none (accepted before billing), or is released.
    */
-  async release(scope: LedgerScope, faxId: string, pagesCharged: number): Promise<CreditTransactionRow | null> {
+  async cover(scope: LedgerScope, faxId: string, pages: number): Promise<ReserveResult> {
     return this.serially(async () => {
-      const db = database(this.env.DB);
-      const reserved = await findTransaction(db, scope.accountId, scope.mode, { reference: `fax:${faxId}:reserve` });
-      if (!reserved) return null;
-      const held = -reserved.amount;
-      const charged = Math.max(0, Math.min(held, pagesCharged));
+      const rows = await faxTransactions(database(this.env.DB), scope.accountId, scope.mode, faxId);
+      const held = reservedBy(rows);
+      if (held === null || rows.some((r) => r.reference === releaseReference(faxId)) || pages <= held) {
+        return { ok: true, balance: (await this.latest(scope))?.balanceAfter ?? 0 };
+      }
+      const more = pages - held;
       const result = await this.book(scope, {
-        kind: charged === 0 ? "refund" : "settle",
-        amount: held - charged,
-        reference: `fax:${faxId}:release`,
-        description: charged === 0 ? `${held} reserved credit${held === 1 ? "" : "s"} refunded for ${faxId}` : `${charged} of ${held} reserved pages charged for ${faxId}`,
+        kind: "reserve",
+        amount: -more,
+        reference: `fax:${faxId}:reserve:${pages}`,
+        description: `${more} more page${more === 1 ? "" : "s"} reserved for ${faxId}: it rendered to ${pages}, ${held} were reserved`,
         faxId,
-        pages: charged,
       });
+      return result.ok ? { ok: true, balance: result.transaction.balanceAfter } : { ok: false, balance: result.balance };
+    });
+  }
+
+  /**
+   * The fax is final: `pagesSent` are charged and the rest of its reservation comes back. All of it back is a
+   * `refund` (failed before a page went, or canceled); otherwise a `settle`. One per fax, whatever the number of
+   * attempts, so retries never charge twice. Pages sent beyond the reservation (cover() tops it up before
+   * sending, so only a carrier reporting more pages than were rendered gets here) are taken from the balance
+   * as far as it goes, never below zero; what could not be taken is written in the settle's description and
+   * logged, never dropped in silence. A fax with no reservation (accepted before billing) is left alone.
+   */
+  async release(scope: LedgerScope, faxId: string, pagesSent: number): Promise<CreditTransactionRow | null> {
+    return this.serially(async () => {
+      const rows = await faxTransactions(database(this.env.DB), scope.accountId, scope.mode, faxId);
+      const held = reservedBy(rows);
+      if (held === null) return null;
+      const released = rows.find((r) => r.reference === releaseReference(faxId));
+      if (released) return released;
+      const sent = Math.max(0, pagesSent);
+      let amount = held - sent;
+      let uncharged = 0;
+      if (amount < 0) {
+        const balance = (await this.latest(scope))?.balanceAfter ?? 0;
+        uncharged = Math.max(0, -amount - balance);
+        amount += uncharged;
+      }
+      const charged = sent - uncharged;
+      const plural = (n: number) => `${n} ${n === 1 ? "page" : "pages"}`;
+      let description = `${charged} of ${held} reserved pages charged for ${faxId}`;
+      if (sent === 0) description = `${held} reserved credit${held === 1 ? "" : "s"} refunded for ${faxId}`;
+      else if (sent > held) {
+        description = `${plural(sent)} sent for ${faxId}, ${held} reserved: ${sent - held - uncharged} more charged`;
+        if (uncharged > 0) description += `, ${uncharged} left uncharged (the balance ran out)`;
+      }
+      if (uncharged > 0) log.warn("pages sent beyond the reservation could not be charged", { account_id: scope.accountId, fax_id: faxId, pages_sent: sent, reserved: held, uncharged });
+      const result = await this.book(scope, { kind: sent === 0 ? "refund" : "settle", amount, reference: releaseReference(faxId), description, faxId, pages: charged });
       return result.ok ? result.transaction : null;
     });
   }

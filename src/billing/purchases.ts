@@ -10,16 +10,25 @@ import { ApiError } from "../errors/api-error";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { ledger } from "./ledger";
-import { manualProvider, type PaymentProvider } from "./payments/provider";
+import { manualProvider, type Checkout, type CheckoutRequest, type PaymentProvider } from "./payments/provider";
 import { stripeProvider } from "./payments/stripe";
-import { CURRENCY, findBundle } from "./prices";
+import { CURRENCY, findBundle, formatPrice } from "./prices";
 
 export function paymentProvider(env: Env): PaymentProvider {
   const config = settings(env);
   if (config.paymentProvider !== "stripe") return manualProvider;
   if (!env.STRIPE_SECRET_KEY) throw new Error("PAYMENT_PROVIDER is stripe but the STRIPE_SECRET_KEY secret is not set.");
-  const back = `${config.publicUrl}/portal/billing?purchase={PURCHASE}`;
-  return stripeProvider({ secretKey: env.STRIPE_SECRET_KEY, successUrl: `${back}&checkout=done`, cancelUrl: `${back}&checkout=canceled` });
+  return stripeProvider({ secretKey: env.STRIPE_SECRET_KEY, returnUrl: `${config.publicUrl}/portal/billing` });
+}
+
+/** Opens a payment at the provider; a refusal is 502 `billing.provider_failed` (the cause goes to the log). */
+export async function openCheckout(provider: PaymentProvider, accountId: string, request: CheckoutRequest): Promise<Checkout | null> {
+  try {
+    return await provider.checkout(request);
+  } catch (error) {
+    log.error("payment provider refused a payment", { account_id: accountId, reference: request.reference, error: String(error) });
+    throw new ApiError("billing.provider_failed");
+  }
 }
 
 export async function startPurchase(env: Env, accountId: string, mode: Mode, bundleId: string): Promise<CreditPurchaseRow> {
@@ -44,13 +53,14 @@ export async function startPurchase(env: Env, accountId: string, mode: Mode, bun
   const db = database(env.DB);
   await insertPurchase(db, purchase);
   if (!provider) return completePurchase(env, purchase);
-  let checkout;
-  try {
-    checkout = await provider.checkout(purchase);
-  } catch (error) {
-    log.error("payment provider refused a purchase", { account_id: accountId, error: String(error) });
-    throw new ApiError("billing.provider_failed");
-  }
+  const checkout = await openCheckout(provider, accountId, {
+    reference: purchase.id,
+    amount: purchase.price,
+    currency: purchase.currency,
+    name: `${purchase.credits} fax credits (${formatPrice(purchase.price)})`,
+    returnQuery: `purchase=${purchase.id}`,
+    metadata: { purchase_id: purchase.id, account_id: accountId },
+  });
   if (!checkout) return purchase;
   await setPurchaseCheckout(db, accountId, purchase.id, checkout.providerRef, checkout.checkoutUrl);
   return { ...purchase, ...checkout };
@@ -74,10 +84,16 @@ export async function completePurchase(env: Env, purchase: CreditPurchaseRow): P
 /** What a `checkout.session.completed` event carries that matters here (https://docs.stripe.com/api/checkout/sessions/object). */
 export interface CheckoutSession {
   id: string;
+  metadata?: Record<string, string> | null;
   client_reference_id?: string | null;
   payment_status?: string;
   amount_total?: number | null;
   currency?: string | null;
+}
+
+/** A completed session may still wait for an asynchronous payment (then `checkout.session.async_payment_succeeded` follows). */
+export function sessionPaid(session: CheckoutSession): boolean {
+  return session.payment_status === "paid" || session.payment_status === "no_payment_required";
 }
 
 /**
@@ -85,7 +101,7 @@ export interface CheckoutSession {
  * the currency are the ones recorded. Returns what happened, for the log; a repeat books nothing.
  */
 export async function checkoutCompleted(env: Env, session: CheckoutSession): Promise<"booked" | "unpaid" | "unknown" | "mismatch"> {
-  if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required") return "unpaid";
+  if (!sessionPaid(session)) return "unpaid";
   const purchase = session.client_reference_id ? await findPurchaseById(database(env.DB), session.client_reference_id) : undefined;
   if (!purchase || purchase.provider !== "stripe") return "unknown";
   if (purchase.providerRef !== session.id || session.amount_total !== purchase.price || session.currency !== purchase.currency) return "mismatch";

@@ -30,6 +30,16 @@ export async function findTransaction(db: Db, accountId: string, mode: Mode, by:
     .get();
 }
 
+/** A fax's rows (its reservation, any top-up, its release), in order. */
+export async function faxTransactions(db: Db, accountId: string, mode: Mode, faxId: string): Promise<CreditTransactionRow[]> {
+  return db
+    .select()
+    .from(creditTransactions)
+    .where(and(eq(creditTransactions.accountId, accountId), eq(creditTransactions.mode, mode), eq(creditTransactions.faxId, faxId)))
+    .orderBy(creditTransactions.seq)
+    .all();
+}
+
 export async function insertTransaction(db: Db, row: CreditTransactionRow): Promise<void> {
   await db.insert(creditTransactions).values(row);
 }

@@ -414,6 +414,31 @@ export const invoices = sqliteTable(
   (t) => [uniqueIndex("invoices_period").on(t.accountId, t.mode, t.period), index("invoices_status_due").on(t.status, t.dueAt)],
 );
 
+// ---- billing: statement payments (issue 16, migration 0009) ----
+/** A way a statement was or is being paid: the operator's record (manual), a Stripe Checkout Session, or test mode. */
+export const invoicePayments = sqliteTable(
+  "invoice_payments",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull().references(() => accounts.id),
+    mode: text("mode", { enum: ["test", "live"] }).notNull(),
+    invoiceId: text("invoice_id").notNull().references(() => invoices.id),
+    provider: text("provider", { enum: ["test", "manual", "stripe"] }).notNull(),
+    status: text("status", { enum: ["pending", "paid"] }).notNull(),
+    /** Minor units (cents) of `currency`: the amount due when the payment was opened. */
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    /** The provider's id for it (a Stripe Checkout Session id). */
+    providerRef: text("provider_ref"),
+    checkoutUrl: text("checkout_url"),
+    /** The operator's note (a bank transfer's reference). */
+    note: text("note"),
+    createdAt: text("created_at").notNull(),
+    paidAt: text("paid_at"),
+  },
+  (t) => [index("invoice_payments_invoice").on(t.accountId, t.invoiceId), uniqueIndex("invoice_payments_provider_ref").on(t.provider, t.providerRef)],
+);
+
 // ---- inbound intelligence (issue 14, migration 0007) ----
 
 /** The OCR result of one received page; the pipeline writes each page once, so a redelivered job skips it. */

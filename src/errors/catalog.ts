@@ -273,6 +273,16 @@ export const REQUEST_ERRORS = {
     title: "The payment provider did not accept the purchase",
     next: "Try again in a minute with a new Idempotency-Key; if it keeps failing, report the request id.",
   },
+  "billing.invoice_not_payable": {
+    status: 409,
+    title: "This statement cannot be paid yet",
+    next: "The current month (`upcoming`) is paid once the cron has closed it, on the 1st; pay a closed statement (inv_…) from GET /v1/invoices.",
+  },
+  "billing.payment_offline": {
+    status: 409,
+    title: "Statements are paid outside the API here",
+    next: "This platform takes no online payments (PAYMENT_PROVIDER=manual): pay as your operator asks, and the operator marks the statement paid.",
+  },
   "billing.signature_invalid": {
     status: 400,
     title: "The payment provider's signature is missing, wrong or too old",

@@ -82,6 +82,12 @@ export const FAX_FAILURES = {
     retryable: false,
     next: "Split the documents into several faxes.",
   },
+  // billing (issue 16)
+  "fax.balance_insufficient": {
+    title: "The balance could not pay for every page",
+    retryable: false,
+    next: "The document rendered to more pages than it had when the fax was accepted, and the balance could not cover the difference. Buy credits (POST /v1/balance/purchases), then resend the fax (POST /v1/faxes/{id}/resend).",
+  },
   "fax.canceled": {
     title: "The fax was canceled",
     retryable: false,

@@ -17,6 +17,7 @@ export const EVENT_TYPES = {
   "number.released": "A number was released from the account.",
   "usage.tier_limit_reached": "A number's inbound pages this month reached its tier's allowance (faxes are still received).",
   "balance.low": "The account balance fell below its threshold.",
+  "invoice.paid": "A monthly statement was paid (through the payment provider, recorded by the operator, or at once in test mode).",
   "webhook.ping": "A test event sent on request to check an endpoint.",
 } as const;
 

@@ -8,7 +8,7 @@
  * so it survives restarts of `npm start`.
  */
 import { DurableObject } from "cloudflare:workers";
-import { releaseFaxCredits } from "../billing/ledger";
+import { coverFaxPages, releaseFaxCredits } from "../billing/ledger";
 import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { writeFaxProjection } from "../db/fax-store";
@@ -182,14 +182,27 @@ export class FaxObject extends DurableObject<Env> {
   async rendered(result: { pageCount: number }): Promise<void> {
     const state = await this.load();
     if (!state || state.fax.status !== "rendering") return;
+    // Issue 16 point 2: every page dialled is paid for. The reservation was the page count at acceptance;
+    // should the render have more, the difference is reserved now or the fax fails before the call.
+    const covered = await coverFaxPages(this.env, state.accountId, state.fax.mode, state.fax.id, result.pageCount);
+    if (state.fax.status !== "rendering") return;
     state.fax.page_count = result.pageCount;
+    if (!covered) {
+      const detail = `The document rendered to ${result.pageCount} pages, more than were reserved when the fax was accepted, and the balance cannot pay for the rest.`;
+      await this.failBeforeCall(state, this.failure("fax.balance_insufficient", detail, null));
+      return;
+    }
     await this.startAttempt(state);
   }
 
   async renderFailed(code: "document.unreadable" | "document.too_many_pages", detail: string): Promise<void> {
     const state = await this.load();
     if (!state || state.fax.status !== "rendering") return;
-    const error = this.failure(code, detail, null);
+    await this.failBeforeCall(state, this.failure(code, detail, null));
+  }
+
+  /** The fax ends while it is rendering, before the call of this attempt is placed. */
+  private async failBeforeCall(state: FaxState, error: FaxError): Promise<void> {
     this.move(state, "failed");
     state.fax.error = error;
     state.fax.last_error = error;

@@ -582,6 +582,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invoices/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a monthly statement
+         * @description Test keys: the statement is paid at once. Live keys with Stripe: pay at `checkout_url`; the statement becomes `paid` when Stripe confirms the payment (`invoice.paid`). A statement paid already answers as it is. With the manual provider the operator records payments: 409 `billing.payment_offline`.
+         */
+        post: operations["payInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/numbers": {
         parameters: {
             query?: never;
@@ -991,7 +1011,7 @@ export interface components {
         };
         AuditEvent: {
             /** @enum {string} */
-            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
+            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
             actor: {
                 id: string | null;
                 /** @enum {string} */
@@ -1121,7 +1141,7 @@ export interface components {
             };
             id: string;
             /** @enum {string} */
-            type: "fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping";
+            type: "fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping";
         };
         EventList: {
             data: components["schemas"]["Event"][];
@@ -1513,6 +1533,14 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
+        InvoicePayment: {
+            /**
+             * @description Where to pay (a Stripe Checkout Session); null when the statement is paid.
+             * @example https://checkout.stripe.com/c/pay/cs_live_a1B2c3
+             */
+            checkout_url: string | null;
+            invoice: components["schemas"]["Invoice"];
+        };
         /**
          * @example {
          *       "external_user_id": "patient-8841",
@@ -1855,7 +1883,7 @@ export interface components {
             /** @description Why the platform disabled the endpoint (e.g. the receiver answered 410 Gone). */
             disabled_reason: string | null;
             enabled: boolean;
-            event_types: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping") | "*")[];
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
             /** @description While set and in the future, the previous secret signs beside the current one. */
@@ -1883,7 +1911,7 @@ export interface components {
              *       "*"
              *     ]
              */
-            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping") | "*")[];
             /**
              * Format: uri
              * @example https://example.com/webhooks/edgefax
@@ -1910,7 +1938,7 @@ export interface components {
         WebhookEndpointUpdate: {
             description?: string | null;
             enabled?: boolean;
-            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "webhook.ping") | "*")[];
+            event_types?: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping") | "*")[];
             /** Format: uri */
             url?: string;
         };
@@ -2428,7 +2456,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
+                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
                 /** @description The actor's id, e.g. key_… */
                 actor?: string;
                 /** @description next_cursor from the previous page. */
@@ -3131,7 +3159,7 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description Comma-separated event types to receive (default: all): fax.queued, fax.scheduled, fax.sending, fax.page_sent, fax.retrying, fax.delivered, fax.failed, fax.canceled, fax.received, fax.extracted, number.provisioned, number.released, usage.tier_limit_reached, balance.low, webhook.ping. */
+                /** @description Comma-separated event types to receive (default: all): fax.queued, fax.scheduled, fax.sending, fax.page_sent, fax.retrying, fax.delivered, fax.failed, fax.canceled, fax.received, fax.extracted, number.provisioned, number.released, usage.tier_limit_reached, balance.low, invoice.paid, webhook.ping. */
                 types?: string;
             };
             header?: {
@@ -6053,6 +6081,136 @@ export interface operations {
                      *       "detail": "Too many requests",
                      *       "code": "rate_limit.exceeded",
                      *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    payInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key and body within 24 h return the first response. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement, and where to pay it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePayment"];
+                };
+            };
+            /** @description No credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/auth.missing",
+                     *       "title": "No credentials",
+                     *       "status": 401,
+                     *       "detail": "No credentials",
+                     *       "code": "auth.missing",
+                     *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invoice */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.invoice_not_found",
+                     *       "title": "No such invoice",
+                     *       "status": 404,
+                     *       "detail": "No such invoice",
+                     *       "code": "billing.invoice_not_found",
+                     *       "next": "Take the invoice id (inv_…) from GET /v1/invoices.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This statement cannot be paid yet; Statements are paid outside the API here */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.invoice_not_payable",
+                     *       "title": "This statement cannot be paid yet",
+                     *       "status": 409,
+                     *       "detail": "This statement cannot be paid yet",
+                     *       "code": "billing.invoice_not_payable",
+                     *       "next": "The current month (`upcoming`) is paid once the cron has closed it, on the 1st; pay a closed statement (inv_…) from GET /v1/invoices.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/rate_limit.exceeded",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests",
+                     *       "code": "rate_limit.exceeded",
+                     *       "next": "Wait for the number of seconds in Retry-After, then retry. Ask for a higher limit if you need one.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider did not accept the purchase */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/billing.provider_failed",
+                     *       "title": "The payment provider did not accept the purchase",
+                     *       "status": 502,
+                     *       "detail": "The payment provider did not accept the purchase",
+                     *       "code": "billing.provider_failed",
+                     *       "next": "Try again in a minute with a new Idempotency-Key; if it keeps failing, report the request id.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }

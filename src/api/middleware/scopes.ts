@@ -78,6 +78,7 @@ export const OPERATION_SCOPES: Record<`${Method} /v1/${string}`, ApiKeyScope> = 
   "GET /v1/usage": "read",
   "GET /v1/invoices": "read",
   "GET /v1/invoices/{id}": "read",
+  "POST /v1/invoices/{id}/pay": "full",
 
   "GET /v1/api-keys": "full",
   "POST /v1/api-keys": "full",

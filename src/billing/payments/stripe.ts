@@ -1,15 +1,13 @@
 /**
- * Stripe Checkout for credit bundles, over Stripe's HTTP API with fetch (no SDK: it is not built for workerd).
+ * Stripe Checkout for credit bundles and statements, over Stripe's HTTP API with fetch (no SDK: it is not built for workerd).
  * - A Checkout Session: POST https://api.stripe.com/v1/checkout/sessions, form-encoded with bracketed keys
  *   (https://docs.stripe.com/api/checkout/sessions/create), an Idempotency-Key so a retried request opens one session.
  * - Its webhook: `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">[,v1=…]`, checked against
  *   the endpoint's secret with a tolerance (https://docs.stripe.com/webhooks#verify-manually), so a tampered
  *   or replayed (old) event is refused.
  */
-import type { CreditPurchaseRow } from "../../db/credit-store";
 import { hmacSha256, timingSafeEqual, toHex } from "../../lib/crypto";
-import { formatPrice } from "../prices";
-import type { Checkout, PaymentProvider } from "./provider";
+import type { Checkout, CheckoutRequest, PaymentProvider } from "./provider";
 
 export const STRIPE_API = "https://api.stripe.com";
 /** Stripe's own libraries default to five minutes. */
@@ -17,25 +15,23 @@ export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export interface StripeOptions {
   secretKey: string;
-  /** Where Checkout sends the buyer back; `{PURCHASE}` is replaced by the purchase id. */
-  successUrl: string;
-  cancelUrl: string;
+  /** The page Checkout sends the buyer back to (the portal's billing page); `returnQuery` and `checkout=done|canceled` are added. */
+  returnUrl: string;
   fetch?: typeof fetch;
 }
 
-/** The form body of a Checkout Session for one bundle: one line item at the bundle's price. */
-export function checkoutSessionForm(purchase: CreditPurchaseRow, successUrl: string, cancelUrl: string): URLSearchParams {
+/** The form body of a Checkout Session for one payment: one line item at its amount. */
+export function checkoutSessionForm(request: CheckoutRequest, returnUrl: string): URLSearchParams {
   const form = new URLSearchParams();
   form.set("mode", "payment");
-  form.set("client_reference_id", purchase.id);
-  form.set("success_url", successUrl.replaceAll("{PURCHASE}", purchase.id));
-  form.set("cancel_url", cancelUrl.replaceAll("{PURCHASE}", purchase.id));
+  form.set("client_reference_id", request.reference);
+  form.set("success_url", `${returnUrl}?${request.returnQuery}&checkout=done`);
+  form.set("cancel_url", `${returnUrl}?${request.returnQuery}&checkout=canceled`);
   form.set("line_items[0][quantity]", "1");
-  form.set("line_items[0][price_data][currency]", purchase.currency);
-  form.set("line_items[0][price_data][unit_amount]", String(purchase.price));
-  form.set("line_items[0][price_data][product_data][name]", `${purchase.credits} fax credits (${formatPrice(purchase.price)})`);
-  form.set("metadata[purchase_id]", purchase.id);
-  form.set("metadata[account_id]", purchase.accountId);
+  form.set("line_items[0][price_data][currency]", request.currency);
+  form.set("line_items[0][price_data][unit_amount]", String(request.amount));
+  form.set("line_items[0][price_data][product_data][name]", request.name);
+  for (const [key, value] of Object.entries(request.metadata)) form.set(`metadata[${key}]`, value);
   return form;
 }
 
@@ -43,15 +39,15 @@ export function stripeProvider(options: StripeOptions): PaymentProvider {
   const send = options.fetch ?? ((input, init) => fetch(input, init));
   return {
     name: "stripe",
-    async checkout(purchase): Promise<Checkout> {
+    async checkout(request): Promise<Checkout> {
       const res = await send(`${STRIPE_API}/v1/checkout/sessions`, {
         method: "POST",
         headers: {
           authorization: `Bearer ${options.secretKey}`,
           "content-type": "application/x-www-form-urlencoded",
-          "idempotency-key": purchase.id,
+          "idempotency-key": request.reference,
         },
-        body: checkoutSessionForm(purchase, options.successUrl, options.cancelUrl).toString(),
+        body: checkoutSessionForm(request, options.returnUrl).toString(),
       });
       const body = (await res.json().catch(() => null)) as { id?: unknown; url?: unknown; error?: { message?: string } } | null;
       if (!res.ok || typeof body?.id !== "string" || typeof body.url !== "string") {

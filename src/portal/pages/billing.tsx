@@ -1,12 +1,15 @@
-/** Billing (issue 19 point 4, on issue 16's ledger): balance per mode, buying a bundle, the ledger's transactions. Owners and billing. */
+/** Billing (issue 19 point 4, on issue 16's ledger): balance per mode, buying a bundle, the ledger's transactions, statements and paying them. Owners and billing. */
 import type { Hono } from "hono";
 import { encodeCursor } from "../../api/pagination";
 import { ledger } from "../../billing/ledger";
 import { BUNDLES, formatPrice } from "../../billing/prices";
 import { startPurchase } from "../../billing/purchases";
+import { payStatement } from "../../billing/statement-payments";
 import { lowBalanceThreshold } from "../../billing/threshold";
 import { listTransactions } from "../../db/credit-store";
 import { database } from "../../db/client";
+import { listInvoices } from "../../db/invoice-store";
+import { ApiError } from "../../errors/api-error";
 import type { PortalEnv } from "../context";
 import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
 import { can } from "../permissions";
@@ -25,7 +28,10 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
       ledger(c.env, member.accountId, "live").balance(scope("live")),
       lowBalanceThreshold(c.env, member.accountId),
     ]);
-    const page = await listTransactions(database(c.env.DB), member.accountId, mode, 25, cursorOf(c.req.query("cursor")));
+    const [page, statements] = await Promise.all([
+      listTransactions(database(c.env.DB), member.accountId, mode, 25, cursorOf(c.req.query("cursor"))),
+      listInvoices(database(c.env.DB), member.accountId, mode, 12),
+    ]);
     const last = page.data.at(-1);
     const zone = c.get("timeZone");
     const done = c.req.query("done");
@@ -33,6 +39,9 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
       <Layout title="Billing" member={member} csrf={c.get("csrf")} current="/portal/billing">
         {done === "completed" ? <Notice kind="ok">The credits were added.</Notice> : null}
         {done === "pending" ? <Notice>The purchase waits for payment; the credits are added once it is paid.</Notice> : null}
+        {c.req.query("statement") === "paid" ? <Notice kind="ok">The statement is paid.</Notice> : null}
+        {c.req.query("statement") === "offline" ? <Notice>Statements are paid outside the portal here: pay as your operator asks, and the statement shows paid once they record it.</Notice> : null}
+        {c.req.query("invoice") && c.req.query("checkout") === "done" ? <Notice kind="ok">Stripe took the payment; the statement shows paid once Stripe confirms it.</Notice> : null}
         <div class="cards">
           <div class="card">
             <div class="n" id="live-credits">{liveCredits}</div>live credits
@@ -94,6 +103,35 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
           </Table>
         )}
         <Pager next={page.hasMore && last ? encodeCursor(last.id) : null} base="/portal/billing" params={{ mode }} />
+        <h2>Statements ({mode})</h2>
+        {statements.data.length === 0 ? (
+          <Empty>No closed statement in {mode} mode yet: the cron closes each month on the 1st.</Empty>
+        ) : (
+          <Table label={`Statements (${mode})`} head={["Month", "Status", "Total", "Due", "Paid", ""]}>
+            {statements.data.map((s) => (
+              <tr>
+                <td>{s.period}</td>
+                <td>{s.status === "past_due" ? "past due" : s.status}</td>
+                <td>{formatPrice(s.total)}</td>
+                <td>{formatPrice(s.total - s.amountPaid)}</td>
+                <td>
+                  <Time iso={s.paidAt} zone={zone} />
+                </td>
+                <td>
+                  {s.status !== "paid" && can(member.role, "billing.manage") ? (
+                    <form method="post" action={`/portal/billing/invoices/${s.id}/pay`} class="inline">
+                      <CsrfField token={c.get("csrf")} />
+                      <input type="hidden" name="mode" value={mode} />
+                      <button type="submit" class="secondary">
+                        Pay {formatPrice(s.total - s.amountPaid)}
+                      </button>
+                    </form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
       </Layout>,
     );
   });
@@ -104,5 +142,18 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
     // Stripe: pay on its Checkout page; manual: the operator books it; test: completed at once.
     if (purchase.checkoutUrl) return c.redirect(purchase.checkoutUrl, 303);
     return c.redirect(`/portal/billing?mode=${purchase.mode}&done=${purchase.status}`, 303);
+  });
+
+  // A closed statement (issue 16 point 5): Stripe's Checkout page, paid at once in test mode, or the operator's way.
+  portal.post("/portal/billing/invoices/:id/pay", allow("billing.manage"), async (c) => {
+    const mode = modeOf((await c.req.parseBody()).mode);
+    try {
+      const paid = await payStatement(c.env, c.get("member").accountId, mode, c.req.param("id"));
+      if (paid.checkoutUrl) return c.redirect(paid.checkoutUrl, 303);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "billing.payment_offline")) throw error;
+      return c.redirect(`/portal/billing?mode=${mode}&statement=offline`, 303);
+    }
+    return c.redirect(`/portal/billing?mode=${mode}&statement=paid`, 303);
   });
 }

@@ -1,9 +1,11 @@
-/** Billing test helpers: a live account with exactly the credits a test gives it, and its ledger rows. */
+/** Billing test helpers: a live account with exactly the credits a test gives it, its ledger rows, a closed statement. */
 import { env } from "cloudflare:test";
 import { ledger } from "../../../src/billing/ledger";
 import { createAccountWithKey } from "../../../src/db/account-store";
 import { database } from "../../../src/db/client";
+import { insertInvoice } from "../../../src/db/invoice-store";
 import { provisionNumber } from "../../../src/db/number-store";
+import { newId } from "../../../src/lib/ids";
 import { callbackSecretSealer } from "../../../src/webhooks/secrets";
 import type { TestAccount } from "../helpers";
 
@@ -32,4 +34,25 @@ export async function ledgerRows(accountId: string, mode: "test" | "live", faxId
   const sql = `SELECT seq, kind, amount, balance_after, fax_id, pages FROM credit_transactions WHERE account_id = ? AND mode = ?${faxId ? " AND fax_id = ?" : ""} ORDER BY seq`;
   const stmt = faxId ? env.DB.prepare(sql).bind(accountId, mode, faxId) : env.DB.prepare(sql).bind(accountId, mode);
   return (await stmt.all<LedgerRow>()).results;
+}
+
+/** A statement the cron closed: a business number's month, $7.50 due. */
+export async function closedStatement(accountId: string, mode: "test" | "live", period: string, status: "open" | "past_due"): Promise<string> {
+  const id = newId("inv");
+  const lines = [{ type: "number", description: "+15557200001 (business, $7.50/month): the whole month", quantity: 1, amount: 750, paid: false }];
+  await insertInvoice(database(env.DB), {
+    id,
+    accountId,
+    mode,
+    period,
+    status,
+    currency: "usd",
+    total: 750,
+    amountPaid: 0,
+    lines: JSON.stringify(lines),
+    createdAt: `${period}-28T00:00:00.000Z`,
+    dueAt: `${period}-28T00:00:00.000Z`,
+    paidAt: null,
+  });
+  return id;
 }

@@ -4,8 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ledger } from "../../../src/billing/ledger";
 import { TEST_STARTING_CREDITS } from "../../../src/billing/prices";
+import { createFax } from "../../../src/fax/create";
 import { MAGIC_NUMBERS } from "../../../src/fax/simulated-carrier";
-import { api, expectProblem, pdfDocument, sendFax, waitForFinal } from "../helpers";
+import { api, expectProblem, makePdf, pdfDocument, sendFax, waitForFinal } from "../helpers";
 import { accountWithCredits, ledgerRows } from "./helpers";
 
 const later = () => new Date(Date.now() + 3600_000).toISOString();
@@ -53,7 +54,8 @@ describe("the credit ledger", () => {
       fc.record({ op: fc.constant("grant" as const), amount: fc.integer({ min: 1, max: 50 }) }),
       fc.record({ op: fc.constant("adjustment" as const), amount: fc.integer({ min: -40, max: 40 }) }),
       fc.record({ op: fc.constant("reserve" as const), fax: fc.integer({ min: 0, max: 15 }), pages: fc.integer({ min: 1, max: 12 }) }),
-      fc.record({ op: fc.constant("release" as const), fax: fc.integer({ min: 0, max: 15 }), pages: fc.integer({ min: 0, max: 15 }) }),
+      fc.record({ op: fc.constant("cover" as const), fax: fc.integer({ min: 0, max: 15 }), pages: fc.integer({ min: 1, max: 15 }) }),
+      fc.record({ op: fc.constant("release" as const), fax: fc.integer({ min: 0, max: 15 }), pages: fc.integer({ min: 0, max: 20 }) }),
     );
     let run = 0;
     await fc.assert(
@@ -63,6 +65,7 @@ describe("the credit ledger", () => {
           operations.map((o, i) => {
             const fax = `fax_run${run}_${"fax" in o ? o.fax : i}`;
             if (o.op === "reserve") return stub.reserve(scope, fax, o.pages);
+            if (o.op === "cover") return stub.cover(scope, fax, o.pages);
             if (o.op === "release") return stub.release(scope, fax, o.pages);
             return stub.append(scope, { kind: o.op, amount: o.amount, reference: `run${run}:${i}`, description: "property test" });
           }),
@@ -76,12 +79,20 @@ describe("the credit ledger", () => {
           expect(r.balance_after).toBeGreaterThanOrEqual(0);
           expect(r.balance_after).toBe((rows[i - 1]?.balance_after ?? 0) + r.amount);
         });
-        // One reserve and at most one release per fax; a release never gives back more than was reserved.
+        // Per fax: a reservation first, at most one top-up, at most one release and nothing after it; a release
+        // never gives back more than was reserved, and what the fax cost in the end is the pages it charged.
         const byFax = new Map<string, typeof rows>();
         for (const r of rows) if (r.fax_id) byFax.set(r.fax_id, [...(byFax.get(r.fax_id) ?? []), r]);
         for (const list of byFax.values()) {
-          expect(list.map((r) => r.kind).filter((k) => k === "reserve")).toHaveLength(1);
-          expect(list.length).toBeLessThanOrEqual(2);
+          expect(list[0]!.kind).toBe("reserve");
+          const kinds = list.map((r) => r.kind);
+          expect(kinds.filter((k) => k === "reserve").length).toBeLessThanOrEqual(2);
+          const releases = list.filter((r) => r.kind === "settle" || r.kind === "refund");
+          expect(releases.length).toBeLessThanOrEqual(1);
+          if (releases[0]) {
+            expect(list.at(-1)).toBe(releases[0]);
+            expect(-list.reduce((t, r) => t + r.amount, 0)).toBe(releases[0].pages);
+          }
           expect(list.reduce((t, r) => t + r.amount, 0)).toBeLessThanOrEqual(0);
         }
       }),
@@ -140,5 +151,74 @@ describe("a fax's credits", () => {
     expect((await ledgerRows(account.accountId, "test", original.id)).map((r) => r.kind)).toEqual(["reserve", "settle"]);
     expect((await ledgerRows(account.accountId, "test", resent.id)).map((r) => [r.kind, r.amount])).toEqual([["reserve", -2], ["settle", 0]]);
     expect((await ledgerRows(account.accountId, "test")).at(-1)!.balance_after).toBe(96);
+  });
+});
+
+describe("pages beyond the reservation", () => {
+  const scopeOf = (accountId: string) => ({ accountId, mode: "live" as const });
+
+  it("cover() reserves what a fax rendered beyond its reservation, once; release charges every page sent, never below zero, and says what it could not take", async () => {
+    const account = await accountWithCredits("live", 10);
+    const scope = scopeOf(account.accountId);
+    const stub = ledger(env, account.accountId, "live");
+    expect(await stub.reserve(scope, "fax_grew", 2)).toEqual({ ok: true, balance: 8 });
+    expect(await stub.cover(scope, "fax_grew", 5)).toEqual({ ok: true, balance: 5 });
+    expect(await stub.cover(scope, "fax_grew", 5)).toEqual({ ok: true, balance: 5 });
+    expect(await stub.cover(scope, "fax_grew", 4)).toEqual({ ok: true, balance: 5 });
+    expect(await stub.cover(scope, "fax_grew", 20)).toEqual({ ok: false, balance: 5 });
+    expect(await stub.cover(scope, "fax_never_reserved", 3)).toEqual({ ok: true, balance: 5 });
+    await stub.release(scope, "fax_grew", 5);
+    await stub.release(scope, "fax_grew", 5);
+    expect((await ledgerRows(account.accountId, "live", "fax_grew")).map((r) => [r.kind, r.amount, r.pages])).toEqual([
+      ["reserve", -2, null],
+      ["reserve", -3, null],
+      ["settle", 0, 5],
+    ]);
+    // Released: a late cover books nothing.
+    expect(await stub.cover(scope, "fax_grew", 9)).toEqual({ ok: true, balance: 5 });
+
+    // A carrier reporting more pages than were reserved: the extra comes from the balance while it lasts.
+    expect((await stub.reserve(scope, "fax_over", 1)).balance).toBe(4);
+    const over = await stub.release(scope, "fax_over", 3);
+    expect(over).toMatchObject({ kind: "settle", amount: -2, balanceAfter: 2, pages: 3 });
+    expect(over!.description).toBe("3 pages sent for fax_over, 1 reserved: 2 more charged");
+    expect((await stub.reserve(scope, "fax_short", 1)).balance).toBe(1);
+    const short = await stub.release(scope, "fax_short", 4);
+    expect(short).toMatchObject({ kind: "settle", amount: -1, balanceAfter: 0, pages: 2 });
+    expect(short!.description).toBe("4 pages sent for fax_short, 1 reserved: 1 more charged, 2 left uncharged (the balance ran out)");
+    expect(await stub.release(scope, "fax_short", 4)).toMatchObject({ id: short!.id });
+    expect(await stub.balance(scope)).toBe(0);
+  });
+
+  // The upload check counted 1 page (pdf-lib), the renderer 3 (PDFium): what the accepted count missed.
+  const grownDocument = async () => ({ pdf: await makePdf(3), pageCount: 1 });
+
+  it("a fax that renders to more pages than it was accepted with is charged every page it sent", async () => {
+    const account = await accountWithCredits("test", 5);
+    const fax = await createFax(env, account.accountId, "test", {}, "+15550100001", grownDocument);
+    expect(fax.page_count).toBe(1);
+    const final = await waitForFinal(account.key, fax.id);
+    expect([final.status, final.page_count, final.pages_sent]).toEqual(["delivered", 3, 3]);
+    await expect.poll(async () => (await ledgerRows(account.accountId, "test", fax.id)).length, { timeout: 10_000 }).toBe(3);
+    expect((await ledgerRows(account.accountId, "test", fax.id)).map((r) => [r.kind, r.amount, r.pages])).toEqual([
+      ["reserve", -1, null],
+      ["reserve", -2, null],
+      ["settle", 0, 3],
+    ]);
+    expect((await ledgerRows(account.accountId, "test")).at(-1)!.balance_after).toBe(2);
+  });
+
+  it("when the balance cannot pay for the extra pages the fax fails before the call and its reservation comes back", async () => {
+    const account = await accountWithCredits("test", 2);
+    const fax = await createFax(env, account.accountId, "test", {}, "+15550100001", grownDocument);
+    const final = await waitForFinal(account.key, fax.id);
+    expect([final.status, final.pages_sent, final.attempts]).toEqual(["failed", 0, 0]);
+    expect(final.error).toMatchObject({ code: "fax.balance_insufficient", retryable: false });
+    await expect.poll(async () => (await ledgerRows(account.accountId, "test", fax.id)).length, { timeout: 10_000 }).toBe(2);
+    expect((await ledgerRows(account.accountId, "test", fax.id)).map((r) => [r.kind, r.amount, r.pages])).toEqual([
+      ["reserve", -1, null],
+      ["refund", 1, 0],
+    ]);
+    expect((await ledgerRows(account.accountId, "test")).at(-1)!.balance_after).toBe(2);
   });
 });

@@ -1,6 +1,5 @@
 // Issue 16 point 3: the balance, bundles, purchases (test, manual, Stripe) and the transactions list.
 import { env } from "cloudflare:test";
-import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { BUNDLES, TEST_STARTING_CREDITS } from "../../../src/billing/prices";
 import { startPurchase } from "../../../src/billing/purchases";
@@ -9,6 +8,7 @@ import { api, expectProblem } from "../helpers";
 import { auditLines } from "../audit/helpers";
 import { Receiver } from "../webhooks/receiver";
 import { accountWithCredits } from "./helpers";
+import { stripeSignature } from "./stripe";
 
 async function balance(key: string): Promise<{ credits: number; low_balance_threshold: number }> {
   const res = await api("/v1/balance", { key });
@@ -19,11 +19,6 @@ async function balance(key: string): Promise<{ credits: number; low_balance_thre
 async function operator(body: unknown, secret = env.BILLING_ADMIN_SECRET!, id = `msg_${crypto.randomUUID()}`): Promise<Response> {
   const text = JSON.stringify(body);
   return api("/internal/billing/credits", { method: "POST", body: text, headers: { "content-type": "application/json", ...(await signedHeaders([secret], id, text)) } });
-}
-
-/** A Stripe-Signature header exactly as Stripe builds it: t=<seconds>,v1=<hex HMAC-SHA256(secret, "t.payload")>. */
-function stripeSignature(payload: string, timestamp = Math.floor(Date.now() / 1000), secret = env.STRIPE_WEBHOOK_SECRET!): string {
-  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex")}`;
 }
 
 function stripeWebhook(payload: string, signature: string): Promise<Response> {

@@ -1,5 +1,6 @@
 /** The billing page (issue 19 point 4 on issue 16's ledger): balances per mode, a purchase, the transactions. */
 import { describe, expect, it } from "vitest";
+import { closedStatement } from "../billing/helpers";
 import { memberWithRole, page, post } from "./helpers";
 
 describe("billing page", () => {
@@ -21,5 +22,25 @@ describe("billing page", () => {
     const res = await post("/portal/billing/purchases", m, { bundle: "credits_7", mode: "test" });
     expect(res.status).toBe(422);
     expect(await res.text()).toContain("There is no bundle credits_7.");
+  });
+
+  it("lists the mode's statements with their status, and pays one (test: at once; manual live: the operator's way)", async () => {
+    const m = await memberWithRole("billing");
+    const test = await closedStatement(m.accountId, "test", "2026-10", "past_due");
+    const live = await closedStatement(m.accountId, "live", "2026-10", "open");
+    const before = await (await page("/portal/billing?mode=test", m)).text();
+    expect(before).toContain("<td>2026-10</td><td>past due</td><td>$7.50</td><td>$7.50</td>");
+    expect(before).toContain(`action="/portal/billing/invoices/${test}/pay"`);
+
+    const paid = await post(`/portal/billing/invoices/${test}/pay`, m, { mode: "test" });
+    expect([paid.status, paid.headers.get("location")]).toEqual([303, "/portal/billing?mode=test&statement=paid"]);
+    const after = await (await page("/portal/billing?mode=test&statement=paid", m)).text();
+    expect(after).toContain("The statement is paid.");
+    expect(after).toContain("<td>2026-10</td><td>paid</td><td>$7.50</td><td>$0.00</td>");
+    expect(after).not.toContain(`/portal/billing/invoices/${test}/pay`);
+
+    const offline = await post(`/portal/billing/invoices/${live}/pay`, m, { mode: "live" });
+    expect(offline.headers.get("location")).toBe("/portal/billing?mode=live&statement=offline");
+    expect(await (await page("/portal/billing?mode=live", m)).text()).toContain("<td>2026-10</td><td>open</td>");
   });
 });

@@ -48,7 +48,7 @@ const ROUTES: Partial<Record<PortalAction, Array<["GET" | "POST", string]>>> = {
   "keys.view": [["GET", "/portal/keys"]],
   "keys.manage": [["POST", "/portal/keys"], ["POST", "/portal/keys/key_01jd8x6r3q5v7w9y0a2b4c6d8e/revoke"]],
   "billing.view": [["GET", "/portal/billing"], ["GET", "/portal/billing?mode=live"]],
-  "billing.manage": [["POST", "/portal/billing/purchases"]],
+  "billing.manage": [["POST", "/portal/billing/purchases"], ["POST", "/portal/billing/invoices/inv_01jd8x6r3q5v7w9y0a2b4c6d8e/pay"]],
   "account.sessions": [["GET", "/portal/account"], ["POST", "/portal/signout"], ["POST", "/portal/account/signout-everywhere"]],
 };
 
