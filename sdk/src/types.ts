@@ -72,3 +72,4 @@ export type UsageParams = Query<"getUsage">;
 export type Invoice = Ok<"getInvoice">;
 export type InvoiceListParams = Query<"listInvoices">;
 export type InvoiceSummary = Ok<"listInvoices">["data"][number];
+export type InvoicePayment = Ok<"payInvoice">;

@@ -4,6 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Edgefax, ProblemError, signedWebhookHeaders, verifyWebhook } from "../../sdk/src/index";
+import { closedStatement } from "./billing/helpers";
 import { createTestAccount, makePdf } from "./helpers";
 
 describe("the SDK inside a Worker", () => {
@@ -21,6 +22,17 @@ describe("the SDK inside a Worker", () => {
     expect(problem).toBeInstanceOf(ProblemError);
     expect(problem).toMatchObject({ status: 404, code: "fax.not_found" });
   }, 30_000);
+
+  it("lists statements and pays one (a test key pays at once)", async () => {
+    const account = await createTestAccount();
+    const client = new Edgefax({ apiKey: account.key, baseUrl: "https://fax.test", fetch: (input, init) => SELF.fetch(input as string, init) });
+    const october = await closedStatement(account.accountId, "test", "2026-10", "open");
+    expect((await client.billing.invoices().toArray()).find((i) => i.id === october)).toMatchObject({ status: "open" });
+    const paid = await client.billing.payInvoice(october);
+    expect(paid).toMatchObject({ invoice: { id: october, status: "paid" }, checkout_url: null });
+    expect(await client.billing.invoice(october)).toMatchObject({ status: "paid", amount_due: 0 });
+    await expect(client.billing.payInvoice("upcoming")).rejects.toMatchObject({ status: 409, code: "billing.invoice_not_payable" });
+  });
 
   it("verifies and refuses webhook signatures with workerd's WebCrypto", async () => {
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -1,7 +1,7 @@
 /** Partners: external users (the partner's own ids), their inboxes; usage and monthly invoices. */
 import type { Transport } from "../http.js";
 import { PageRequest, type Page } from "../pagination.js";
-import type { DeletedExternalUser, ExternalUser, ExternalUserListParams, ExternalUserPut, InboxFax, InboxFaxPatch, InboxParams, Invoice, InvoiceListParams, InvoiceSummary, Usage, UsageParams } from "../types.js";
+import type { DeletedExternalUser, ExternalUser, ExternalUserListParams, ExternalUserPut, InboxFax, InboxFaxPatch, InboxParams, Invoice, InvoiceListParams, InvoicePayment, InvoiceSummary, Usage, UsageParams } from "../types.js";
 import type { CallOptions } from "./faxes.js";
 
 const id = (value: string) => encodeURIComponent(value);
@@ -52,5 +52,10 @@ export class Billing {
 
   invoice(invoiceId: string, options: CallOptions = {}): Promise<Invoice> {
     return this.transport.request("GET", `/v1/invoices/${id(invoiceId)}`, options);
+  }
+
+  /** Pays a closed statement: at once with a test key; with Stripe, at the returned `checkout_url`. */
+  payInvoice(invoiceId: string, options: CallOptions = {}): Promise<InvoicePayment> {
+    return this.transport.request("POST", `/v1/invoices/${id(invoiceId)}/pay`, options);
   }
 }
