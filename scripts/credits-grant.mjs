@@ -4,8 +4,7 @@
 // paid outside any provider (PAYMENT_PROVIDER=manual). It calls the running Worker's POST /internal/billing/credits,
 // signed (Standard Webhooks) with BILLING_ADMIN_SECRET: from the environment, else the local .dev.vars that
 // `npm start` writes. The account's ledger writer books it, so a grant never races a send. Prints the result as JSON.
-import { createHmac, randomUUID } from "node:crypto";
-import { cliArgs, ensureDevVars, workerPort } from "./local-env.mjs";
+import { cliArgs, ensureDevVars, postSignedToWorker, workerPort } from "./local-env.mjs";
 
 const USAGE = "usage: npm run -s credits:grant -- --account ACCOUNT_ID (--credits N | --purchase PURCHASE_ID) [--test] [--note TEXT] [--url WORKER_URL]";
 const values = cliArgs(
@@ -36,24 +35,4 @@ const body = JSON.stringify({
   ...(credits !== undefined ? { credits } : { purchase_id: values.purchase }),
   ...(values.note ? { description: values.note } : {}),
 });
-// src/lib/signature.ts: Standard Webhooks v1, `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.
-const id = `msg_${randomUUID()}`;
-const timestamp = Math.floor(Date.now() / 1000);
-const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64");
-let res;
-try {
-  res = await fetch(`${base}/internal/billing/credits`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
-    body,
-  });
-} catch (error) {
-  console.error(`Could not reach the Worker at ${base} (is \`npm start\` running?): ${error instanceof Error ? error.message : error}`);
-  process.exit(1);
-}
-const text = await res.text();
-if (!res.ok) {
-  console.error(`${res.status}: ${text}`);
-  process.exit(1);
-}
-process.stdout.write(text + "\n");
+process.stdout.write((await postSignedToWorker(base, "/internal/billing/credits", secret, body)) + "\n");
