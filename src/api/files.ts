@@ -70,7 +70,8 @@ export function registerFileRoutes(app: App): void {
     if (owner) auditAs(c, owner.accountId, { type: "signed_url", id: null }, readAction(key), { type: "fax", id: owner.faxId });
     // A fixed length, so the client gets Content-Length although the body is decrypted as it streams.
     const sized = new FixedLengthStream(object.range ? object.range.length : object.size);
-    object.body.pipeTo(sized.writable).catch(() => undefined);
+    // Damage past the first chunk shows only while streaming: the client sees the download cut, the log says why.
+    object.body.pipeTo(sized.writable).catch((error) => c.get("log").warn("download ended early", { key, error: error instanceof Error ? error.message : String(error) }));
     return new Response(sized.readable, { status: object.range ? 206 : 200, headers });
   });
 }

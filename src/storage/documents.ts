@@ -424,7 +424,8 @@ export function documentStore(env: Pick<Env, "DOCUMENTS" | "DOCUMENT_ENCRYPTION_
       const recorded = object.customMetadata?.[META_SIZE];
       let size = object.size;
       if (recorded !== undefined) size = Number(recorded);
-      else {
+      else if (object.size >= 6) {
+        // No recorded size (stored before encryption, or metadata lost): the bytes say whether it is sealed.
         const found = await readHeader(bucket, key);
         if (found.kind === "missing") return null;
         if (found.kind === "sealed") size = found.header.size;

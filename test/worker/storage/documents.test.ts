@@ -187,6 +187,19 @@ describe("documents encrypted at rest", () => {
     expect(range.headers.get("content-range")).toBe(`bytes 0-3/${legacy.length}`);
     expect(new TextDecoder().decode(await range.arrayBuffer())).toBe("%PDF");
     expect((await documentStore(env).head(key))!.size).toBe(legacy.length);
+    await env.DOCUMENTS.put("legacy/empty.bin", new Uint8Array(0));
+    expect((await documentStore(env).head("legacy/empty.bin"))!.size).toBe(0);
+    expect(await download(await signedPath("legacy/empty.bin"))).toEqual(new Uint8Array(0));
+  });
+
+  it("a sealed object whose R2 metadata was lost still reads whole and in ranges, never as ciphertext", async () => {
+    const bytes = randomBytes(100_000);
+    await documentStore(env).put("bare/a.bin", bytes);
+    await env.DOCUMENTS.put("bare/a.bin", await raw("bare/a.bin"));
+    expect((await documentStore(env).head("bare/a.bin"))!.size).toBe(100_000);
+    const res = await api(await signedPath("bare/a.bin"), { headers: { range: "bytes=70000-70009" } });
+    expect(res.headers.get("content-range")).toBe("bytes 70000-70009/100000");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes.subarray(70_000, 70_010));
   });
 
   it("a changed, cut or moved stored object fails with document.undecryptable, never returns wrong bytes", async () => {
