@@ -3,19 +3,19 @@
  * and in .ci/run. Layers, top to bottom:
  *   src/worker.ts (the Worker's entry) -> src/api, src/portal (routes and pages)
  *   -> domains: src/fax, src/webhooks, src/inbound, src/partners, src/billing, src/audit
- *   -> base: src/db, src/codec, src/lib, src/errors, src/events, src/contract, src/config.ts
+ *   -> base: src/db, src/codec, src/lib, src/errors, src/events, src/contract, src/storage, src/config.ts
  * The gateway (src/gateway, a Node process at the origin) imports only codec, lib, errors and contract.
  * Each rule's comment is its failure message: it says what is wrong and where the code belongs.
  */
 const DOMAINS = "(fax|webhooks|inbound|partners|billing|audit)";
-const BASE = "(db|codec|lib|errors|events|contract)";
+const BASE = "(db|codec|lib|errors|events|contract|storage)";
 
 module.exports = {
   forbidden: [
     {
       name: "base-imports-upper-layer",
       comment:
-        "db, codec, lib, errors, events, contract and config.ts are the base: they must not import routes, domains, the gateway or the entry. Move what they need down into the base, or pass it in as a parameter.",
+        "db, codec, lib, errors, events, contract, storage and config.ts are the base: they must not import routes, domains, the gateway or the entry. Move what they need down into the base, or pass it in as a parameter.",
       severity: "error",
       from: { path: [`^src/${BASE}/`, "^src/config\\.ts$"] },
       to: { path: [`^src/(api|portal|gateway)/`, `^src/${DOMAINS}/`, "^src/worker\\.ts$"] },

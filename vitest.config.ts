@@ -29,6 +29,8 @@ export default defineConfig(async () => {
             STRIPE_WEBHOOK_SECRET: "whsec_test_0123456789abcdef0123456789abcdef",
             // base64 of 32 bytes: the Ed25519 seed that signs the audit log's checkpoints.
             AUDIT_SIGNING_KEY: "ZWRnZWZheC10ZXN0LWF1ZGl0LXNpZ25pbmcta2V5MzI=",
+            // base64 of 32 bytes: the key-encryption key of documents in R2 (first of the list: current).
+            DOCUMENT_ENCRYPTION_KEY: "ZWRnZWZheC10ZXN0LWRvY3VtZW50LWtleS0zMmJ5dGU=",
             // Webhook retries without waiting (same length as production: max_retries + 1 entries).
             WEBHOOK_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0,0,0",
             // Event streams: a heartbeat every second, so tests see one without waiting 15 s.

@@ -3,8 +3,7 @@
 // /internal/billing/… route, signed (Standard Webhooks, src/lib/signature.ts: `v1,<base64 HMAC-SHA256 of
 // id.timestamp.body>`) with BILLING_ADMIN_SECRET from the environment, else the local .dev.vars that `npm start`
 // writes. Prints the answer as JSON; exits 1 when the Worker refuses or cannot be reached, 2 without a secret.
-import { createHmac, randomUUID } from "node:crypto";
-import { ensureDevVars, workerPort } from "./local-env.mjs";
+import { ensureDevVars, postSignedToWorker, workerPort } from "./local-env.mjs";
 
 /**
  * @param {string} path the route, e.g. /internal/billing/credits
@@ -18,25 +17,6 @@ export async function callBillingAdmin(path, order, url) {
     process.exit(2);
   }
   const base = (url ?? process.env.EDGEFAX_URL ?? `http://127.0.0.1:${workerPort()}`).replace(/\/+$/, "");
-  const body = JSON.stringify(order);
-  const id = `msg_${randomUUID()}`;
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64");
-  let res;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
-      body,
-    });
-  } catch (error) {
-    console.error(`Could not reach the Worker at ${base} (is \`npm start\` running?): ${error instanceof Error ? error.message : error}`);
-    process.exit(1);
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    console.error(`${res.status}: ${text}`);
-    process.exit(1);
-  }
+  const text = await postSignedToWorker(base, path, secret, JSON.stringify(order));
   process.stdout.write(text + "\n");
 }

@@ -7,7 +7,7 @@
 //                      and benchmarks can run isolated instances next to a developer's own.
 //   PORT               the Worker's port on 127.0.0.1 (default 8787).
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -58,6 +58,8 @@ export function ensureDevVars() {
   if (!/^WEBHOOK_ENCRYPTION_KEY=/m.test(text)) text += `WEBHOOK_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`;
   // The Ed25519 seed that signs the audit log's daily checkpoints: base64 of 32 bytes.
   if (!/^AUDIT_SIGNING_KEY=/m.test(text)) text += `AUDIT_SIGNING_KEY=${randomBytes(32).toString("base64")}\n`;
+  // The key-encryption key of documents in R2 (a comma-separated list when rotating; the first is current).
+  if (!/^DOCUMENT_ENCRYPTION_KEY=/m.test(text)) text += `DOCUMENT_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`;
   if (text !== vars) {
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, text, { mode: 0o600 });
@@ -132,4 +134,36 @@ export function cliArgs(options, usage) {
     console.error(`${error instanceof Error ? error.message : error}\n${usage}`);
     process.exit(2);
   }
+}
+
+/**
+ * An operator command's call to the running Worker: POST `body` (JSON) to `base + route`, signed like the
+ * gateway's messages (src/lib/signature.ts: Standard Webhooks v1, `v1,<base64 HMAC-SHA256 of id.timestamp.body>`).
+ * Resolves with the answer's text; an unreachable Worker or an answer that is not 2xx ends the process with 1.
+ * @param {string} base
+ * @param {string} route
+ * @param {string} secret
+ * @param {string} body
+ */
+export async function postSignedToWorker(base, route, secret, body) {
+  const id = `msg_${randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64");
+  let res;
+  try {
+    res = await fetch(`${base}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
+      body,
+    });
+  } catch (error) {
+    console.error(`Could not reach the Worker at ${base} (is \`npm start\` running?): ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    console.error(`${res.status}: ${text}`);
+    process.exit(1);
+  }
+  return text;
 }

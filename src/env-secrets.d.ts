@@ -19,5 +19,7 @@ declare namespace Cloudflare {
     AI?: Ai;
     /** Ed25519 seed (base64 of 32 bytes) that signs the audit log's daily checkpoints (issue 17). */
     AUDIT_SIGNING_KEY: string;
+    /** Key-encryption keys for documents in R2 (issue 17): comma-separated base64 of 32 bytes, the first current. */
+    DOCUMENT_ENCRYPTION_KEY: string;
   }
 }

@@ -9,6 +9,7 @@ import { registerUsageRoutes } from "./usage";
 import { registerAuditEventRoutes } from "./audit-events";
 import type { AppEnv } from "./context";
 import { registerDocs } from "./docs";
+import { registerDocumentKeyRoutes } from "./document-keys";
 import { registerErrorPages } from "./error-pages";
 import { externalUserScope } from "./external-user-scope";
 import { registerExternalUserRoutes } from "./external-users";
@@ -64,6 +65,7 @@ export function createApp() {
   registerDocs(app);
   registerGatewayCallbacks(app);
   registerBillingCallbacks(app);
+  registerDocumentKeyRoutes(app);
 
   app.onError(renderError);
   app.notFound((c) => {

@@ -10,6 +10,7 @@ import { chainLines, exportRange, listAuditEntries } from "../audit/store";
 import { database } from "../db/client";
 import { auditCheckpoints } from "../db/schema";
 import { ApiError } from "../errors/api-error";
+import { documentStore } from "../storage/documents";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -149,9 +150,9 @@ export function registerAuditEventRoutes(app: App): void {
     async (c) => {
       const accountId = c.get("caller").accountId;
       const row = await database(c.env.DB).select().from(auditCheckpoints).where(eq(auditCheckpoints.accountId, accountId)).get();
-      const object = row ? await c.env.DOCUMENTS.get(row.objectKey) : null;
+      const object = row ? await documentStore(c.env).get(row.objectKey) : null;
       if (!object) throw new ApiError("audit.no_checkpoint");
-      return c.json(await object.json<Checkpoint>(), 200);
+      return c.json(JSON.parse(new TextDecoder().decode(await object.bytes())) as Checkpoint, 200);
     },
   );
 }

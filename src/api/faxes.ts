@@ -16,6 +16,7 @@ import { FAX_STATUSES } from "../fax/state-machine";
 import { isId } from "../lib/ids";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { signObjectUrl } from "../lib/signed-url";
+import { documentStore } from "../storage/documents";
 import type { App } from "./context";
 import { audit } from "./audit";
 import { carriesExtractedData } from "./inbound";
@@ -381,7 +382,7 @@ export function registerFaxRoutes(app: App): void {
       if (fax.purged_at) throw documentGone(fax.purged_at);
       const key = faxFileKeys(caller.accountId, id).preview(n);
       if (n > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${n}.` });
-      if (!(await c.env.DOCUMENTS.head(key))) throw new ApiError("fax.no_document", { detail: `Page ${n} has no preview yet: the fax is ${fax.status}.` });
+      if (!(await documentStore(c.env).head(key))) throw new ApiError("fax.no_document", { detail: `Page ${n} has no preview yet: the fax is ${fax.status}.` });
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, key, settings(c.env).signedUrlTtlSeconds);
       audit(c, "fax.issue_page_link", { type: "fax", id });
       return c.json({ url: signed.url, expires_at: signed.expiresAt }, 200);

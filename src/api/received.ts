@@ -15,6 +15,7 @@ import { faxFileKeys } from "../fax/render/keys";
 import type { Fax } from "../fax/schema";
 import { InboundFaxSchema, inboundView } from "../fax/view";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
+import { documentStore } from "../storage/documents";
 import type { App } from "./context";
 import { audit } from "./audit";
 import { documentGone } from "./document-gone";
@@ -170,7 +171,7 @@ export function registerReceivedRoutes(app: App): void {
       if (format === "png" && page > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${page}.` });
       const keys = faxFileKeys(caller.accountId, id);
       const key = format === "pdf" ? keys.document : format === "tiff" ? keys.tiff : keys.preview(page);
-      const object = await c.env.DOCUMENTS.get(key);
+      const object = await documentStore(c.env).get(key);
       if (!object) throw new ApiError("fax.no_document", { detail: format === "png" ? `The fax has no page ${page}.` : `No ${format} is stored for this fax yet.` });
       if (fax.direction === "inbound") await faxObject(c.env, id).imageDownloaded();
       audit(c, format === "pdf" ? "fax.read_document" : format === "tiff" ? "fax.read_image" : "fax.read_page", { type: "fax", id });

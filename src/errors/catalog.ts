@@ -247,6 +247,21 @@ export const REQUEST_ERRORS = {
     title: "No signed checkpoint yet",
     next: "Checkpoints are signed once a day for accounts with audit events; try again after the next one.",
   },
+  "request.range_not_satisfiable": {
+    status: 416,
+    title: "The range starts past the end of the document",
+    next: "Ask for bytes within the size given in Content-Range (bytes */size), or leave out the Range header.",
+  },
+  "document.key_unavailable": {
+    status: 500,
+    title: "The key that encrypted this document is not configured",
+    next: "The operator must keep every key still in use listed in DOCUMENT_ENCRYPTION_KEY (new key first) until `npm run documents:rewrap` has finished; report the request id.",
+  },
+  "document.undecryptable": {
+    status: 500,
+    title: "The stored document does not decrypt",
+    next: "The stored bytes were changed or cut, or the key material changed; report the request id to the operator.",
+  },
   "api_key.last_key": {
     status: 409,
     title: "The account's last active key cannot be revoked",

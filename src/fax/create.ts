@@ -9,6 +9,7 @@ import { findAccountNumber, firstAccountNumber } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { newId } from "../lib/ids";
 import { senderNumberOfUser } from "../partners/numbers";
+import { documentStore } from "../storage/documents";
 import { faxObject } from "./fax-stub";
 import { faxFileKeys } from "./render/keys";
 import { FaxOptionsSchema, type CoverPage, type Fax, type FaxOptions } from "./schema";
@@ -95,7 +96,7 @@ async function storeAndQueue(
   { accountId, mode, input, to, from, externalUserId, userId, id, now, pdf, pageCount, resentFrom }: AcceptedFax,
 ): Promise<Fax> {
   const key = faxFileKeys(accountId, id).document;
-  await env.DOCUMENTS.put(key, pdf, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { accountId, faxId: id } });
+  await documentStore(env).put(key, pdf, { contentType: "application/pdf", customMetadata: { accountId, faxId: id } });
   // The defaults are FaxOptionsSchema's own: the schema is their one owner.
   const options = FaxOptionsSchema.parse(input.options ?? {});
   const created = now.toISOString();

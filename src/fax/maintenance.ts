@@ -10,6 +10,7 @@ import { database } from "../db/client";
 import { findExpiredDocuments, findStaleFaxes } from "../db/fax-store";
 import { deleteFaxText } from "../db/fax-text-store";
 import { tiers } from "../partners/tiers";
+import { documentStore } from "../storage/documents";
 import { sweepWebhooks } from "../webhooks/publish";
 import { faxObject } from "./fax-stub";
 import { deleteFaxFiles } from "./render/keys";
@@ -26,7 +27,7 @@ export async function runScheduledMaintenance(env: Env, nowMs: number): Promise<
   const expired = await findExpiredDocuments(db, { now: new Date(nowMs).toISOString(), tiers: tierCutoffs, defaultDays: config.retentionDays });
   const auditWrites: Promise<unknown>[] = [];
   for (const fax of expired) {
-    if (fax.documentKey) await deleteFaxFiles(env.DOCUMENTS, fax.documentKey);
+    if (fax.documentKey) await deleteFaxFiles(documentStore(env), fax.documentKey);
     // A received fax's OCR text is as much its content as the pages are (issue 14).
     await deleteFaxText(db, fax.accountId, fax.id);
     await faxObject(env, fax.id).documentPurged();

@@ -7,6 +7,7 @@ import { settings } from "../config";
 import { database } from "../db/client";
 import { findFaxDocumentKey } from "../db/fax-store";
 import { ApiError } from "../errors/api-error";
+import { documentStore } from "../storage/documents";
 import { createFax, type NewFax } from "./create";
 import { redrawCover } from "./documents";
 import type { Fax } from "./schema";
@@ -26,9 +27,9 @@ export async function resendFax(env: Env, accountId: string, mode: "test" | "liv
     throw new ApiError("fax.not_resendable", { detail: `The fax is ${original.direction} and ${original.status}.` });
   }
   const stored = await findFaxDocumentKey(database(env.DB), accountId, original.id);
-  const object = stored?.documentKey ? await env.DOCUMENTS.get(stored.documentKey) : null;
+  const object = stored?.documentKey ? await documentStore(env).get(stored.documentKey) : null;
   if (!object) throw new ApiError("fax.no_document", { detail: `The document of ${original.id} is no longer stored (retention), so it cannot be resent.` });
-  const pdf = new Uint8Array(await object.arrayBuffer());
+  const pdf = await object.bytes();
   const to = overrides.to ?? original.to;
   const input: NewFax = {
     from: original.from,

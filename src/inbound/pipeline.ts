@@ -19,6 +19,7 @@ import { faxObject } from "../fax/fax-stub";
 import type { InboundJob } from "../fax/jobs";
 import { faxFileKeys } from "../fax/render/keys";
 import type { ExtractedFields, Fax } from "../fax/schema";
+import { documentStore } from "../storage/documents";
 import { parseStoredSchema, schemaVersion, type ExtractionSchema } from "./extraction-schema";
 import { conformToSchema } from "./extracted-values";
 import { extractByLabels } from "./label-extractor";
@@ -57,13 +58,13 @@ export async function handleInboundJob(job: InboundJob, env: Env): Promise<void>
  * again, after OCR_RETRY_SECONDS doubled per attempt; after OCR_PAGE_ATTEMPTS readings it fails.
  */
 async function readPages(env: Env, db: Db, s: InboundSettings, accountId: string, fax: Fax): Promise<void> {
-  const stored = await env.DOCUMENTS.get(faxFileKeys(accountId, fax.id).tiff);
+  const stored = await documentStore(env).get(faxFileKeys(accountId, fax.id).tiff);
   const earlier = new Map((await listPageTexts(db, accountId, fax.id)).map((r) => [r.page, r]));
   const reader = pageReader(env, s);
   let unavailable: string | null = null;
   let retryAttempt = 0;
   if (stored) {
-    const raws = readTiffPages(new Uint8Array(await stored.arrayBuffer()));
+    const raws = readTiffPages(await stored.bytes());
     const unread = raws.map((raw, i) => ({ raw, number: i + 1 })).filter((p) => (earlier.get(p.number)?.status ?? "retrying") === "retrying");
     await forEachBounded(unread, s.pageConcurrency, async ({ raw, number }) => {
       const attempts = (earlier.get(number)?.attempts ?? 0) + 1;

@@ -4,6 +4,7 @@ import { env } from "cloudflare:test";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import type { Fax } from "../../src/fax/schema";
+import { documentStore } from "../../src/storage/documents";
 import { textOf } from "./documents/fixtures";
 import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFinal, type TestAccount } from "./helpers";
 
@@ -11,7 +12,7 @@ async function storedPdf(account: TestAccount, id: string): Promise<PDFDocument>
   const listed = await env.DOCUMENTS.list({ prefix: `faxes/${account.accountId}/${id}/` });
   const key = listed.objects.map((o) => o.key).find((k) => k.endsWith("document.pdf"));
   expect(key, JSON.stringify(listed.objects.map((o) => o.key))).toBeDefined();
-  return PDFDocument.load(new Uint8Array(await (await env.DOCUMENTS.get(key!))!.arrayBuffer()));
+  return PDFDocument.load(await (await documentStore(env).get(key!))!.bytes());
 }
 
 async function finishedFax(account: TestAccount, body: Record<string, unknown>): Promise<Fax> {

@@ -10,7 +10,11 @@ import { sha256Hex } from "../../lib/crypto";
 import { log, type Logger } from "../../lib/log";
 import type { AppEnv, Caller } from "../context";
 
-/** A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. */
+/**
+ * A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. It bounds how late a
+ * revocation reaches other isolates: an entry lives CACHE_MS from the start of its lookup, so a key revoked
+ * elsewhere is refused here at most CACHE_MS after the revocation (README "API keys and scopes").
+ */
 const CACHE_MS = 30_000;
 type CachedCredential = { caller: Caller | null; expiresMs: number; tokenExpiresMs: number };
 const cache = new Map<string, CachedCredential>();

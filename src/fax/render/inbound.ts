@@ -7,6 +7,7 @@
 // The Worker entry of the codec: it loads the WASM module (wrangler CompiledWasm) before first use.
 import "../../codec/worker";
 import { settings } from "../../config";
+import { documentStore } from "../../storage/documents";
 import { faxFileKeys } from "./keys";
 import { readReceivedPages, receivedPagePreview, receivedPagesToPdf } from "./received-pages";
 
@@ -21,12 +22,13 @@ export async function renderInboundFax(env: Env, accountId: string, faxId: strin
   const pages = readReceivedPages(tiffBytes, settings(env).maxPages);
   const keys = faxFileKeys(accountId, faxId);
   const metadata = { accountId, faxId };
-  await env.DOCUMENTS.put(keys.tiff, tiffBytes, { httpMetadata: { contentType: "image/tiff" }, customMetadata: metadata });
-  await env.DOCUMENTS.put(keys.document, await receivedPagesToPdf(pages), { httpMetadata: { contentType: "application/pdf" }, customMetadata: metadata });
+  const store = documentStore(env);
+  await store.put(keys.tiff, tiffBytes, { contentType: "image/tiff", customMetadata: metadata });
+  await store.put(keys.document, await receivedPagesToPdf(pages), { contentType: "application/pdf", customMetadata: metadata });
   const previewKeys: string[] = [];
   for (const [i, page] of pages.entries()) {
     const key = keys.preview(i + 1);
-    await env.DOCUMENTS.put(key, receivedPagePreview(page), { httpMetadata: { contentType: "image/png" }, customMetadata: metadata });
+    await store.put(key, receivedPagePreview(page), { contentType: "image/png", customMetadata: metadata });
     previewKeys.push(key);
   }
   return { pdfKey: keys.document, tiffKey: keys.tiff, previewKeys, pageCount: pages.length };

@@ -1,4 +1,6 @@
 /** Where a fax's files live in R2 (docs/architecture.md "Parts": R2 holds documents, TIFF-F, inbound PDFs and previews). */
+import type { DocumentStore } from "../../storage/documents";
+
 export interface FaxFileKeys {
   /** The PDF: the merged document of an outbound fax, the received pages of an inbound one. */
   document: string;
@@ -27,7 +29,7 @@ export function parseFaxFileKey(key: string): { accountId: string; faxId: string
  * Retention: deletes every file of the fax whose document is `documentKey` (the document, fax.tif, previews),
  * i.e. everything under its `faxes/{account}/{fax}/` prefix. Returns how many objects were deleted.
  */
-export async function deleteFaxFiles(bucket: R2Bucket, documentKey: string): Promise<number> {
+export async function deleteFaxFiles(bucket: Pick<DocumentStore, "list" | "delete">, documentKey: string): Promise<number> {
   const owner = parseFaxFileKey(documentKey);
   if (!owner) return 0;
   const prefix = `faxes/${owner.accountId}/${owner.faxId}/`;

@@ -4,6 +4,7 @@
  */
 // The Worker entry of the codec: it loads the WASM module (wrangler CompiledWasm) before first use.
 import "../../codec/worker";
+import { documentStore } from "../../storage/documents";
 import type { ImageConversion } from "./bilevel";
 import { RenderError } from "./errors";
 import type { HeaderInfo } from "./header";
@@ -30,25 +31,23 @@ export interface RenderedFax {
 }
 
 export async function renderOutboundFax(env: Env, job: OutboundRender): Promise<RenderedFax> {
-  const object = await env.DOCUMENTS.get(job.documentKey);
+  const store = documentStore(env);
+  const object = await store.get(job.documentKey);
   if (!object) throw new RenderError("document.unreadable", "The fax's document is no longer stored.");
   const keys = faxFileKeys(job.accountId, job.faxId);
   const previewKeys: string[] = [];
   const metadata = { accountId: job.accountId, faxId: job.faxId };
-  const { tiff, pageCount } = await renderPdfToFax(workerPdfium, new Uint8Array(await object.arrayBuffer()), {
+  const { tiff, pageCount } = await renderPdfToFax(workerPdfium, await object.bytes(), {
     resolution: job.resolution,
     imageConversion: job.imageConversion,
     header: job.header,
     limits: job.limits,
     onPage: async (page) => {
       const key = keys.preview(page.number);
-      await env.DOCUMENTS.put(key, previewPng(page.bitmap, page.xResolution, page.yResolution), {
-        httpMetadata: { contentType: "image/png" },
-        customMetadata: metadata,
-      });
+      await store.put(key, previewPng(page.bitmap, page.xResolution, page.yResolution), { contentType: "image/png", customMetadata: metadata });
       previewKeys.push(key);
     },
   });
-  await env.DOCUMENTS.put(keys.tiff, tiff, { httpMetadata: { contentType: "image/tiff" }, customMetadata: metadata });
+  await store.put(keys.tiff, tiff, { contentType: "image/tiff", customMetadata: metadata });
   return { tiffKey: keys.tiff, previewKeys, pageCount };
 }

@@ -3,6 +3,7 @@ import { env } from "cloudflare:test";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { readTiff, type Bitmap, type TiffPage } from "../../../src/codec/worker";
 import { faxFileKeys } from "../../../src/fax/render/keys";
+import { documentStore } from "../../../src/storage/documents";
 
 export const LETTER: [number, number] = [612, 792];
 export const LETTER_LANDSCAPE: [number, number] = [792, 612];
@@ -21,9 +22,9 @@ export async function textPdf(pages: number, size: [number, number] = LETTER, la
 }
 
 export async function storedTiff(accountId: string, faxId: string): Promise<TiffPage[]> {
-  const object = await env.DOCUMENTS.get(faxFileKeys(accountId, faxId).tiff);
+  const object = await documentStore(env).get(faxFileKeys(accountId, faxId).tiff);
   if (!object) throw new Error("no fax.tif in R2");
-  return readTiff(new Uint8Array(await object.arrayBuffer()));
+  return readTiff(await object.bytes());
 }
 
 export function blackInRows(bitmap: Bitmap, from: number, to: number): number {

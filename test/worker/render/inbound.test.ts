@@ -6,6 +6,7 @@ import { RenderError } from "../../../src/fax/render/errors";
 import { renderInboundFax } from "../../../src/fax/render/inbound";
 import { renderPdfPages } from "../../../src/fax/render/pdf-pages";
 import { workerPdfium } from "../../../src/fax/render/pdfium-worker";
+import { documentStore } from "../../../src/storage/documents";
 
 /** A received-looking page: a frame, text-like dashes and a checkerboard patch, different for each seed. */
 function receivedPage(height: number, seed: number): Bitmap {
@@ -66,11 +67,11 @@ describe("renderInboundFax", () => {
         previewKeys: [1, 2, 3].map((n) => `faxes/acct_inbound/${faxId}/pages/${n}.png`),
         pageCount: 3,
       });
-      const storedTiff = new Uint8Array(await (await env.DOCUMENTS.get(result.tiffKey))!.arrayBuffer());
+      const storedTiff = await (await documentStore(env).get(result.tiffKey))!.bytes();
       expect(storedTiff).toEqual(tiff);
 
       // The PDF's images hold the TIFF's strips byte for byte (no re-encoding).
-      const pdfBytes = new Uint8Array(await (await env.DOCUMENTS.get(result.pdfKey))!.arrayBuffer());
+      const pdfBytes = await (await documentStore(env).get(result.pdfKey))!.bytes();
       const pdf = await PDFDocument.load(pdfBytes);
       expect(pdf.getPageCount()).toBe(3);
       const raw = readTiffRaw(tiff);
@@ -90,13 +91,13 @@ describe("renderInboundFax", () => {
       expect(agreement(fine[1]!.bitmap, decoded[1]!.bitmap)).toBeGreaterThan(0.999);
 
       for (const key of result.previewKeys) {
-        const png = await env.DOCUMENTS.get(key);
-        expect(png?.httpMetadata?.contentType).toBe("image/png");
-        const bytes = new Uint8Array(await png!.arrayBuffer());
+        const png = await documentStore(env).get(key);
+        expect(png?.contentType).toBe("image/png");
+        const bytes = await png!.bytes();
         expect(new DataView(bytes.buffer).getUint32(16)).toBe(1728);
       }
       // The standard-resolution page's preview repeats rows: 1100 rows at 98 lpi show as 2200.
-      const third = new Uint8Array(await (await env.DOCUMENTS.get(result.previewKeys[2]!))!.arrayBuffer());
+      const third = await (await documentStore(env).get(result.previewKeys[2]!))!.bytes();
       expect(new DataView(third.buffer).getUint32(20)).toBe(2200);
     });
   }

@@ -1,0 +1,44 @@
+// @ts-check
+// `npm run -s documents:rewrap [-- --prefix faxes/acct_…/] [--url URL]`: after a new key was put first in
+// DOCUMENT_ENCRYPTION_KEY (the old keys after it), moves every R2 object to the new key and encrypts objects
+// stored before encryption existed (README "Encryption at rest"). It pages through the running Worker's
+// POST /internal/documents/rewrap, signed (Standard Webhooks) with SIGNING_SECRET: from the environment, else
+// the local .dev.vars that `npm start` writes. Exit 0 when nothing is left under another key (the old keys
+// can then be removed from the secret); 1 when objects remain under a key the Worker no longer has.
+import { cliArgs, ensureDevVars, postSignedToWorker, workerPort } from "./local-env.mjs";
+
+const USAGE = "usage: npm run -s documents:rewrap [-- --prefix KEY_PREFIX] [--url WORKER_URL]";
+const values = cliArgs({ prefix: { type: "string" }, url: { type: "string" } }, USAGE);
+const secret = process.env.SIGNING_SECRET ?? ensureDevVars().SIGNING_SECRET;
+if (!secret) {
+  console.error("No SIGNING_SECRET: set it in the environment (the Worker's secret of the same name).");
+  process.exit(2);
+}
+const base = (values.url ?? process.env.EDGEFAX_URL ?? `http://127.0.0.1:${workerPort()}`).replace(/\/+$/, "");
+
+/**
+ * @param {string | null} cursor
+ * @returns {Promise<{ scanned: number, rewrapped: number, sealed: number, unavailable: number, cursor: string | null }>}
+ */
+async function rewrapPage(cursor) {
+  const body = JSON.stringify({ cursor, limit: 200, ...(values.prefix ? { prefix: values.prefix } : {}) });
+  return JSON.parse(await postSignedToWorker(base, "/internal/documents/rewrap", /** @type {string} */ (secret), body));
+}
+
+const total = { scanned: 0, rewrapped: 0, sealed: 0, unavailable: 0 };
+/** @type {string | null} */
+let cursor = null;
+do {
+  const page = await rewrapPage(cursor);
+  total.scanned += page.scanned;
+  total.rewrapped += page.rewrapped;
+  total.sealed += page.sealed;
+  total.unavailable += page.unavailable;
+  cursor = page.cursor;
+} while (cursor);
+const summary = `${total.scanned} objects scanned, ${total.rewrapped} re-wrapped under the current key, ${total.sealed} stored before encryption encrypted`;
+if (total.unavailable > 0) {
+  console.error(`FAIL: ${summary}; ${total.unavailable} are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY: add it back (after the current key) and run again`);
+  process.exit(1);
+}
+console.log(`OK: ${summary}; the older keys can now be removed from DOCUMENT_ENCRYPTION_KEY`);

@@ -1,0 +1,70 @@
+// `npm run -s documents:rewrap` (issue 17 point 4) against a stand-in Worker that checks every request the
+// command sends: signed with SIGNING_SECRET, paged by cursor, and the exit code the README promises.
+import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { verifySignedHeaders } from "../../src/lib/signature";
+import type { RewrapPage } from "../../src/storage/documents";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
+let server: Server | undefined;
+
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+/** A Worker that answers `pages` in order and records what it was sent (and whether the signature held). */
+async function worker(pages: RewrapPage[]): Promise<{ url: string; requests: Array<{ path: string; body: Record<string, unknown>; signed: boolean }> }> {
+  const requests: Array<{ path: string; body: Record<string, unknown>; signed: boolean }> = [];
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", async () => {
+      const signed = await verifySignedHeaders(SECRET, (name) => req.headers[name] as string | undefined, body);
+      requests.push({ path: req.url ?? "", body: JSON.parse(body), signed });
+      const page = pages[requests.length - 1];
+      res.writeHead(signed && page ? 200 : 401, { "content-type": "application/json" });
+      res.end(JSON.stringify(page ?? { code: "auth.invalid" }));
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests };
+}
+
+function rewrap(args: string[], secret = SECRET): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["scripts/documents-rewrap.mjs", ...args], { env: { ...process.env, SIGNING_SECRET: secret } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("npm run documents:rewrap", () => {
+  it("pages through the Worker with signed requests until the cursor ends, and sums what moved", async () => {
+    const { url, requests } = await worker([
+      { scanned: 200, rewrapped: 150, sealed: 3, unavailable: 0, cursor: "c1" },
+      { scanned: 17, rewrapped: 10, sealed: 0, unavailable: 0, cursor: null },
+    ]);
+    const result = await rewrap(["--url", url, "--prefix", "faxes/acct_1/"]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain("OK: 217 objects scanned, 160 re-wrapped under the current key, 3 stored before encryption encrypted");
+    expect(requests).toEqual([
+      { path: "/internal/documents/rewrap", body: { cursor: null, limit: 200, prefix: "faxes/acct_1/" }, signed: true },
+      { path: "/internal/documents/rewrap", body: { cursor: "c1", limit: 200, prefix: "faxes/acct_1/" }, signed: true },
+    ]);
+  });
+
+  it("exits 1 and says which objects stay behind when some are under a key the Worker no longer has", async () => {
+    const { url } = await worker([{ scanned: 5, rewrapped: 2, sealed: 0, unavailable: 3, cursor: null }]);
+    const result = await rewrap(["--url", url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("3 are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY");
+  });
+
+  it("exits 1 with the Worker's answer when the signature is refused", async () => {
+    const { url, requests } = await worker([{ scanned: 0, rewrapped: 0, sealed: 0, unavailable: 0, cursor: null }]);
+    const result = await rewrap(["--url", url], "not-the-secret");
+    expect(requests[0]!.signed).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("401");
+  });
+});
