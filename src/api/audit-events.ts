@@ -23,7 +23,7 @@ const AuditEventSchema = z
     id: z.string().openapi({ example: "aud_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
     seq: z.number().int().openapi({ description: "Position in the account's chain, from 1, without gaps." }),
     occurred_at: z.string(),
-    actor: z.object({ type: z.enum(["api_key", "signed_url", "system"]), id: z.string().nullable() }),
+    actor: z.object({ type: z.enum(["api_key", "signed_url", "system", "user"]).openapi({ description: "user: a portal member (id mem_…)." }), id: z.string().nullable() }),
     action: z.enum(ACTIONS),
     target: z.object({ type: z.string(), id: z.string().nullable() }),
     request_id: z.string().nullable(),

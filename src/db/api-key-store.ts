@@ -11,15 +11,20 @@ import { accessTokens, apiKeys } from "./schema";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-export async function listApiKeys(db: Db, accountId: string, limit: number, afterId?: string): Promise<{ data: ApiKeyRow[]; hasMore: boolean }> {
+/** `mode`: only the keys of that mode (the portal's test/live context); all when absent (the API). */
+export async function listApiKeys(db: Db, accountId: string, limit: number, afterId?: string, mode?: "test" | "live"): Promise<{ data: ApiKeyRow[]; hasMore: boolean }> {
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.accountId, accountId), afterId ? lt(apiKeys.id, afterId) : undefined))
+    .where(and(eq(apiKeys.accountId, accountId), afterId ? lt(apiKeys.id, afterId) : undefined, mode ? eq(apiKeys.mode, mode) : undefined))
     .orderBy(desc(apiKeys.id))
     .limit(limit + 1)
     .all();
   return { data: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export async function findApiKey(db: Db, accountId: string, id: string): Promise<ApiKeyRow | undefined> {
+  return db.select().from(apiKeys).where(and(eq(apiKeys.accountId, accountId), eq(apiKeys.id, id))).get();
 }
 
 export async function createApiKey(

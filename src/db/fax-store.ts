@@ -122,6 +122,8 @@ export async function isFaxOfExternalUser(db: Db, accountId: string, externalUse
 export interface FaxListFilter {
   /** Partners: only the faxes of this external user's numbers. */
   externalUserId?: string;
+  /** The portal's test/live context: only faxes of this mode. */
+  mode?: "test" | "live";
   status?: string;
   direction?: "outbound" | "inbound";
   to?: string;
@@ -151,6 +153,7 @@ async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: st
 export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId)];
   if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
+  if (f.mode) where.push(eq(faxes.mode, f.mode));
   if (f.status) where.push(eq(faxes.status, f.status));
   if (f.direction) where.push(eq(faxes.direction, f.direction));
   if (f.to) where.push(eq(faxes.to, f.to));
@@ -215,6 +218,8 @@ export async function findExpiredDocuments(db: Db, cutoffs: RetentionCutoffs, li
 export interface ReceivedFilter {
   /** Partners: only the faxes received on this external user's numbers (the inbox). */
   externalUserId?: string;
+  /** The portal's test/live context: only faxes of this mode. */
+  mode?: "test" | "live";
   minCompleted?: string;
   imageDownloaded?: boolean;
   /** Partners: the inbox's read state (read_at set or not). */
@@ -227,6 +232,7 @@ export interface ReceivedFilter {
 export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
   if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
+  if (f.mode) where.push(eq(faxes.mode, f.mode));
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
   if (f.read !== undefined) where.push(f.read ? sql`${faxes.readAt} IS NOT NULL` : sql`${faxes.readAt} IS NULL`);

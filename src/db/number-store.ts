@@ -7,8 +7,10 @@ import { numbers } from "./schema";
 
 export type NumberRow = typeof numbers.$inferSelect;
 
-export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string, externalUserId?: string) {
+/** `mode`: only numbers of that mode (the portal's test/live context); all when absent (the API). */
+export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string, externalUserId?: string, mode?: "test" | "live") {
   const where = [eq(numbers.accountId, accountId), isNull(numbers.releasedAt)];
+  if (mode !== undefined) where.push(eq(numbers.mode, mode));
   if (label !== undefined) where.push(eq(numbers.label, label));
   if (externalUserId !== undefined) where.push(eq(numbers.externalUserId, externalUserId));
   if (before) where.push(lt(numbers.id, before));

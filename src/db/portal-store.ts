@@ -120,8 +120,37 @@ export async function withdrawInvitation(db: Db, accountId: string, id: string, 
 
 // ---- sessions ----
 
-export async function insertSession(db: Db, row: Omit<SessionRow, "revokedAt">): Promise<void> {
-  await db.insert(portalSessions).values({ ...row, revokedAt: null });
+export type NewSession = Omit<SessionRow, "revokedAt" | "id" | "userAgent" | "ipPrefix" | "mode"> & Partial<Pick<SessionRow, "userAgent" | "ipPrefix" | "mode">>;
+
+export async function insertSession(db: Db, row: NewSession): Promise<string> {
+  const id = newId("ses");
+  await db.insert(portalSessions).values({ ...row, id, revokedAt: null });
+  return id;
+}
+
+/** The member's live sessions (not revoked, not past the absolute timeout), most recently seen first. */
+export async function listLiveSessions(db: Db, accountId: string, memberId: string, nowIso: string): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(portalSessions)
+    .where(and(eq(portalSessions.accountId, accountId), eq(portalSessions.memberId, memberId), isNull(portalSessions.revokedAt), gt(portalSessions.expiresAt, nowIso)))
+    .orderBy(desc(portalSessions.lastSeenAt))
+    .all();
+}
+
+/** Revokes one of the member's own sessions by its public id; undefined when there is no such live one. */
+export async function revokeMemberSession(db: Db, accountId: string, memberId: string, id: string, nowIso: string): Promise<SessionRow | undefined> {
+  return db
+    .update(portalSessions)
+    .set({ revokedAt: nowIso })
+    .where(and(eq(portalSessions.accountId, accountId), eq(portalSessions.memberId, memberId), eq(portalSessions.id, id), isNull(portalSessions.revokedAt)))
+    .returning()
+    .get();
+}
+
+/** The test/live context of a session: what its pages show and what they create. */
+export async function setSessionMode(db: Db, accountId: string, tokenHash: string, mode: SessionRow["mode"]): Promise<void> {
+  await db.update(portalSessions).set({ mode }).where(and(eq(portalSessions.accountId, accountId), eq(portalSessions.tokenHash, tokenHash)));
 }
 
 /** A live session (not revoked, not past its absolute timeout) with its member, who must still be on the team. */
@@ -151,26 +180,17 @@ export async function revokeMemberSessions(db: Db, accountId: string, memberId: 
   return rows.length;
 }
 
-export async function countLiveSessions(db: Db, accountId: string, memberId: string, nowIso: string): Promise<number> {
-  const rows = await db
-    .select({ h: portalSessions.tokenHash })
-    .from(portalSessions)
-    .where(and(eq(portalSessions.accountId, accountId), eq(portalSessions.memberId, memberId), isNull(portalSessions.revokedAt), gt(portalSessions.expiresAt, nowIso)))
-    .all();
-  return rows.length;
-}
-
 // ---- dashboard ----
 
-/** Counts for the dashboard: faxes since a time by direction and status, active numbers, endpoints, members. */
-export async function dashboardCounts(db: Db, accountId: string, sinceIso: string) {
+/** Counts for the dashboard, in the session's test/live context: faxes since a time by direction and status, active numbers, endpoints, members. */
+export async function dashboardCounts(db: Db, accountId: string, mode: "test" | "live", sinceIso: string) {
   const [faxRows, numberRows, endpointRows, memberRows] = await db.batch([
     db
       .select({ direction: faxes.direction, status: faxes.status, n: sql<number>`count(*)` })
       .from(faxes)
-      .where(and(eq(faxes.accountId, accountId), gte(faxes.createdAt, sinceIso)))
+      .where(and(eq(faxes.accountId, accountId), eq(faxes.mode, mode), gte(faxes.createdAt, sinceIso)))
       .groupBy(faxes.direction, faxes.status),
-    db.select({ n: sql<number>`count(*)` }).from(numbers).where(and(eq(numbers.accountId, accountId), isNull(numbers.releasedAt))),
+    db.select({ n: sql<number>`count(*)` }).from(numbers).where(and(eq(numbers.accountId, accountId), eq(numbers.mode, mode), isNull(numbers.releasedAt))),
     db.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).where(and(eq(webhookEndpoints.accountId, accountId), isNull(webhookEndpoints.deletedAt))),
     db.select({ n: sql<number>`count(*)` }).from(portalMembers).where(and(eq(portalMembers.accountId, accountId), isNull(portalMembers.removedAt))),
   ]);

@@ -581,6 +581,13 @@ export const portalSessions = sqliteTable(
     /** The absolute timeout: no activity extends a session past this. */
     expiresAt: text("expires_at").notNull(),
     revokedAt: text("revoked_at"),
+    /** Public id (ses_…) for revoking one session from the sessions page (migration 0013). */
+    id: text("id"),
+    userAgent: text("user_agent"),
+    /** The client's address cut to IPv4 /24 or IPv6 /48. */
+    ipPrefix: text("ip_prefix"),
+    /** The portal's test/live context for this browser: what its pages show and create. */
+    mode: text("mode", { enum: ["test", "live"] }).notNull().default("test"),
   },
-  (t) => [index("portal_sessions_member").on(t.memberId)],
+  (t) => [index("portal_sessions_member").on(t.memberId), uniqueIndex("portal_sessions_id").on(t.id)],
 );

@@ -5,7 +5,7 @@
  */
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export const ID_PREFIXES = ["fax", "num", "acct", "key", "whe", "evt", "msg", "usr", "att", "req", "aud", "txn", "pur", "inv", "mem", "lnk", "pay"] as const;
+export const ID_PREFIXES = ["fax", "num", "acct", "key", "whe", "evt", "msg", "usr", "att", "req", "aud", "txn", "pur", "inv", "mem", "lnk", "pay", "ses"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {

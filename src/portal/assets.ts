@@ -28,6 +28,8 @@ button.secondary{background:#fff;color:var(--accent)}button.danger{background:va
 .secret{font-family:ui-monospace,monospace;word-break:break-all;background:#fff8c5;padding:.4rem;border-radius:4px;display:block;color:var(--ink)}
 .badge{display:inline-block;padding:0 .4rem;border-radius:9px;border:1px solid var(--line);font-size:.8rem}
 .badge.delivered,.badge.received,.badge.succeeded{color:var(--good);border-color:var(--good)}.badge.failed,.badge.exhausted{color:var(--bad);border-color:var(--bad)}
+.badge.mode-live{color:var(--bad);border-color:var(--bad);font-weight:600}
+pre.ocr{white-space:pre-wrap;word-break:break-word;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.6rem;font-size:.9rem;max-height:24rem;overflow:auto}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.8rem}.card{border:1px solid var(--line);border-radius:6px;padding:.8rem}.card .n{font-size:1.6rem;font-weight:700}
 .previews{display:flex;flex-wrap:wrap;gap:.6rem}.previews img{width:12rem;max-width:100%;border:1px solid var(--line);background:#fff}
 img.thumb{width:3.5rem;border:1px solid var(--line);background:#fff}

@@ -10,6 +10,10 @@ export interface SignedInMember {
   role: MemberRole;
   /** SHA-256 of the session cookie's token. */
   sessionHash: string;
+  /** The session's public id (null for a session started before migration 0013). */
+  sessionId: string | null;
+  /** The test/live context this browser works in: what pages list and what forms create. */
+  mode: "test" | "live";
 }
 
 export interface PortalEnv {

@@ -18,8 +18,10 @@ import { registerFaxPages } from "./pages/faxes";
 import { registerKeyPages } from "./pages/keys";
 import { registerNumberPages } from "./pages/numbers";
 import { registerSendPages } from "./pages/send";
+import { registerSessionPages } from "./pages/sessions";
 import { registerTeamPages } from "./pages/team";
 import { registerWebhookPages } from "./pages/webhooks";
+import { requestBodyLimit } from "../api/middleware/body-limit";
 import { requireMember, viewerZone } from "./session";
 
 const PUBLIC = new Set(["/portal/signup", "/portal/signin", "/portal/auth", "/portal/assets/portal.css", "/portal/assets/portal.js"]);
@@ -39,6 +41,8 @@ export function createPortal(): Hono<PortalEnv> {
   portal.get("/portal/assets/portal.js", (c) => c.body(PORTAL_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" }));
 
   portal.use("/portal/*", viewerZone);
+  // Before anything reads a form (the CSRF check parses it): an oversized body is refused unread.
+  portal.use("/portal/*", requestBodyLimit);
   portal.use("/portal/*", async (c, next) => (PUBLIC.has(c.req.path) ? next() : requireMember(c, next)));
   portal.use("/portal/*", async (c, next) => {
     await next();
@@ -54,6 +58,7 @@ export function createPortal(): Hono<PortalEnv> {
   registerTeamPages(portal);
   registerBillingPages(portal);
   registerKeyPages(portal);
+  registerSessionPages(portal);
   portal.all("/portal/*", (c) => notFoundPage(c));
 
   // A domain error (an ApiError from the catalog) is shown as a page with the catalog's title and hint.

@@ -53,6 +53,14 @@ export const Layout: FC<PropsWithChildren<PageProps>> = ({ title, member, csrf, 
         ) : null}
         {member ? (
           <div class="who">
+            <form method="post" action="/portal/mode" class="inline mode-switch">
+              <CsrfField token={csrf ?? ""} />
+              <input type="hidden" name="mode" value={member.mode === "live" ? "test" : "live"} />
+              <span class={`badge mode-${member.mode}`}>{member.mode === "live" ? "Live data" : "Test data"}</span>{" "}
+              <button type="submit" class="secondary">
+                {member.mode === "live" ? "Switch to test" : "Switch to live"}
+              </button>
+            </form>
             <span>
               {member.email} · {member.accountName} ({member.role})
             </span>
@@ -74,6 +82,16 @@ export const Layout: FC<PropsWithChildren<PageProps>> = ({ title, member, csrf, 
 );
 
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name={CSRF_FIELD} value={token} />;
+
+/** A one-button form (release, revoke, end…): a POST with the CSRF field, so it works without JavaScript. */
+export const PostButton: FC<{ action: string; csrf: string; label: string; kind?: "secondary" | "danger"; ariaLabel?: string }> = ({ action, csrf, label, kind, ariaLabel }) => (
+  <form method="post" action={action} class="inline">
+    <CsrfField token={csrf} />
+    <button type="submit" class={kind ?? "secondary"} aria-label={ariaLabel}>
+      {label}
+    </button>
+  </form>
+);
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 

@@ -6,6 +6,8 @@
  * owner: everything. admin: everything but billing and ownership. billing: balance, purchases, usage,
  * statements. developer: keys, webhooks and their delivery logs, faxes; numbers read-only.
  */
+import { SCOPE_GRANTS } from "../api/middleware/scopes";
+import type { ApiKeyScope } from "../db/account-store";
 import type { MemberRole } from "../db/portal-store";
 
 export const ROLES = ["owner", "admin", "billing", "developer"] as const satisfies readonly MemberRole[];
@@ -48,4 +50,22 @@ export type PortalAction = keyof typeof PERMISSIONS;
 
 export function can(role: MemberRole, action: PortalAction): boolean {
   return (PERMISSIONS[action] as readonly MemberRole[]).includes(role);
+}
+
+/**
+ * Where the role table meets the API's key scopes (src/api/middleware/scopes.ts owns what a scope grants):
+ * the widest scope each role holds. A member may create or revoke only keys whose scope their role holds,
+ * so no one mints a key that does more than they may. A developer holds `send`: numbers are read-only to
+ * them, and provisioning a number through the API needs `full`.
+ */
+export const ROLE_KEY_SCOPE: Record<MemberRole, ApiKeyScope> = {
+  owner: "full",
+  admin: "full",
+  billing: "read",
+  developer: "send",
+};
+
+/** The key scopes a role holds, widest first. */
+export function scopesHeldBy(role: MemberRole): readonly ApiKeyScope[] {
+  return SCOPE_GRANTS[ROLE_KEY_SCOPE[role]];
 }

@@ -9,6 +9,8 @@ import { database } from "../db/client";
 import { findSession, insertSession, revokeSession, touchSession, type MemberRow } from "../db/portal-store";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { clearPortalCookie, readCookie, SESSION_COOKIE, setPortalCookie, TIME_ZONE_COOKIE } from "./cookies";
+import { auditAsMember } from "./audit";
+import { ipPrefix } from "./client-address";
 import { CSRF_FIELD, sameOrigin, sessionCsrfToken, validCsrfToken } from "./csrf";
 import type { PortalEnv } from "./context";
 import { can, type PortalAction } from "./permissions";
@@ -21,7 +23,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 type PortalContext = Context<PortalEnv>;
 
-/** Starts a session for the member and sets its cookie. */
+/** Starts a session for the member, sets its cookie and records the sign-in in the audit log. */
 export async function startSession(c: Context<PortalEnv>, member: MemberRow): Promise<void> {
   const token = randomToken("", 32);
   const now = Date.now();
@@ -32,9 +34,12 @@ export async function startSession(c: Context<PortalEnv>, member: MemberRow): Pr
     createdAt: new Date(now).toISOString(),
     lastSeenAt: new Date(now).toISOString(),
     expiresAt: new Date(now + ABSOLUTE_TIMEOUT_MS).toISOString(),
+    userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
+    ipPrefix: ipPrefix(c.req.header("cf-connecting-ip")),
   });
   // No Max-Age: the cookie goes with the browser; the server-side row decides how long it is honoured.
   setPortalCookie(c, SESSION_COOKIE, token);
+  auditAsMember(c, { accountId: member.accountId, memberId: member.id }, "portal.sign_in", { type: "portal_member", id: member.id });
 }
 
 export async function endSession(c: PortalContext): Promise<void> {
@@ -77,7 +82,7 @@ export const requireMember = createMiddleware<PortalEnv>(async (c, next) => {
     return c.redirect(found && idle ? "/portal/signin?expired=1" : "/portal/signin", 303);
   }
   const { session, member, accountName } = found;
-  c.set("member", { id: member.id, accountId: member.accountId, accountName, email: member.email, role: member.role, sessionHash: session.tokenHash });
+  c.set("member", { id: member.id, accountId: member.accountId, accountName, email: member.email, role: member.role, sessionHash: session.tokenHash, sessionId: session.id, mode: session.mode });
   c.set("csrf", await sessionCsrfToken(c.env, session.tokenHash));
   if (c.req.method === "POST") {
     const form = await c.req.parseBody();

@@ -1011,11 +1011,14 @@ export interface components {
         };
         AuditEvent: {
             /** @enum {string} */
-            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
+            action: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "portal.sign_out" | "portal.revoke_session" | "portal.switch_mode" | "portal.invite_member" | "portal.withdraw_invitation" | "portal.remove_member" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
             actor: {
                 id: string | null;
-                /** @enum {string} */
-                type: "api_key" | "signed_url" | "system";
+                /**
+                 * @description user: a portal member (id mem_…).
+                 * @enum {string}
+                 */
+                type: "api_key" | "signed_url" | "system" | "user";
             };
             /** @description SHA-256 (hex) of this entry's canonical JSON without hash. */
             hash: string;
@@ -2456,7 +2459,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
+                action?: "fax.send" | "fax.cancel" | "fax.resend" | "fax.read_document" | "fax.read_image" | "fax.read_page" | "fax.issue_document_link" | "fax.issue_page_link" | "fax.read_text" | "fax.read_extraction" | "number.provision" | "number.release" | "number.update" | "webhook_endpoint.create" | "webhook_endpoint.update" | "webhook_endpoint.delete" | "webhook_endpoint.rotate_secret" | "webhook_endpoint.ping" | "webhook_delivery.redeliver" | "callback_secret.rotate" | "api_key.create" | "api_key.revoke" | "oauth_token.issue" | "settings.update" | "portal.sign_in" | "portal.change_role" | "portal.sign_out" | "portal.revoke_session" | "portal.switch_mode" | "portal.invite_member" | "portal.withdraw_invitation" | "portal.remove_member" | "retention.purge" | "credits.purchase" | "credits.grant" | "invoice.pay" | "external_user.create" | "external_user.update" | "external_user.delete" | "external_user.mark_read" | "external_user.mark_unread";
                 /** @description The actor's id, e.g. key_… */
                 actor?: string;
                 /** @description next_cursor from the previous page. */

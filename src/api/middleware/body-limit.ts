@@ -7,9 +7,9 @@ import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { settings } from "../../config";
 import { ApiError } from "../../errors/api-error";
-import type { AppEnv } from "../context";
 
-export const requestBodyLimit = createMiddleware<AppEnv>(async (c, next) => {
+/** Also bounds the portal's forms (src/portal/index.tsx), before its CSRF check reads them; its error page shows the same refusal. */
+export const requestBodyLimit = createMiddleware<{ Bindings: Env }>(async (c, next) => {
   const limit = settings(c.env).maxRequestBytes;
   const declared = c.req.header("content-length");
   return bodyLimit({

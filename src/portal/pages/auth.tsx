@@ -31,15 +31,20 @@ export function normalizeEmail(raw: unknown): string | null {
 
 /** A new emailed link: the token goes in the URL, only its hash is stored. */
 export async function issueLink(env: Env, row: Omit<LinkRow, "id" | "usedAt" | "tokenHash" | "createdAt" | "expiresAt">, ttlMs: number): Promise<string> {
+  return (await issueLinkRow(env, row, ttlMs)).url;
+}
+
+/** issueLink, with the stored link's id (an invitation's audit entry names it). */
+export async function issueLinkRow(env: Env, row: Omit<LinkRow, "id" | "usedAt" | "tokenHash" | "createdAt" | "expiresAt">, ttlMs: number): Promise<{ url: string; id: string }> {
   const token = randomToken("", 32);
   const now = Date.now();
-  await insertLink(database(env.DB), {
+  const stored = await insertLink(database(env.DB), {
     ...row,
     tokenHash: await sha256Hex(token),
     createdAt: new Date(now).toISOString(),
     expiresAt: new Date(now + ttlMs).toISOString(),
   });
-  return `${settings(env).publicUrl}/portal/auth?token=${token}`;
+  return { url: `${settings(env).publicUrl}/portal/auth?token=${token}`, id: stored.id };
 }
 
 function field(form: Record<string, unknown>, name: string): string {

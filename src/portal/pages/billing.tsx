@@ -13,15 +13,16 @@ import { ApiError } from "../../errors/api-error";
 import type { PortalEnv } from "../context";
 import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
 import { can } from "../permissions";
+import { auditMember } from "../audit";
 import { allow } from "../session";
 
 type Mode = "test" | "live";
-const modeOf = (raw: unknown): Mode => (raw === "live" ? "live" : "test");
 
 export function registerBillingPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/billing", allow("billing.view"), async (c) => {
     const member = c.get("member");
-    const mode = modeOf(c.req.query("mode"));
+    // The session's test/live context decides which ledger's transactions show and which one a purchase fills.
+    const mode = member.mode;
     const scope = (m: Mode) => ({ accountId: member.accountId, mode: m });
     const [testCredits, liveCredits, threshold] = await Promise.all([
       ledger(c.env, member.accountId, "test").balance(scope("test")),
@@ -53,13 +54,12 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
         <p class="hint">One credit is one page sent. balance.low fires when a balance falls below {threshold}.</p>
         {can(member.role, "billing.manage") ? (
           <>
-            <h2>Buy credits</h2>
+            <h2>Buy {mode} credits</h2>
             <div class="actions">
               {BUNDLES.map((b) => (
                 <form method="post" action="/portal/billing/purchases" class="inline">
                   <CsrfField token={c.get("csrf")} />
                   <input type="hidden" name="bundle" value={b.id} />
-                  <input type="hidden" name="mode" value="live" />
                   <button type="submit" class="secondary">
                     {b.credits} credits for {formatPrice(b.price)}
                   </button>
@@ -69,14 +69,6 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
           </>
         ) : null}
         <h2>Transactions ({mode})</h2>
-        <nav aria-label="Ledger mode" class="actions">
-          <a href="/portal/billing?mode=live" aria-current={mode === "live" ? "page" : undefined}>
-            Live
-          </a>
-          <a href="/portal/billing?mode=test" aria-current={mode === "test" ? "page" : undefined}>
-            Test
-          </a>
-        </nav>
         {page.data.length === 0 ? (
           <Empty>No transactions in {mode} mode yet. Sending a fax reserves its pages; buying a bundle adds credits.</Empty>
         ) : (
@@ -102,7 +94,7 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
             ))}
           </Table>
         )}
-        <Pager next={page.hasMore && last ? encodeCursor(last.id) : null} base="/portal/billing" params={{ mode }} />
+        <Pager next={page.hasMore && last ? encodeCursor(last.id) : null} base="/portal/billing" />
         <h2>Statements ({mode})</h2>
         {statements.data.length === 0 ? (
           <Empty>No closed statement in {mode} mode yet: the cron closes each month on the 1st.</Empty>
@@ -138,15 +130,17 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
 
   portal.post("/portal/billing/purchases", allow("billing.manage"), async (c) => {
     const form = await c.req.parseBody();
-    const purchase = await startPurchase(c.env, c.get("member").accountId, modeOf(form.mode), typeof form.bundle === "string" ? form.bundle : "");
+    const purchase = await startPurchase(c.env, c.get("member").accountId, c.get("member").mode, typeof form.bundle === "string" ? form.bundle : "");
+    auditMember(c, "credits.purchase", { type: "credit_purchase", id: purchase.id });
     // Stripe: pay on its Checkout page; manual: the operator books it; test: completed at once.
     if (purchase.checkoutUrl) return c.redirect(purchase.checkoutUrl, 303);
-    return c.redirect(`/portal/billing?mode=${purchase.mode}&done=${purchase.status}`, 303);
+    return c.redirect(`/portal/billing?done=${purchase.status}`, 303);
   });
 
   // A closed statement (issue 16 point 5): Stripe's Checkout page, paid at once in test mode, or the operator's way.
   portal.post("/portal/billing/invoices/:id/pay", allow("billing.manage"), async (c) => {
-    const mode = modeOf((await c.req.parseBody()).mode);
+    // The session's test/live context decides the ledger, never a form field.
+    const mode = c.get("member").mode;
     try {
       const paid = await payStatement(c.env, c.get("member").accountId, mode, c.req.param("id"));
       if (paid.checkoutUrl) return c.redirect(paid.checkoutUrl, 303);

@@ -18,8 +18,10 @@ import { signObjectUrl } from "../../lib/signed-url";
 import type { PortalEnv } from "../context";
 import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
 import { can } from "../permissions";
+import { auditMember } from "../audit";
 import { allow } from "../session";
 import { notFoundPage } from "./errors";
+import { faxReading } from "./fax-reading";
 
 const PAGE_SIZE = 25;
 /** Statuses whose pages exist as previews: rendered (outbound) or received (inbound). */
@@ -35,7 +37,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal", allow("dashboard.view"), async (c) => {
     const member = c.get("member");
     const since = new Date(Date.now() - 7 * 24 * 3600_000).toISOString();
-    const counts = await dashboardCounts(database(c.env.DB), member.accountId, since);
+    const counts = await dashboardCounts(database(c.env.DB), member.accountId, member.mode, since);
     const total = (direction: string, statuses?: string[]) =>
       counts.faxes.filter((r) => r.direction === direction && (!statuses || statuses.includes(r.status))).reduce((n, r) => n + Number(r.n), 0);
     const zone = c.get("timeZone");
@@ -110,10 +112,11 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     const statusQuery = c.req.query("status");
     const status = (FAX_STATUSES as readonly string[]).includes(statusQuery ?? "") ? statusQuery : undefined;
     const before = cursorOf(c.req.query("cursor"));
-    const page = await listFaxes<Fax>(database(c.env.DB), member.accountId, { direction, status, before, limit: PAGE_SIZE });
+    const page = await listFaxes<Fax>(database(c.env.DB), member.accountId, { direction, status, before, limit: PAGE_SIZE, mode: member.mode });
     const last = page.data.at(-1);
     const zone = c.get("timeZone");
     const thumbs = await Promise.all(page.data.map((f) => (HAS_PREVIEWS.has(f.status) && f.page_count > 0 ? signed(c, faxFileKeys(member.accountId, f.id).preview(1)) : null)));
+    page.data.forEach((f, i) => thumbs[i] && auditMember(c, "fax.issue_page_link", { type: "fax", id: f.id }));
     const label = direction === "inbound" ? "Received faxes" : "Sent faxes";
     return c.html(
       <Layout title="Faxes" member={member} csrf={c.get("csrf")} current="/portal/faxes">
@@ -186,6 +189,10 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     const pageNumbers = Array.from({ length: Math.min(fax.page_count, 20) }, (_, i) => i + 1);
     const present = await Promise.all(pageNumbers.map(async (n) => ((await c.env.DOCUMENTS.head(keys.preview(n))) ? signed(c, keys.preview(n)) : null)));
     const documentUrl = stored?.documentKey ? await signed(c, stored.documentKey) : null;
+    // Signed links to the customer's document and pages are handed to this browser: recorded like the API's.
+    if (present.some(Boolean)) auditMember(c, "fax.issue_page_link", { type: "fax", id });
+    if (documentUrl) auditMember(c, "fax.issue_document_link", { type: "fax", id });
+    const reading = await faxReading(c, fax);
     const zone = c.get("timeZone");
     const flash = c.req.query("done");
     return c.html(
@@ -256,6 +263,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
         ) : (
           <Empty>No page previews yet: pages appear once the fax is rendered{fax.direction === "inbound" ? " or received" : ""}.</Empty>
         )}
+        {reading}
         <h2>Timeline</h2>
         {events.length === 0 ? (
           <Empty>No events yet.</Empty>
@@ -285,6 +293,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     if (!fax) return notFoundPage(c);
     const result = await faxObject(c.env, id).cancel();
     if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
+    auditMember(c, "fax.cancel", { type: "fax", id });
     return c.redirect(`/portal/faxes/${id}?done=canceled`, 303);
   });
 }

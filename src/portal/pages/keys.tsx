@@ -1,13 +1,18 @@
-/** API keys (issue 19 point 4, on issue 17's keys and scopes): list, create (the key shown once), revoke. */
+/**
+ * API keys (issue 19 point 4, on issue 17's keys and scopes): list, create (the key shown once), revoke, in
+ * the session's test/live context. A member creates and revokes only keys whose scope their role holds
+ * (ROLE_KEY_SCOPE in src/portal/permissions.ts).
+ */
 import type { Context, Hono } from "hono";
 import { forgetCachedCredentials } from "../../api/middleware/auth";
 import { encodeCursor } from "../../api/pagination";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../db/api-key-store";
+import { createApiKey, findApiKey, listApiKeys, revokeApiKey } from "../../db/api-key-store";
 import { database } from "../../db/client";
 import { API_KEY_SCOPES } from "../../db/schema";
 import type { PortalEnv } from "../context";
-import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
-import { can } from "../permissions";
+import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, PostButton, Table, Time } from "../layout";
+import { auditMember } from "../audit";
+import { can, scopesHeldBy } from "../permissions";
 import { allow } from "../session";
 
 const SCOPE_HINTS: Record<(typeof API_KEY_SCOPES)[number], string> = {
@@ -16,9 +21,10 @@ const SCOPE_HINTS: Record<(typeof API_KEY_SCOPES)[number], string> = {
   read: "read: list and read only",
 };
 
-async function keysPage(c: Context<PortalEnv>, flash?: { key?: string; message?: string; error?: string }, status: 200 | 409 = 200) {
+async function keysPage(c: Context<PortalEnv>, flash?: { key?: string; message?: string; error?: string }, status: 200 | 403 | 409 = 200) {
   const member = c.get("member");
-  const page = await listApiKeys(database(c.env.DB), member.accountId, 50, cursorOf(c.req.query("cursor")));
+  const page = await listApiKeys(database(c.env.DB), member.accountId, 50, cursorOf(c.req.query("cursor")), member.mode);
+  const held = scopesHeldBy(member.role);
   const last = page.data.at(-1);
   const zone = c.get("timeZone");
   const csrf = c.get("csrf");
@@ -36,7 +42,7 @@ async function keysPage(c: Context<PortalEnv>, flash?: { key?: string; message?:
       {flash?.message ? <Notice kind="ok">{flash.message}</Notice> : null}
       {flash?.error ? <Notice kind="error">{flash.error}</Notice> : null}
       {page.data.length === 0 ? (
-        <Empty>No API keys. Create one below to call the API.</Empty>
+        <Empty>No {member.mode} API keys. {manage ? "Create one below to call the API." : ""}</Empty>
       ) : (
         <Table label="API keys" head={manage ? ["Key", "Name", "Mode", "Scope", "Created", "Revoked", ""] : ["Key", "Name", "Mode", "Scope", "Created", "Revoked"]}>
           {page.data.map((k) => (
@@ -55,13 +61,8 @@ async function keysPage(c: Context<PortalEnv>, flash?: { key?: string; message?:
               </td>
               {manage ? (
                 <td>
-                  {k.revokedAt ? null : (
-                    <form method="post" action={`/portal/keys/${k.id}/revoke`} class="inline">
-                      <CsrfField token={csrf} />
-                      <button type="submit" class="danger" aria-label={`Revoke ${k.keyPrefix}`}>
-                        Revoke
-                      </button>
-                    </form>
+                  {k.revokedAt || !held.includes(k.scope) ? null : (
+                    <PostButton action={`/portal/keys/${k.id}/revoke`} csrf={csrf} label="Revoke" kind="danger" ariaLabel={`Revoke ${k.keyPrefix}`} />
                   )}
                 </td>
               ) : null}
@@ -72,22 +73,24 @@ async function keysPage(c: Context<PortalEnv>, flash?: { key?: string; message?:
       <Pager next={page.hasMore && last ? encodeCursor(last.id) : null} base="/portal/keys" />
       {manage ? (
         <>
-          <h2>Create a key</h2>
+          <h2>Create a {member.mode} key</h2>
           <form method="post" action="/portal/keys" class="stack">
             <CsrfField token={csrf} />
             <label for="key-name">Name (optional)</label>
             <input id="key-name" name="name" maxlength={100} />
-            <label for="key-mode">Mode</label>
-            <select id="key-mode" name="mode">
-              <option value="test">test</option>
-              <option value="live">live</option>
-            </select>
+            <p class="hint">
+              {member.mode === "live" ? "A live key sends real faxes and spends live credits." : "A test key never reaches a phone line."} Switch between test and live data at the top
+              of the page.
+            </p>
             <label for="key-scope">Scope</label>
-            <select id="key-scope" name="scope">
-              {API_KEY_SCOPES.map((s) => (
+            <select id="key-scope" name="scope" aria-describedby="key-scope-hint">
+              {API_KEY_SCOPES.filter((s) => held.includes(s)).map((s) => (
                 <option value={s}>{SCOPE_HINTS[s]}</option>
               ))}
             </select>
+            <span id="key-scope-hint" class="hint">
+              As a {member.role} you may create keys with the scopes your role holds: {held.join(", ")}.
+            </span>
             <div>
               <button type="submit">Create the key</button>
             </div>
@@ -103,21 +106,37 @@ export function registerKeyPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/keys", allow("keys.view"), (c) => keysPage(c, { message: c.req.query("done") === "revoked" ? "The key was revoked: it stops working at once." : undefined }));
 
   portal.post("/portal/keys", allow("keys.manage"), async (c) => {
+    const member = c.get("member");
     const form = await c.req.parseBody();
-    const scope = API_KEY_SCOPES.find((s) => s === form.scope) ?? "full";
+    const scope = API_KEY_SCOPES.find((s) => s === form.scope);
+    if (!scope) return keysPage(c, { error: `Choose a scope: ${scopesHeldBy(member.role).join(", ")}.` }, 409);
+    if (!scopesHeldBy(member.role).includes(scope)) {
+      return keysPage(c, { error: `A ${member.role} may not create a ${scope} key: a key may do only what its creator's role may (${scopesHeldBy(member.role).join(", ")}).` }, 403);
+    }
     const name = typeof form.name === "string" && form.name.trim() ? form.name.trim().slice(0, 100) : null;
-    const created = await createApiKey(database(c.env.DB), { accountId: c.get("member").accountId, mode: form.mode === "live" ? "live" : "test", scope, name });
+    // The key's mode is the session's context, never a form field: a test context cannot mint a live key.
+    const created = await createApiKey(database(c.env.DB), { accountId: member.accountId, mode: member.mode, scope, name });
+    auditMember(c, "api_key.create", { type: "api_key", id: created.row.id });
     c.header("cache-control", "no-store");
     return keysPage(c, { key: created.key });
   });
 
   portal.post("/portal/keys/:id/revoke", allow("keys.manage"), async (c) => {
-    const result = await revokeApiKey(database(c.env.DB), c.get("member").accountId, c.req.param("id"));
+    const member = c.get("member");
+    const db = database(c.env.DB);
+    const id = c.req.param("id");
+    const key = await findApiKey(db, member.accountId, id);
+    if (!key || key.mode !== member.mode) return keysPage(c, { error: "There is no such key." }, 409);
+    if (!scopesHeldBy(member.role).includes(key.scope)) {
+      return keysPage(c, { error: `A ${member.role} may not revoke a ${key.scope} key: ask an owner or admin.` }, 403);
+    }
+    const result = await revokeApiKey(db, member.accountId, id);
     if ("refused" in result) {
       return keysPage(c, { error: result.refused === "not_found" ? "There is no such key." : "This is the account's last active key: create another first." }, 409);
     }
     // This isolate's API may hold the key in its credential cache: drop it, so the key stops at once here too.
     forgetCachedCredentials();
+    auditMember(c, "api_key.revoke", { type: "api_key", id });
     return c.redirect("/portal/keys?done=revoked", 303);
   });
 }

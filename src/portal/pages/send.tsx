@@ -11,6 +11,7 @@ import { CoverPageSchema } from "../../fax/schema";
 import type { PortalEnv } from "../context";
 import { CsrfField, Empty, Layout, Notice } from "../layout";
 import { can } from "../permissions";
+import { auditMember } from "../audit";
 import { allow } from "../session";
 
 function text(form: Record<string, unknown>, name: string): string {
@@ -77,7 +78,8 @@ async function sendPage(c: Context<PortalEnv>, numbers: NumberRow[], error?: { t
 }
 
 async function accountNumbers(c: Context<PortalEnv>): Promise<NumberRow[]> {
-  return (await listNumbers(database(c.env.DB), c.get("member").accountId, 100)).data;
+  // Only the numbers of the session's test/live context: a fax's mode is its sender number's.
+  return (await listNumbers(database(c.env.DB), c.get("member").accountId, 100, undefined, undefined, undefined, c.get("member").mode)).data;
 }
 
 export function registerSendPages(portal: Hono<PortalEnv>): void {
@@ -102,6 +104,7 @@ export function registerSendPages(portal: Hono<PortalEnv>): void {
       const fax = await createFax(c.env, member.accountId, number.mode, { from: number.number, cover_page: hasCover ? coverFields : undefined }, to, (from, date) =>
         assembleFaxDocument(uploads, hasCover ? { ...coverFields, to, from, date } : undefined, limits),
       );
+      auditMember(c, "fax.send", { type: "fax", id: fax.id });
       return c.redirect(`/portal/faxes/${fax.id}?done=sent`, 303);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

@@ -1,17 +1,15 @@
 /**
- * Team (issue 19 point 3): members and their roles, invitations by email, and each member's own sessions
- * (sign out everywhere). Owners alone grant, change or remove ownership; the last owner stays.
+ * Team (issue 19 point 3): members and their roles, invitations by email. Owners alone grant, change or
+ * remove ownership; the last owner stays. Each change is in the audit log (src/portal/audit.ts).
  */
 import type { Context, Hono } from "hono";
 import { database } from "../../db/client";
 import {
-  countLiveSessions,
   countOwners,
   findMember,
   listMembers,
   pendingInvitations,
   removeMember,
-  revokeMemberSessions,
   setMemberRole,
   withdrawInvitation,
   type MemberRole,
@@ -21,8 +19,9 @@ import { clearPortalCookie, SESSION_COOKIE } from "../cookies";
 import { CsrfField, Layout, Notice, Table, Time } from "../layout";
 import { inviteMail, sendMail } from "../mail";
 import { can, ROLE_DESCRIPTIONS, ROLES } from "../permissions";
-import { allow, endSession } from "../session";
-import { issueLink, normalizeEmail } from "./auth";
+import { auditMember } from "../audit";
+import { allow } from "../session";
+import { issueLinkRow, normalizeEmail } from "./auth";
 import { forbiddenPage, notFoundPage } from "./errors";
 
 export const INVITE_TTL_MS = 7 * 24 * 3600_000;
@@ -169,14 +168,16 @@ export function registerTeamPages(portal: Hono<PortalEnv>): void {
     if (role === "owner" && !can(member.role, "team.ownership")) return forbiddenPage(c, "team.ownership");
     const db = database(c.env.DB);
     if ((await listMembers(db, member.accountId)).some((m) => m.email === email)) return c.redirect("/portal/team?done=already", 303);
-    const link = await issueLink(c.env, { purpose: "invite", email, accountId: member.accountId, memberId: null, role, companyName: null, invitedBy: member.id }, INVITE_TTL_MS);
-    await sendMail(c.env, inviteMail(c.env, email, member.accountName, role, member.email, link));
+    const link = await issueLinkRow(c.env, { purpose: "invite", email, accountId: member.accountId, memberId: null, role, companyName: null, invitedBy: member.id }, INVITE_TTL_MS);
+    await sendMail(c.env, inviteMail(c.env, email, member.accountName, role, member.email, link.url));
+    auditMember(c, "portal.invite_member", { type: "portal_member", id: link.id });
     return c.redirect("/portal/team?done=invited", 303);
   });
 
   portal.post("/portal/team/invitations/:id/withdraw", allow("team.manage"), async (c) => {
     const withdrawn = await withdrawInvitation(database(c.env.DB), c.get("member").accountId, c.req.param("id"), new Date().toISOString());
     if (!withdrawn) return notFoundPage(c);
+    auditMember(c, "portal.withdraw_invitation", { type: "portal_member", id: withdrawn.id });
     return c.redirect("/portal/team?done=withdrawn", 303);
   });
 
@@ -191,6 +192,7 @@ export function registerTeamPages(portal: Hono<PortalEnv>): void {
     if ((role === "owner" || target.role === "owner") && !can(member.role, "team.ownership")) return forbiddenPage(c, "team.ownership");
     if (target.role === "owner" && role !== "owner" && (await countOwners(db, member.accountId)) <= 1) return c.redirect("/portal/team?done=last_owner", 303);
     await setMemberRole(db, member.accountId, target.id, role);
+    if (role !== target.role) auditMember(c, "portal.change_role", { type: "portal_member", id: target.id });
     return c.redirect("/portal/team?done=role", 303);
   });
 
@@ -202,43 +204,11 @@ export function registerTeamPages(portal: Hono<PortalEnv>): void {
     if (target.role === "owner" && !can(member.role, "team.ownership")) return forbiddenPage(c, "team.ownership");
     if (target.role === "owner" && (await countOwners(db, member.accountId)) <= 1) return c.redirect("/portal/team?done=last_owner", 303);
     await removeMember(db, member.accountId, target.id, new Date().toISOString());
+    auditMember(c, "portal.remove_member", { type: "portal_member", id: target.id });
     if (target.id === member.id) {
       clearPortalCookie(c, SESSION_COOKIE);
       return c.redirect("/portal/signin", 303);
     }
     return c.redirect("/portal/team?done=removed", 303);
-  });
-
-  portal.get("/portal/account", allow("account.sessions"), async (c) => {
-    const member = c.get("member");
-    const live = await countLiveSessions(database(c.env.DB), member.accountId, member.id, new Date().toISOString());
-    return c.html(
-      <Layout title="Your sessions" member={member} csrf={c.get("csrf")} current="/portal/account">
-        <p>
-          You are signed in as <strong>{member.email}</strong> ({member.role}) in {live} browser{live === 1 ? "" : "s"}, this one included. A session ends after 30 minutes without
-          activity, and 12 hours after sign-in at the latest.
-        </p>
-        <form method="post" action="/portal/account/signout-everywhere" class="stack">
-          <CsrfField token={c.get("csrf")} />
-          <div>
-            <button type="submit" class="danger">
-              Sign out everywhere
-            </button>
-          </div>
-        </form>
-      </Layout>,
-    );
-  });
-
-  portal.post("/portal/account/signout-everywhere", allow("account.sessions"), async (c) => {
-    const member = c.get("member");
-    await revokeMemberSessions(database(c.env.DB), member.accountId, member.id, new Date().toISOString());
-    clearPortalCookie(c, SESSION_COOKIE);
-    return c.redirect("/portal/signin", 303);
-  });
-
-  portal.post("/portal/signout", allow("account.sessions"), async (c) => {
-    await endSession(c);
-    return c.redirect("/portal/signin", 303);
   });
 }

@@ -13,6 +13,7 @@ import { createEndpoint, pingEndpoint, redeliver, rotateEndpointSecret } from ".
 import { webhookUrlRefusal } from "../../webhooks/url-policy";
 import type { PortalEnv } from "../context";
 import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
+import { auditMember } from "../audit";
 import { allow } from "../session";
 import { notFoundPage } from "./errors";
 import { StatusBadge } from "./faxes";
@@ -209,6 +210,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     }
     const description = typeof form.description === "string" && form.description.trim() ? form.description.trim().slice(0, 500) : null;
     const { endpoint, secret } = await createEndpoint(c.env, member.accountId, { url, description, eventTypes: picked.length > 0 ? picked : ["*"], enabled: true });
+    auditMember(c, "webhook_endpoint.create", { type: "webhook_endpoint", id: endpoint.id });
     c.header("cache-control", "no-store");
     return detailPage(c, endpoint, { secret });
   });
@@ -230,6 +232,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     const endpoint = await endpointOf(c);
     if (!endpoint) return notFoundPage(c);
     if (!(await pingEndpoint(c.env, c.get("member").accountId, endpoint))) throw new ApiError("webhook.not_found");
+    auditMember(c, "webhook_endpoint.ping", { type: "webhook_endpoint", id: endpoint.id });
     return c.redirect(`/portal/webhooks/${endpoint.id}?done=ping`, 303);
   });
 
@@ -238,6 +241,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     if (!endpoint) return notFoundPage(c);
     const rotated = await rotateEndpointSecret(c.env, c.get("member").accountId, endpoint.id);
     if (!rotated) throw new ApiError("webhook.not_found");
+    auditMember(c, "webhook_endpoint.rotate_secret", { type: "webhook_endpoint", id: endpoint.id });
     c.header("cache-control", "no-store");
     return detailPage(c, rotated.endpoint, { secret: rotated.secret, message: "The old secret keeps signing beside the new one for 24 hours." });
   });
@@ -247,6 +251,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
       const endpoint = await endpointOf(c);
       if (!endpoint) return notFoundPage(c);
       await updateEndpoint(database(c.env.DB), c.get("member").accountId, endpoint.id, enabled ? { enabled, disabledReason: null } : { enabled });
+      auditMember(c, "webhook_endpoint.update", { type: "webhook_endpoint", id: endpoint.id });
       return c.redirect(`/portal/webhooks/${endpoint.id}?done=${path}d`, 303);
     });
   }
@@ -255,6 +260,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     const endpoint = await endpointOf(c);
     if (!endpoint) return notFoundPage(c);
     await deleteEndpoint(database(c.env.DB), c.get("member").accountId, endpoint.id);
+    auditMember(c, "webhook_endpoint.delete", { type: "webhook_endpoint", id: endpoint.id });
     return c.redirect("/portal/webhooks?done=deleted", 303);
   });
 
@@ -264,6 +270,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     const found = await findEndpointDelivery(database(c.env.DB), c.get("member").accountId, endpoint.id, c.req.param("delivery"));
     if (!found) throw new ApiError("webhook.delivery_not_found");
     await redeliver(c.env, found);
+    auditMember(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: c.req.param("delivery") });
     return c.redirect(`/portal/webhooks/${endpoint.id}?done=redelivered`, 303);
   });
 }
