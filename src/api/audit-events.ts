@@ -6,7 +6,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { AUDIT_ACTIONS, type AuditAction } from "../audit/catalog";
 import type { Checkpoint } from "../audit/checkpoint";
-import { chainLines, exportRange, listAuditEntries } from "../audit/store";
+import { auditExportHeaders, auditExportStream } from "../audit/export";
+import { listAuditEntries } from "../audit/store";
 import { database } from "../db/client";
 import { auditCheckpoints } from "../db/schema";
 import { ApiError } from "../errors/api-error";
@@ -117,19 +118,8 @@ export function registerAuditEventRoutes(app: App): void {
       const { from, to } = c.req.valid("query");
       const accountId = c.get("caller").accountId;
       const db = database(c.env.DB);
-      const range = await exportRange(db, accountId, from && new Date(from).toISOString(), to && new Date(to).toISOString());
-      const lines = range ? chainLines(db, accountId, range) : null;
-      const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const next = lines ? await lines.next() : { done: true as const, value: undefined };
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value + "\n"));
-        },
-      });
-      return new Response(body, {
-        headers: { "content-type": "application/jsonl; charset=utf-8", "cache-control": "private, no-store", "content-disposition": `attachment; filename="audit-${accountId}.jsonl"` },
-      }) as never;
+      const body = await auditExportStream(db, accountId, from && new Date(from).toISOString(), to && new Date(to).toISOString());
+      return new Response(body, { headers: auditExportHeaders(accountId) }) as never;
     },
   );
 

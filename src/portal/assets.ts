@@ -35,6 +35,8 @@ pre.ocr{white-space:pre-wrap;word-break:break-word;background:var(--bg);border:1
 img.thumb{width:3.5rem;border:1px solid var(--line);background:#fff}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .pager{display:flex;gap:1rem;margin:.8rem 0}.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+form.filters{display:flex;flex-wrap:wrap;gap:.4rem .6rem;align-items:center;margin:.8rem 0}
+figure.chart{margin:1rem 0}figure.chart svg{width:100%;height:auto;max-width:48rem;display:block}figure.chart figcaption{color:var(--muted);font-size:.9rem}.legend{display:flex;gap:1rem;font-size:.9rem}.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 fieldset{border:1px solid var(--line);border-radius:6px;display:grid;gap:.6rem;min-width:0}
 h1,dd,td,code{overflow-wrap:anywhere}
 @media (max-width:40rem){main{padding:.7rem}.who{margin-left:0}dl.facts{grid-template-columns:1fr}}

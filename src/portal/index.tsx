@@ -11,15 +11,18 @@ import { log, type Logger } from "../lib/log";
 import { PORTAL_CSS, PORTAL_JS } from "./assets";
 import type { PortalEnv } from "./context";
 import { Layout } from "./layout";
+import { registerAuditPages } from "./pages/audit";
 import { registerAuthPages } from "./pages/auth";
 import { registerBillingPages } from "./pages/billing";
 import { notFoundPage } from "./pages/errors";
+import { registerExternalUserPages } from "./pages/external-users";
 import { registerFaxPages } from "./pages/faxes";
 import { registerKeyPages } from "./pages/keys";
 import { registerNumberPages } from "./pages/numbers";
 import { registerSendPages } from "./pages/send";
 import { registerSessionPages } from "./pages/sessions";
 import { registerTeamPages } from "./pages/team";
+import { registerUsagePages } from "./pages/usage";
 import { registerWebhookPages } from "./pages/webhooks";
 import { requestBodyLimit } from "../api/middleware/body-limit";
 import { requireMember, viewerZone } from "./session";
@@ -59,6 +62,9 @@ export function createPortal(): Hono<PortalEnv> {
   registerBillingPages(portal);
   registerKeyPages(portal);
   registerSessionPages(portal);
+  registerAuditPages(portal);
+  registerUsagePages(portal);
+  registerExternalUserPages(portal);
   portal.all("/portal/*", (c) => notFoundPage(c));
 
   // A domain error (an ApiError from the catalog) is shown as a page with the catalog's title and hint.

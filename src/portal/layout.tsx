@@ -10,10 +10,13 @@ const NAV: Array<{ href: string; label: string; action: PortalAction }> = [
   { href: "/portal/faxes", label: "Faxes", action: "faxes.view" },
   { href: "/portal/send", label: "Send a fax", action: "faxes.send" },
   { href: "/portal/numbers", label: "Numbers", action: "numbers.view" },
+  { href: "/portal/external-users", label: "External users", action: "external_users.view" },
   { href: "/portal/webhooks", label: "Webhooks", action: "webhooks.view" },
   { href: "/portal/keys", label: "API keys", action: "keys.view" },
   { href: "/portal/billing", label: "Billing", action: "billing.view" },
+  { href: "/portal/usage", label: "Usage", action: "billing.view" },
   { href: "/portal/team", label: "Team", action: "team.view" },
+  { href: "/portal/audit", label: "Audit log", action: "audit.view" },
   { href: "/portal/account", label: "Your sessions", action: "account.sessions" },
 ];
 
@@ -115,6 +118,16 @@ export const Notice: FC<PropsWithChildren<{ kind?: "ok" | "error" }>> = ({ kind,
     {children}
   </div>
 );
+
+/** What a filter form's query had wrong and was ignored (src/portal/list-query.ts), above the results. */
+export const Problems: FC<{ problems: string[] }> = ({ problems }) =>
+  problems.length > 0 ? (
+    <Notice kind="error">
+      {problems.map((p) => (
+        <p>{p}</p>
+      ))}
+    </Notice>
+  ) : null;
 
 /** A horizontally scrollable table, focusable so keyboard users can scroll it (axe scrollable-region-focusable). */
 export const Table: FC<{ label: string; head: string[]; children: Child }> = ({ label, head, children }) => (

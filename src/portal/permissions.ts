@@ -32,6 +32,8 @@ export const PERMISSIONS = {
   "faxes.cancel": NOT_BILLING,
   "numbers.view": NOT_BILLING,
   "numbers.manage": MANAGERS,
+  /** Partners' external users and each one's inbox (faxes received on their numbers). */
+  "external_users.view": NOT_BILLING,
   "webhooks.view": NOT_BILLING,
   "webhooks.manage": NOT_BILLING,
   "keys.view": NOT_BILLING,
