@@ -22,11 +22,11 @@ const LEFT = 44;
 const BOTTOM = 36;
 const TOP = 12;
 
-/** A round upper bound for the axis: 1, 2 or 5 times a power of ten, at least the largest value. */
+/** A round upper bound for the axis: 1, 2, 5 or 10 times a power of ten, at least the largest value (even, so the middle line is a whole count). */
 export function axisMax(largest: number): number {
-  if (largest <= 0) return 1;
+  if (largest <= 2) return 2;
   const power = 10 ** Math.floor(Math.log10(largest));
-  return [1, 2, 5, 10].map((m) => m * power).find((v) => v >= largest)!;
+  return [1, 2, 5, 10, 20].map((m) => m * power).find((v) => v >= largest && v % 2 === 0)!;
 }
 
 export const BarChart: FC<{ title: string; series: ChartSeries[]; points: ChartPoint[] }> = ({ title, series, points }) => {

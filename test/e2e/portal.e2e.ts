@@ -38,6 +38,8 @@ let receiver: http.Server;
 let evilSite: http.Server;
 let evilPort = 0;
 let evilForm = "";
+/** The first test key, shown at sign-up: the API calls of the tests below (external users). */
+let firstKey = "";
 
 before(async () => {
   await mkdir(OUT, { recursive: true });
@@ -176,6 +178,7 @@ test("sign-up through the local outbox shows the first test key once", async () 
   await page.getByRole("button", { name: "Create the account for Acme Clinic" }).click();
   const key = await page.locator("#first-key").textContent();
   assert.match(key ?? "", /^fx_test_/);
+  firstKey = key!;
   await inspect("welcome");
   // The key works on the API, and the dashboard never shows it again.
   const numbers = await fetch(`${base}/v1/numbers`, { headers: { authorization: `Bearer ${key}` } });
@@ -213,8 +216,11 @@ test("a fax received over the loopback gateway shows its page", async () => {
   await page.goto(`${base}/portal`);
   const accountId = (await page.locator("#account-id").textContent())!.trim();
   await grantLiveCredits(accountId, 20);
+  // Live data: the switch at the top of every page; the numbers page then gets live numbers only.
   await page.goto(`${base}/portal/numbers`);
-  await page.getByLabel("Mode").selectOption("live");
+  await page.getByRole("button", { name: "Switch to live" }).click();
+  await page.getByText("Live data").first().waitFor();
+  await inspect("numbers-live-empty");
   await page.getByRole("button", { name: "Get a number" }).click();
   await page.getByText("The number is yours.").waitFor();
   const live = (await page.locator("td", { hasText: /^\+1555701/ }).first().textContent())!.trim();
@@ -234,7 +240,66 @@ test("a fax received over the loopback gateway shows its page", async () => {
   const preview = page.locator(".previews img").first();
   await preview.waitFor();
   assert.ok(await preview.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth >= 1000), "the detail shows the page at full width");
+  // The local OCR service reads the page: its text shows per page, under the extracted fields.
+  await reloadUntil(".page-text", 120_000);
+  await page.getByRole("heading", { name: "Extracted fields" }).waitFor();
   await inspect("fax-received");
+});
+
+test("usage and statements, the audit log and its export, external users and an inbox", async () => {
+  // Still in live data: the round trip is one fax sent and one received.
+  await page.goto(`${base}/portal/usage`);
+  await page.locator("figure.chart svg").waitFor();
+  assert.equal((await page.locator("#pages-received").textContent())?.trim(), "1");
+  await inspect("usage");
+  await page.getByLabel("Group by").selectOption("number");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/group_by=number/);
+  await inspect("usage-by-number");
+  await page.goto(`${base}/portal/statements`);
+  await page.getByRole("heading", { name: /, so far$/ }).waitFor();
+  await inspect("statements");
+
+  await page.goto(`${base}/portal/audit`);
+  assert.ok((await page.locator("td code", { hasText: "portal.sign_in" }).count()) > 0, "the sign-up's sign-in is in the log");
+  assert.ok((await page.locator("td", { hasText: ownerEmail }).count()) > 0, "entries name the member by email");
+  await inspect("audit");
+  await page.getByLabel("Action").selectOption("number.provision");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/action=number.provision/);
+  assert.equal(await page.locator("td code", { hasText: "portal.sign_in" }).count(), 0);
+  assert.ok((await page.locator("td code", { hasText: "number.provision" }).count()) >= 2);
+  await inspect("audit-filtered");
+  const exported = await page.request.get(`${base}/portal/audit/export`);
+  assert.equal(exported.status(), 200);
+  assert.match(exported.headers()["content-disposition"] ?? "", /^attachment; filename="audit-acct_[a-z0-9]+\.jsonl"$/);
+  const { verifyChain } = await import("../../src/audit/chain");
+  const lines = (await exported.text()).trim().split("\n");
+  const check = verifyChain(lines);
+  assert.ok(check.ok, JSON.stringify(check));
+  assert.equal(check.entries, lines.length);
+  assert.equal(check.first_seq, 1);
+
+  // Back to test data, where the API's test key makes an external user with a dedicated number.
+  await page.getByRole("button", { name: "Switch to test" }).click();
+  await page.getByText("Test data").first().waitFor();
+  await page.goto(`${base}/portal/external-users`);
+  await inspect("external-users-empty");
+  const put = await fetch(`${base}/v1/external-users/patient-8841`, { method: "PUT", headers: { authorization: `Bearer ${firstKey}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Ada Lovelace", email: "ada@example.com" }) });
+  assert.equal(put.status, 201);
+  const numbered = await fetch(`${base}/v1/numbers`, { method: "POST", headers: { authorization: `Bearer ${firstKey}`, "content-type": "application/json" }, body: JSON.stringify({ external_user_id: "patient-8841", tier: "business" }) });
+  assert.equal(numbered.status, 201);
+  await page.reload();
+  assert.ok((await page.locator("td", { hasText: "(business)" }).count()) > 0);
+  await inspect("external-users");
+  await page.getByRole("link", { name: /Inbox/ }).first().click();
+  await page.getByLabel("Search the text, sender and remote ident").fill("invoice");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByText('No fax in this inbox matches "invoice".').waitFor();
+  await inspect("external-user-inbox");
+  await page.goto(`${base}/portal/numbers`);
+  await page.getByRole("heading", { name: /Business tier/ }).waitFor();
+  await inspect("numbers-by-tier");
 });
 
 test("webhook endpoints: the secret once, ping, the delivery log, rotation", async () => {
@@ -291,13 +356,13 @@ test("each role sees its pages and is refused the others, page and POST", async 
   };
   const expectations: Record<string, { allowed: string[]; refused: string[]; refusedPost: [string, Record<string, string>] }> = {
     "dev@acme.example": {
-      allowed: ["/portal", "/portal/faxes", "/portal/send", "/portal/numbers", "/portal/webhooks", "/portal/keys"],
-      refused: ["/portal/team"],
+      allowed: ["/portal", "/portal/faxes", "/portal/send", "/portal/numbers", "/portal/external-users", "/portal/webhooks", "/portal/keys"],
+      refused: ["/portal/team", "/portal/audit", "/portal/usage"],
       refusedPost: ["/portal/numbers", { mode: "test" }],
     },
     "money@acme.example": {
-      allowed: ["/portal", "/portal/account", "/portal/billing"],
-      refused: ["/portal/faxes", "/portal/send", "/portal/numbers", "/portal/webhooks", "/portal/team"],
+      allowed: ["/portal", "/portal/account", "/portal/billing", "/portal/usage", "/portal/statements"],
+      refused: ["/portal/faxes", "/portal/send", "/portal/numbers", "/portal/external-users", "/portal/webhooks", "/portal/team", "/portal/audit"],
       refusedPost: ["/portal/send", { to: "+15550100001", message: "x" }],
     },
   };
@@ -367,10 +432,15 @@ test("every page was checked and screenshotted", () => {
     [...checked].sort(),
     [
       "account",
+      "audit",
+      "audit-filtered",
       "billing",
       "check-email",
       "dashboard",
       "dashboard-billing",
+      "external-user-inbox",
+      "external-users",
+      "external-users-empty",
       "fax-received",
       "fax-sent",
       "faxes-received",
@@ -379,11 +449,16 @@ test("every page was checked and screenshotted", () => {
       "keys",
       "link",
       "numbers",
+      "numbers-by-tier",
       "numbers-empty",
+      "numbers-live-empty",
       "send",
       "signin",
       "signup",
+      "statements",
       "team",
+      "usage",
+      "usage-by-number",
       "webhook",
       "webhooks",
       "webhooks-empty",

@@ -81,13 +81,13 @@ export function registerUsagePages(portal: Hono<PortalEnv>): void {
             <div class="n" id="pages-sent">
               {totals.pages_sent}
             </div>
-            pages sent ({totals.faxes_sent} faxes)
+            pages sent ({totals.faxes_sent} {totals.faxes_sent === 1 ? "fax" : "faxes"})
           </div>
           <div class="card">
             <div class="n" id="pages-received">
               {totals.pages_received}
             </div>
-            pages received ({totals.faxes_received} faxes)
+            pages received ({totals.faxes_received} {totals.faxes_received === 1 ? "fax" : "faxes"})
           </div>
           <div class="card">
             <div class="n">{totals.credits}</div>credits used

@@ -122,8 +122,13 @@ describe("external users and their inboxes", () => {
     expect(html).toContain("<dt>patient_name</dt><dd>Ada Lovelace</dd>");
     expect(html).toContain('<dt>allergies</dt><dd>[&quot;penicillin&quot;]</dd>');
     expect(html).toContain("<dt>insured</dt><dd>—</dd>");
-    const actions = (await auditLines(partner.accountId, 2)).map((l) => JSON.parse(l) as { action: string; actor: { type: string } }).filter((e) => e.actor.type === "user");
-    expect(actions.map((e) => e.action)).toEqual(expect.arrayContaining(["fax.read_text", "fax.read_extraction"]));
+    // The page's four entries (page links, document link, text, fields) are written after the response.
+    const byMember = async () => (await auditLines(partner.accountId, 1)).map((l) => JSON.parse(l) as { action: string; actor: { type: string; id: string } }).filter((e) => e.actor.type === "user");
+    const deadline = Date.now() + 10_000;
+    while ((await byMember()).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const actions = await byMember();
+    expect(actions.map((e) => e.action).sort()).toEqual(["fax.issue_document_link", "fax.issue_page_link", "fax.read_extraction", "fax.read_text"]);
+    expect(actions.every((e) => e.actor.id === m.memberId)).toBe(true);
     const stranger = await memberWithRole("owner");
     expect((await page(`/portal/faxes/${faxId}`, stranger)).status).toBe(404);
   });
