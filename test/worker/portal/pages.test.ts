@@ -105,8 +105,16 @@ describe("external users and their inboxes", () => {
     const partner = await createPartner(["clinic"]);
     const m = await memberWithRole("admin", { accountId: partner.accountId, key: partner.key });
     const faxId = await receiveFax(partner.users["clinic"]!.number, "+14155550199", 2);
-    // Wait for the pipeline to settle (no OCR engine here), then store what an engine would have read.
-    await waitForFax(partner.key, faxId, (f) => f.ocr?.status !== "pending", 30_000);
+    // Wait for the pipeline to settle (no OCR engine here: reading fails, extraction is skipped, fax.received
+    // is sent), then store what an engine would have read, so nothing the pipeline writes later overwrites it.
+    await waitForFax(partner.key, faxId, (f) => f.ocr?.status !== undefined && f.ocr.status !== "pending" && f.extraction?.status !== undefined && f.extraction.status !== "pending", 30_000);
+    const settled = Date.now() + 30_000;
+    for (;;) {
+      const events = await (await api(`/v1/faxes/${faxId}/events`, { key: partner.key })).json<{ data: Array<{ type: string }> }>();
+      if (events.data.some((e) => e.type === "fax.received")) break;
+      if (Date.now() > settled) throw new Error("fax.received was never sent");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const db = database(env.DB);
     const now = new Date().toISOString();
     await db.$client.prepare("DELETE FROM fax_page_texts WHERE account_id = ? AND fax_id = ?").bind(partner.accountId, faxId).run();
