@@ -6,12 +6,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const STORAGE = join("src", "storage", "documents.ts");
-/**
- * The portal's fax page asks only whether a preview exists (head reads no bytes, and an encrypted object
- * answers as a plain one does); src/portal belongs to the portal's branch, which can move it to documentStore.
- */
-const EXISTENCE_CHECKS = new Map([[join("src", "portal", "pages", "faxes.tsx"), "DOCUMENTS.head"]]);
-
 function codeFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -30,7 +24,7 @@ describe("R2 is reached only through src/storage/documents.ts", () => {
   it("no other file in src/ reads, writes, lists or deletes the DOCUMENTS binding, or passes it on", () => {
     const offenders = codeFiles("src")
       .filter((file) => file !== STORAGE && !file.endsWith(".d.ts"))
-      .flatMap((file) => uses(readFileSync(file, "utf8")).filter((use) => EXISTENCE_CHECKS.get(file) !== use).map((use) => `${file}: ${use}`));
+      .flatMap((file) => uses(readFileSync(file, "utf8")).map((use) => `${file}: ${use}`));
     expect(offenders).toEqual([]);
   });
 

@@ -15,6 +15,7 @@ import type { Fax } from "../../fax/schema";
 import { FAX_STATUSES } from "../../fax/state-machine";
 import { isId } from "../../lib/ids";
 import { signObjectUrl } from "../../lib/signed-url";
+import { documentStore } from "../../storage/documents";
 import type { PortalEnv } from "../context";
 import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
 import { can } from "../permissions";
@@ -187,7 +188,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     const [events, stored] = await Promise.all([listFaxEvents(db, member.accountId, id), findFaxDocumentKey(db, member.accountId, id)]);
     const keys = faxFileKeys(member.accountId, id);
     const pageNumbers = Array.from({ length: Math.min(fax.page_count, 20) }, (_, i) => i + 1);
-    const present = await Promise.all(pageNumbers.map(async (n) => ((await c.env.DOCUMENTS.head(keys.preview(n))) ? signed(c, keys.preview(n)) : null)));
+    const present = await Promise.all(pageNumbers.map(async (n) => ((await documentStore(c.env).head(keys.preview(n))) ? signed(c, keys.preview(n)) : null)));
     const documentUrl = stored?.documentKey ? await signed(c, stored.documentKey) : null;
     // Signed links to the customer's document and pages are handed to this browser: recorded like the API's.
     if (present.some(Boolean)) auditMember(c, "fax.issue_page_link", { type: "fax", id });

@@ -41,6 +41,8 @@ describe("billing page", () => {
     expect(after).toContain("<td>2026-10</td><td>paid</td><td>$7.50</td><td>$0.00</td>");
     expect(after).not.toContain(`/portal/billing/invoices/${test}/pay`);
 
+    // Live statements are paid from the live context (the switch at the top of every page).
+    await post("/portal/mode", m, { mode: "live" });
     const offline = await post(`/portal/billing/invoices/${live}/pay`, m, { mode: "live" });
     expect(offline.headers.get("location")).toBe("/portal/billing?mode=live&statement=offline");
     expect(await (await page("/portal/billing?mode=live", m)).text()).toContain("<td>2026-10</td><td>open</td>");
