@@ -143,11 +143,13 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
     const mode = c.get("member").mode;
     try {
       const paid = await payStatement(c.env, c.get("member").accountId, mode, c.req.param("id"));
+      // The same entry the API records; a repeat that changed nothing records nothing.
+      if (paid.changed) auditMember(c, "invoice.pay", { type: "invoice", id: paid.invoice.id });
       if (paid.checkoutUrl) return c.redirect(paid.checkoutUrl, 303);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === "billing.payment_offline")) throw error;
-      return c.redirect(`/portal/billing?mode=${mode}&statement=offline`, 303);
+      return c.redirect("/portal/billing?statement=offline", 303);
     }
-    return c.redirect(`/portal/billing?mode=${mode}&statement=paid`, 303);
+    return c.redirect("/portal/billing?statement=paid", 303);
   });
 }
