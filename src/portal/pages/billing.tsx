@@ -113,7 +113,6 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
                   {s.status !== "paid" && can(member.role, "billing.manage") ? (
                     <form method="post" action={`/portal/billing/invoices/${s.id}/pay`} class="inline">
                       <CsrfField token={c.get("csrf")} />
-                      <input type="hidden" name="mode" value={mode} />
                       <button type="submit" class="secondary">
                         Pay {formatPrice(s.total - s.amountPaid)}
                       </button>
