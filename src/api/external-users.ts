@@ -15,7 +15,7 @@ import { MetadataSchema, type Fax } from "../fax/schema";
 import { inboundView } from "../fax/view";
 import { closedObject } from "../lib/closed-object";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
-import { removeExternalUser } from "../partners/external-users";
+import { refuseIdInGrace, removeExternalUser } from "../partners/external-users";
 import { TIER_NAMES } from "../partners/tiers";
 import { audit } from "./audit";
 import type { App } from "./context";
@@ -113,13 +113,14 @@ export function registerExternalUserRoutes(app: App): void {
       operationId: "putExternalUser",
       tags: ["Partners"],
       summary: "Create or replace an external user",
-      description: "Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing.",
+      description:
+        "Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing. The id of a deleted user is refused (409 `external_user.id_in_grace`) while any of that user's released numbers is in its release grace period, since faxes on them still carry the id; the detail says until when.",
       security: bearerSecurity,
       request: { params: UserParams, body: { required: true, content: { "application/json": { schema: ExternalUserPutSchema } } } },
       responses: {
         200: { description: "The user, replaced.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
         201: { description: "The user, created.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
-        ...problemResponses("request.invalid", ...AUTH_ERRORS),
+        ...problemResponses("external_user.id_in_grace", "request.invalid", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
@@ -127,6 +128,7 @@ export function registerExternalUserRoutes(app: App): void {
       const { external_user_id } = c.req.valid("param");
       const body = c.req.valid("json");
       const db = database(c.env.DB);
+      await refuseIdInGrace(db, accountId, external_user_id);
       const { user, created } = await upsertExternalUser(db, accountId, external_user_id, {
         name: body.name ?? null,
         email: body.email ?? null,
@@ -208,7 +210,7 @@ export function registerExternalUserRoutes(app: App): void {
       tags: ["Partners"],
       summary: "Delete an external user",
       description:
-        "Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user.",
+        "Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user once the released numbers' grace period ends (PUT answers 409 `external_user.id_in_grace` until then).",
       security: bearerSecurity,
       request: { params: UserParams },
       responses: {

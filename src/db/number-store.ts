@@ -1,5 +1,5 @@
 /** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
-import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
@@ -184,6 +184,19 @@ export async function updateNumber(db: Db, accountId: string, id: string, change
     .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning()
     .get();
+}
+
+/**
+ * When the account's released numbers that were `externalUserId`'s stop routing (the latest routes_until
+ * after `nowIso`), or null when none of them is in its release grace period any more.
+ */
+export async function releasedNumbersRouteUntil(db: Db, accountId: string, externalUserId: string, nowIso: string): Promise<string | null> {
+  const row = await db
+    .select({ until: max(numbers.routesUntil) })
+    .from(numbers)
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.externalUserId, externalUserId), isNotNull(numbers.releasedAt), gt(numbers.routesUntil, nowIso)))
+    .get();
+  return row?.until ?? null;
 }
 
 /** The active numbers of the account's external users, oldest first. */

@@ -201,6 +201,11 @@ export const REQUEST_ERRORS = {
     title: "No such external user",
     next: "Create the user first with PUT /v1/external-users/{external_user_id}; users of other accounts are not visible to your key.",
   },
+  "external_user.id_in_grace": {
+    status: 409,
+    title: "The external user id still receives faxes for its former user",
+    next: "A deleted user's numbers still receive faxes (with this external_user_id) until the time the detail gives: choose another external_user_id for the new user, or PUT again after that time.",
+  },
   "document.purged": {
     status: 410,
     title: "The fax's files were deleted by the retention policy",

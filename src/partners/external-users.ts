@@ -3,8 +3,9 @@
  * grace period and quarantine); its faxes stay, with their files, until their retention ends.
  */
 import type { Db } from "../db/client";
-import { deleteExternalUser, type ExternalUserRow } from "../db/external-user-store";
-import { numbersOfExternalUsers, type NumberRow } from "../db/number-store";
+import { deleteExternalUser, findExternalUser, type ExternalUserRow } from "../db/external-user-store";
+import { numbersOfExternalUsers, releasedNumbersRouteUntil, type NumberRow } from "../db/number-store";
+import { ApiError } from "../errors/api-error";
 import { releasePartnerNumber } from "./numbers";
 
 export async function removeExternalUser(env: Env, db: Db, accountId: string, externalUserId: string): Promise<{ user: ExternalUserRow; released: NumberRow[] } | null> {
@@ -16,4 +17,19 @@ export async function removeExternalUser(env: Env, db: Db, accountId: string, ex
     if (row) released.push(row);
   }
   return { user, released };
+}
+
+/**
+ * A deleted user's numbers still route to it during their release grace period, and those faxes' events
+ * carry its external_user_id: a new user under the same id would receive them in the partner's routing
+ * (a misrouted fax). So the id is not given to a new user until the last of them stops routing; replacing
+ * a live user is not affected.
+ */
+export async function refuseIdInGrace(db: Db, accountId: string, externalUserId: string): Promise<void> {
+  if (await findExternalUser(db, accountId, externalUserId)) return;
+  const until = await releasedNumbersRouteUntil(db, accountId, externalUserId, new Date().toISOString());
+  if (until === null) return;
+  throw new ApiError("external_user.id_in_grace", {
+    detail: `The deleted external user ${externalUserId} has numbers in their release grace period: faxes on them reach the former user, with external_user_id ${externalUserId}, until ${until}. Choose another id, or PUT again after ${until}.`,
+  });
 }

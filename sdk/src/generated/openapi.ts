@@ -260,13 +260,13 @@ export interface paths {
         get: operations["getExternalUser"];
         /**
          * Create or replace an external user
-         * @description Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing.
+         * @description Your own user, under your own id. Creates it (201) or replaces its name, email and metadata (200); repeating the request changes nothing. The id of a deleted user is refused (409 `external_user.id_in_grace`) while any of that user's released numbers is in its release grace period, since faxes on them still carry the id; the detail says until when.
          */
         put: operations["putExternalUser"];
         post?: never;
         /**
          * Delete an external user
-         * @description Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user.
+         * @description Releases the user's numbers (calls still reach you during the release grace period, then the number is quarantined). The user's faxes stay, with their files until their retention ends; the id can be used again for a new user once the released numbers' grace period ends (PUT answers 409 `external_user.id_in_grace` until then).
          */
         delete: operations["deleteExternalUser"];
         options?: never;
@@ -3603,6 +3603,27 @@ export interface operations {
                      *       "detail": "No credentials",
                      *       "code": "auth.missing",
                      *       "next": "Send Authorization: Bearer fx_test_… (an API key) or an OAuth access token.",
+                     *       "instance": "/v1/faxes",
+                     *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The external user id still receives faxes for its former user */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://fax.example.com/errors/external_user.id_in_grace",
+                     *       "title": "The external user id still receives faxes for its former user",
+                     *       "status": 409,
+                     *       "detail": "The external user id still receives faxes for its former user",
+                     *       "code": "external_user.id_in_grace",
+                     *       "next": "A deleted user's numbers still receive faxes (with this external_user_id) until the time the detail gives: choose another external_user_id for the new user, or PUT again after that time.",
                      *       "instance": "/v1/faxes",
                      *       "request_id": "req_01jdq3v4k8m2n5p7r9s1t3v5w7"
                      *     }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { api } from "../helpers";
 import { auditLines, type AuditEntryLine } from "../audit/helpers";
-import { createPartner, putUser, receiveFax } from "./partner-helpers";
+import { createPartner, endReleaseGrace, putUser, receiveFax } from "./partner-helpers";
 
 describe("the audit log of a partner's users", () => {
   it("records each action on a user, its numbers and its inbox, with the user's record as target", async () => {
@@ -23,7 +23,10 @@ describe("the audit log of a partner's users", () => {
     expect((await api("/v1/external-users/amy/inbox", { key: k })).status).toBe(200);
     expect((await api("/v1/external-users/amy", { key: k })).status).toBe(200);
     expect((await api("/v1/external-users/amy", { method: "DELETE", key: k })).status).toBe(200);
-    const again = await (await putUser(k, "amy")).json<{ id: string }>();
+    await endReleaseGrace(partner.accountId, "amy");
+    const recreated = await putUser(k, "amy");
+    expect(recreated.status).toBe(201);
+    const again = await recreated.json<{ id: string }>();
 
     const expected: Array<[action: string, actorType: string, targetType: string, targetId: string]> = [
       ["external_user.create", "api_key", "external_user", user.id],

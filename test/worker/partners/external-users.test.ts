@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { api, createTestAccount, expectProblem } from "../helpers";
-import { provisionFor, putUser } from "./partner-helpers";
+import { endReleaseGrace, provisionFor, putUser } from "./partner-helpers";
 
 interface ExternalUser {
   id: string;
@@ -93,6 +93,9 @@ describe("external users", () => {
     await expectProblem(await api(`/v1/numbers/${number.id}`, { key: partner.key }), 404, "number.not_found");
     await expectProblem(await api("/v1/external-users/leaver", { method: "DELETE", key: partner.key }), 404, "external_user.not_found");
 
+    // Not while the released number still routes to the former user (id-in-grace.test.ts), then again.
+    await expectProblem(await putUser(partner.key, "leaver"), 409, "external_user.id_in_grace");
+    await endReleaseGrace(partner.accountId, "leaver");
     const again = await putUser(partner.key, "leaver");
     expect(again.status).toBe(201);
     expect((await again.json<ExternalUser>()).id).not.toBe(shown.id);

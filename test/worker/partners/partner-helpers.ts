@@ -1,4 +1,5 @@
 /** Partners' test fixtures: a partner account with users and their numbers, and faxes received on them. */
+import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import "../../../src/codec/worker";
 import { writeTiff } from "../../../src/codec";
@@ -59,4 +60,11 @@ export async function inboxIds(key: string, externalUserId: string, query = ""):
   const res = await inbox(key, externalUserId, query);
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json<{ data: Fax[] }>()).data.map((f) => f.id);
+}
+
+/** Moves the clock past the release grace period of the numbers `externalUserId` had in the account (they stop routing). */
+export async function endReleaseGrace(accountId: string, externalUserId: string): Promise<void> {
+  await env.DB.prepare("UPDATE numbers SET routes_until = ? WHERE account_id = ? AND external_user_id = ? AND released_at IS NOT NULL")
+    .bind(new Date(Date.now() - 1000).toISOString(), accountId, externalUserId)
+    .run();
 }
