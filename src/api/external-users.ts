@@ -128,7 +128,7 @@ export function registerExternalUserRoutes(app: App): void {
       const { external_user_id } = c.req.valid("param");
       const body = c.req.valid("json");
       const db = database(c.env.DB);
-      await refuseIdInGrace(db, accountId, external_user_id);
+      await refuseIdInGrace(c.env, db, accountId, external_user_id);
       const { user, created } = await upsertExternalUser(db, accountId, external_user_id, {
         name: body.name ?? null,
         email: body.email ?? null,

@@ -1,5 +1,5 @@
 /** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
-import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
@@ -187,16 +187,20 @@ export async function updateNumber(db: Db, accountId: string, id: string, change
 }
 
 /**
- * When the account's released numbers that were `externalUserId`'s stop routing (the latest routes_until
- * after `nowIso`), or null when none of them is in its release grace period any more.
+ * Whether numbers of `externalUserId` (no live user has the id) still route to its former holder: the latest
+ * routes_until after `nowIso` among the released ones, and how many are not released yet (a DELETE that has
+ * marked the user deleted is still releasing them one by one).
  */
-export async function releasedNumbersRouteUntil(db: Db, accountId: string, externalUserId: string, nowIso: string): Promise<string | null> {
+export async function formerUserNumbersRouting(db: Db, accountId: string, externalUserId: string, nowIso: string): Promise<{ until: string | null; unreleased: number }> {
   const row = await db
-    .select({ until: max(numbers.routesUntil) })
+    .select({
+      until: sql<string | null>`max(CASE WHEN ${numbers.releasedAt} IS NOT NULL AND ${numbers.routesUntil} > ${nowIso} THEN ${numbers.routesUntil} END)`,
+      unreleased: sql<number>`sum(CASE WHEN ${numbers.releasedAt} IS NULL THEN 1 ELSE 0 END)`,
+    })
     .from(numbers)
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.externalUserId, externalUserId), isNotNull(numbers.releasedAt), gt(numbers.routesUntil, nowIso)))
+    .where(and(eq(numbers.accountId, accountId), eq(numbers.externalUserId, externalUserId)))
     .get();
-  return row?.until ?? null;
+  return { until: row?.until ?? null, unreleased: Number(row?.unreleased ?? 0) };
 }
 
 /** The active numbers of the account's external users, oldest first. */

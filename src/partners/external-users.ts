@@ -4,9 +4,10 @@
  */
 import type { Db } from "../db/client";
 import { deleteExternalUser, findExternalUser, type ExternalUserRow } from "../db/external-user-store";
-import { numbersOfExternalUsers, releasedNumbersRouteUntil, type NumberRow } from "../db/number-store";
+import { formerUserNumbersRouting, numbersOfExternalUsers, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { releasePartnerNumber } from "./numbers";
+import { releasePolicy } from "./tiers";
 
 export async function removeExternalUser(env: Env, db: Db, accountId: string, externalUserId: string): Promise<{ user: ExternalUserRow; released: NumberRow[] } | null> {
   const user = await deleteExternalUser(db, accountId, externalUserId);
@@ -25,10 +26,14 @@ export async function removeExternalUser(env: Env, db: Db, accountId: string, ex
  * (a misrouted fax). So the id is not given to a new user until the last of them stops routing; replacing
  * a live user is not affected.
  */
-export async function refuseIdInGrace(db: Db, accountId: string, externalUserId: string): Promise<void> {
+export async function refuseIdInGrace(env: Env, db: Db, accountId: string, externalUserId: string): Promise<void> {
   if (await findExternalUser(db, accountId, externalUserId)) return;
-  const until = await releasedNumbersRouteUntil(db, accountId, externalUserId, new Date().toISOString());
-  if (until === null) return;
+  const now = Date.now();
+  const routing = await formerUserNumbersRouting(db, accountId, externalUserId, new Date(now).toISOString());
+  // Numbers not released yet (a DELETE still at work) will route for a whole grace period from now.
+  const pendingUntil = routing.unreleased > 0 ? new Date(now + releasePolicy(env).graceMs).toISOString() : null;
+  const until = [routing.until, pendingUntil].filter((t): t is string => t !== null).sort().at(-1);
+  if (until === undefined) return;
   throw new ApiError("external_user.id_in_grace", {
     detail: `The deleted external user ${externalUserId} has numbers in their release grace period: faxes on them reach the former user, with external_user_id ${externalUserId}, until ${until}. Choose another id, or PUT again after ${until}.`,
   });

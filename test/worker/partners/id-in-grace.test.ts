@@ -33,6 +33,16 @@ describe("PUT of a deleted user's id during its numbers' release grace period", 
     await expectProblem(await api(`/v1/faxes/${late}?external_user_id=u1`, { key: partner.key }), 404, "fax.not_found");
   });
 
+  it("is refused too while a DELETE has marked the user deleted but not yet released its numbers", async () => {
+    const partner = await createPartner(["u1"]);
+    // The state between DELETE's two steps: the user row is deleted, its number not released yet.
+    await env.DB.prepare("UPDATE external_users SET deleted_at = ? WHERE account_id = ? AND external_user_id = ?").bind(new Date().toISOString(), partner.accountId, "u1").run();
+    const before = Date.now();
+    const refused = await expectProblem(await putUser(partner.key, "u1", { name: "Someone else" }), 409, "external_user.id_in_grace");
+    const until = /until (\S+)\. Choose/.exec(String(refused.detail))?.[1];
+    expect(Date.parse(until!)).toBeGreaterThan(before);
+  });
+
   it("names the latest grace end when several numbers were released", async () => {
     const partner = await createPartner(["u1"]);
     const second = await api("/v1/numbers", { method: "POST", key: partner.key, json: { external_user_id: "u1" } });
