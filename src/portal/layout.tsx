@@ -87,7 +87,7 @@ export const Layout: FC<PropsWithChildren<PageProps>> = ({ title, member, csrf, 
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name={CSRF_FIELD} value={token} />;
 
 /** A one-button form (release, revoke, end…): a POST with the CSRF field, so it works without JavaScript. */
-export const PostButton: FC<{ action: string; csrf: string; label: string; kind?: "secondary" | "danger"; ariaLabel?: string }> = ({ action, csrf, label, kind, ariaLabel }) => (
+export const PostButton: FC<{ action: string; csrf: string; label: Child; kind?: "secondary" | "danger"; ariaLabel?: string }> = ({ action, csrf, label, kind, ariaLabel }) => (
   <form method="post" action={action} class="inline">
     <CsrfField token={csrf} />
     <button type="submit" class={kind ?? "secondary"} aria-label={ariaLabel}>

@@ -11,7 +11,7 @@ import { database } from "../../db/client";
 import { listInvoices } from "../../db/invoice-store";
 import { ApiError } from "../../errors/api-error";
 import type { PortalEnv } from "../context";
-import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
+import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, PostButton, Table, Time } from "../layout";
 import { can } from "../permissions";
 import { auditMember } from "../audit";
 import { allow } from "../session";
@@ -111,12 +111,7 @@ export function registerBillingPages(portal: Hono<PortalEnv>): void {
                 </td>
                 <td>
                   {s.status !== "paid" && can(member.role, "billing.manage") ? (
-                    <form method="post" action={`/portal/billing/invoices/${s.id}/pay`} class="inline">
-                      <CsrfField token={c.get("csrf")} />
-                      <button type="submit" class="secondary">
-                        Pay {formatPrice(s.total - s.amountPaid)}
-                      </button>
-                    </form>
+                    <PostButton action={`/portal/billing/invoices/${s.id}/pay`} csrf={c.get("csrf")} label={<>Pay {formatPrice(s.total - s.amountPaid)}</>} />
                   ) : null}
                 </td>
               </tr>

@@ -16,7 +16,7 @@ import {
 } from "../../db/portal-store";
 import type { PortalEnv } from "../context";
 import { clearPortalCookie, SESSION_COOKIE } from "../cookies";
-import { CsrfField, Layout, Notice, Table, Time } from "../layout";
+import { CsrfField, Layout, Notice, PostButton, Table, Time } from "../layout";
 import { inviteMail, sendMail } from "../mail";
 import { can, ROLE_DESCRIPTIONS, ROLES } from "../permissions";
 import { auditMember } from "../audit";
@@ -86,12 +86,7 @@ async function teamPage(c: Context<PortalEnv>) {
                         Change role<span class="skip"> of {m.email}</span>
                       </button>
                     </form>
-                    <form method="post" action={`/portal/team/members/${m.id}/remove`} class="inline">
-                      <CsrfField token={csrf} />
-                      <button type="submit" class="danger">
-                        Remove<span class="skip"> {m.email}</span>
-                      </button>
-                    </form>
+                    <PostButton action={`/portal/team/members/${m.id}/remove`} csrf={csrf} kind="danger" label={<>Remove<span class="skip"> {m.email}</span></>} />
                   </div>
                 ) : null}
               </td>
@@ -122,12 +117,7 @@ async function teamPage(c: Context<PortalEnv>) {
               </td>
               <td>
                 {manage ? (
-                  <form method="post" action={`/portal/team/invitations/${i.id}/withdraw`} class="inline">
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="secondary">
-                      Withdraw<span class="skip"> the invitation of {i.email}</span>
-                    </button>
-                  </form>
+                  <PostButton action={`/portal/team/invitations/${i.id}/withdraw`} csrf={csrf} label={<>Withdraw<span class="skip"> the invitation of {i.email}</span></>} />
                 ) : null}
               </td>
             </tr>

@@ -12,7 +12,7 @@ import { isId } from "../../lib/ids";
 import { createEndpoint, pingEndpoint, redeliver, rotateEndpointSecret } from "../../webhooks/endpoints";
 import { webhookUrlRefusal } from "../../webhooks/url-policy";
 import type { PortalEnv } from "../context";
-import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, Table, Time } from "../layout";
+import { CsrfField, cursorOf, Empty, Layout, Notice, Pager, PostButton, Table, Time } from "../layout";
 import { auditMember } from "../audit";
 import { allow } from "../session";
 import { notFoundPage } from "./errors";
@@ -94,13 +94,8 @@ async function detailPage(c: Context<PortalEnv>, endpoint: WebhookEndpointRow, f
   const csrf = c.get("csrf");
   const page = await listDeliveries(database(c.env.DB), member.accountId, endpoint.id, { limit: 25, before: cursorOf(c.req.query("cursor")) });
   const last = page.data.at(-1);
-  const action = (path: string, label: string, kind = "secondary") => (
-    <form method="post" action={`/portal/webhooks/${endpoint.id}/${path}`} class="inline">
-      <CsrfField token={csrf} />
-      <button type="submit" class={kind}>
-        {label}
-      </button>
-    </form>
+  const action = (path: string, label: string, kind: "secondary" | "danger" = "secondary") => (
+    <PostButton action={`/portal/webhooks/${endpoint.id}/${path}`} csrf={csrf} label={label} kind={kind} />
   );
   return c.html(
     <Layout title={`Webhook endpoint ${endpoint.url}`} member={member} csrf={csrf} current="/portal/webhooks">
@@ -171,12 +166,7 @@ async function detailPage(c: Context<PortalEnv>, endpoint: WebhookEndpointRow, f
                   <Time iso={delivery.status === "pending" ? delivery.nextRetryAt : null} zone={zone} />
                 </td>
                 <td>
-                  <form method="post" action={`/portal/webhooks/${endpoint.id}/deliveries/${delivery.id}/redeliver`} class="inline">
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="secondary" aria-label={`Redeliver ${delivery.eventType} ${delivery.id}`}>
-                      Redeliver
-                    </button>
-                  </form>
+                  <PostButton action={`/portal/webhooks/${endpoint.id}/deliveries/${delivery.id}/redeliver`} csrf={csrf} label="Redeliver" ariaLabel={`Redeliver ${delivery.eventType} ${delivery.id}`} />
                 </td>
               </tr>
             );
