@@ -5,7 +5,7 @@ import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "../db/a
 import { API_KEY_SCOPES } from "../db/schema";
 import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
-import type { App } from "./context";
+import type { App, Caller } from "./context";
 import { audit } from "./audit";
 import { forgetCachedCredentials } from "./middleware/auth";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
@@ -45,6 +45,12 @@ const keyExample = {
   revoked_at: null,
 };
 
+/**
+ * The keys a caller manages (README "API keys and scopes"): a test key only test keys, as it creates test keys
+ * only; a live key, the account's credential for real traffic, every key. A key outside that is not found.
+ */
+const managedMode = (caller: Caller): "test" | undefined => (caller.mode === "test" ? "test" : undefined);
+
 function present(row: ApiKeyRow): z.infer<typeof ApiKeySchema> {
   return { id: row.id, name: row.name, mode: row.mode, scope: row.scope, key_prefix: row.keyPrefix, created_at: row.createdAt, revoked_at: row.revokedAt };
 }
@@ -57,7 +63,7 @@ export function registerApiKeyRoutes(app: App): void {
       operationId: "listApiKeys",
       tags: ["Authentication"],
       summary: "List API keys",
-      description: "The account's keys, newest first, revoked ones included. Never the keys themselves.",
+      description: "The account's keys, newest first, revoked ones included. Never the keys themselves. A test key lists test keys only; a live key lists every key.",
       security: bearerSecurity,
       request: { query: ListQuerySchema },
       responses: {
@@ -67,7 +73,8 @@ export function registerApiKeyRoutes(app: App): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const page = await listApiKeys(database(c.env.DB), c.get("caller").accountId, limit, cursor ? decodeCursor(cursor) : undefined);
+      const caller = c.get("caller");
+      const page = await listApiKeys(database(c.env.DB), caller.accountId, limit, cursor ? decodeCursor(cursor) : undefined, managedMode(caller));
       return c.json(pageResponse(page, present), 200);
     },
   );
@@ -108,7 +115,7 @@ export function registerApiKeyRoutes(app: App): void {
       tags: ["Authentication"],
       summary: "Revoke an API key",
       description:
-        "The key and every OAuth access token issued from it stop working at once. The account's last active key cannot be revoked: create another first.",
+        "The key and every OAuth access token issued from it stop working at once. The account's last active key cannot be revoked: create another first. A test key revokes test keys only (a live key's id is 404 to it).",
       security: bearerSecurity,
       request: { params: KeyIdParams },
       responses: {
@@ -118,7 +125,7 @@ export function registerApiKeyRoutes(app: App): void {
     }),
     async (c) => {
       const caller = c.get("caller");
-      const result = await revokeApiKey(database(c.env.DB), caller.accountId, c.req.valid("param").id);
+      const result = await revokeApiKey(database(c.env.DB), caller.accountId, c.req.valid("param").id, managedMode(caller));
       if ("refused" in result) throw new ApiError(result.refused === "not_found" ? "api_key.not_found" : "api_key.last_key");
       forgetCachedCredentials();
       audit(c, "api_key.revoke", { type: "api_key", id: result.revoked.id });

@@ -29,11 +29,11 @@ export const externalUserScope = createMiddleware<AppEnv>(async (c, next) => {
   const faxId = /^\/v1\/faxes\/([^/]+)/.exec(pathname)?.[1];
   if (faxId === undefined || faxId === "received") return next();
   const db = database(c.env.DB);
-  const accountId = c.get("caller").accountId;
+  const caller = c.get("caller");
   const id = decodeURIComponent(faxId);
-  if (!(await isFaxOfExternalUser(db, accountId, checked.data, id))) throw new ApiError("fax.not_found");
+  if (!(await isFaxOfExternalUser(db, caller, checked.data, id))) throw new ApiError("fax.not_found");
   await next();
   if (c.req.method === "GET" && c.res.status === 200 && OPENS_FAX.test(pathname)) {
-    await setInboxRead(db, accountId, checked.data, id, new Date().toISOString());
+    await setInboxRead(db, caller, checked.data, id, new Date().toISOString());
   }
 });

@@ -1,7 +1,8 @@
 /**
  * /v1/external-users (issue 15 points 1 and 4): a partner's own users, keyed by the partner's id,
  * each with dedicated numbers and an inbox of the faxes received on them. Every query carries the
- * account and the external user: another partner, or another user's id, finds nothing (404).
+ * account, the caller's mode and the external user: another partner, a user of the other mode (a test
+ * key's users are not a live key's), or another user's id, finds nothing (404).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { database, type Db } from "../db/client";
@@ -10,6 +11,7 @@ import { findFax, listReceivedFaxes } from "../db/fax-store";
 import { inboxReadTimes, setInboxRead } from "../db/inbox-store";
 import { searchFaxText } from "../db/fax-text-store";
 import { numbersOfExternalUsers, type NumberRow } from "../db/number-store";
+import type { Tenant } from "../db/tenant";
 import { ApiError } from "../errors/api-error";
 import { MetadataSchema, type Fax } from "../fax/schema";
 import { inboundView } from "../fax/view";
@@ -99,8 +101,8 @@ function presentUser(user: ExternalUserRow, numbers: NumberRow[]): z.infer<typeo
   };
 }
 
-async function userOr404(db: Db, accountId: string, externalUserId: string): Promise<ExternalUserRow> {
-  const user = await findExternalUser(db, accountId, externalUserId);
+async function userOr404(db: Db, tenant: Tenant, externalUserId: string): Promise<ExternalUserRow> {
+  const user = await findExternalUser(db, tenant, externalUserId);
   if (!user) throw new ApiError("external_user.not_found", { detail: `No external user ${externalUserId} in this account.` });
   return user;
 }
@@ -124,17 +126,17 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const { external_user_id } = c.req.valid("param");
       const body = c.req.valid("json");
       const db = database(c.env.DB);
-      await refuseIdInGrace(c.env, db, accountId, external_user_id);
-      const { user, created } = await upsertExternalUser(db, accountId, external_user_id, {
+      await refuseIdInGrace(c.env, db, tenant, external_user_id);
+      const { user, created } = await upsertExternalUser(db, tenant, external_user_id, {
         name: body.name ?? null,
         email: body.email ?? null,
         metadata: JSON.stringify(body.metadata ?? {}),
       });
-      const numbers = created ? [] : await numbersOfExternalUsers(db, accountId, [external_user_id]);
+      const numbers = created ? [] : await numbersOfExternalUsers(db, tenant, [external_user_id]);
       audit(c, created ? "external_user.create" : "external_user.update", { type: "external_user", id: user.id });
       const location = { location: `/v1/external-users/${encodeURIComponent(external_user_id)}` };
       return created ? c.json(presentUser(user, numbers), 201, location) : c.json(presentUser(user, numbers), 200, location);
@@ -157,11 +159,11 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const { external_user_id } = c.req.valid("param");
       const db = database(c.env.DB);
-      const user = await userOr404(db, accountId, external_user_id);
-      return c.json(presentUser(user, await numbersOfExternalUsers(db, accountId, [external_user_id])), 200);
+      const user = await userOr404(db, tenant, external_user_id);
+      return c.json(presentUser(user, await numbersOfExternalUsers(db, tenant, [external_user_id])), 200);
     },
   );
 
@@ -187,17 +189,17 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const q = c.req.valid("query");
       const db = database(c.env.DB);
-      const page = await listExternalUsers(db, accountId, {
+      const page = await listExternalUsers(db, tenant, {
         metadata: metadataFilters(new URL(c.req.url).searchParams),
         createdAfter: q.created_after ? new Date(q.created_after).toISOString() : undefined,
         createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
-      const numbers = await numbersOfExternalUsers(db, accountId, page.data.map((u) => u.externalUserId));
+      const numbers = await numbersOfExternalUsers(db, tenant, page.data.map((u) => u.externalUserId));
       return c.json(pageResponse(page, (user) => presentUser(user, numbers)), 200);
     },
   );
@@ -219,9 +221,9 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const { external_user_id } = c.req.valid("param");
-      const removed = await removeExternalUser(c.env, database(c.env.DB), accountId, external_user_id);
+      const removed = await removeExternalUser(c.env, database(c.env.DB), tenant, external_user_id);
       if (!removed) throw new ApiError("external_user.not_found", { detail: `No external user ${external_user_id} in this account.` });
       audit(c, "external_user.delete", { type: "external_user", id: removed.user.id });
       for (const number of removed.released) audit(c, "number.release", { type: "number", id: number.id });
@@ -254,17 +256,17 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const { external_user_id } = c.req.valid("param");
       const q = c.req.valid("query");
       const db = database(c.env.DB);
-      await userOr404(db, accountId, external_user_id);
+      await userOr404(db, tenant, external_user_id);
       const filter = { externalUserId: external_user_id, imageDownloaded: q.image_downloaded, read: q.unread === undefined ? undefined : !q.unread };
       if (q.q !== undefined) {
         // The one full-text search of received faxes (src/db/fax-text-store.ts), scoped to the user.
         const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
-        const found = await searchFaxText<Fax>(db, accountId, q.q, { limit: q.limit, offset, ...filter });
-        const readAt = await inboxReadTimes(db, accountId, found.hits.map((h) => h.fax.id));
+        const found = await searchFaxText<Fax>(db, tenant, q.q, { limit: q.limit, offset, ...filter });
+        const readAt = await inboxReadTimes(db, tenant, found.hits.map((h) => h.fax.id));
         return c.json(
           {
             data: found.hits.map((h) => ({ ...inboundView(h.fax), read_at: readAt.get(h.fax.id) ?? null, search: { rank: h.rank, snippet: h.snippet } })),
@@ -274,8 +276,8 @@ export function registerExternalUserRoutes(app: App): void {
           200,
         );
       }
-      const page = await listReceivedFaxes<Fax>(db, accountId, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit });
-      const readAt = await inboxReadTimes(db, accountId, page.data.map((f) => f.id));
+      const page = await listReceivedFaxes<Fax>(db, tenant, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit });
+      const readAt = await inboxReadTimes(db, tenant, page.data.map((f) => f.id));
       return c.json(pageResponse(page, (fax) => ({ ...inboundView(fax), read_at: readAt.get(fax.id) ?? null })), 200);
     },
   );
@@ -296,13 +298,13 @@ export function registerExternalUserRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
+      const tenant = c.get("caller");
       const { external_user_id, fax_id } = c.req.valid("param");
       const { read } = c.req.valid("json");
       const db = database(c.env.DB);
-      await userOr404(db, accountId, external_user_id);
-      const marked = await setInboxRead(db, accountId, external_user_id, fax_id, read ? new Date().toISOString() : null);
-      const fax = marked ? await findFax<Fax>(db, accountId, fax_id) : null;
+      await userOr404(db, tenant, external_user_id);
+      const marked = await setInboxRead(db, tenant, external_user_id, fax_id, read ? new Date().toISOString() : null);
+      const fax = marked ? await findFax<Fax>(db, tenant, fax_id) : null;
       if (!marked || !fax) throw new ApiError("fax.not_found", { detail: `No fax ${fax_id} in the inbox of ${external_user_id}.` });
       audit(c, read ? "external_user.mark_read" : "external_user.mark_unread", { type: "fax", id: fax_id });
       return c.json({ ...inboundView(fax), read_at: marked.readAt }, 200);

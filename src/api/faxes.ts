@@ -196,7 +196,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const q = c.req.valid("query");
       const caller = c.get("caller");
-      const page = await listFaxes<Fax>(database(c.env.DB), caller.accountId, {
+      const page = await listFaxes<Fax>(database(c.env.DB), caller, {
         metadata: metadataFilters(new URL(c.req.url).searchParams),
         externalUserId: q.external_user_id,
         status: q.status,
@@ -230,7 +230,8 @@ export function registerFaxRoutes(app: App): void {
       // Straight from the FaxObject: one round trip, and the freshest state. An id that is not a fax id
       // never reaches a Durable Object.
       const id = c.req.valid("param").id;
-      const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson(c.get("caller").accountId) : null;
+      const { accountId, mode } = c.get("caller");
+      const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson({ accountId, mode }) : null;
       if (body === null) throw new ApiError("fax.not_found");
       if (carriesExtractedData(body)) audit(c, "fax.read_extraction", { type: "fax", id });
       // Already the fax's JSON (the FaxObject serialized faxView of its Fax); typed as the route's 200.
@@ -256,7 +257,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      if (!(await findFax<Fax>(database(c.env.DB), caller.accountId, id))) throw new ApiError("fax.not_found");
+      if (!(await findFax<Fax>(database(c.env.DB), caller, id))) throw new ApiError("fax.not_found");
       const result = await faxObject(c.env, id).cancel();
       if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
       audit(c, "fax.cancel", { type: "fax", id });
@@ -284,7 +285,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      const original = await findFax<Fax>(db, caller.accountId, id);
+      const original = await findFax<Fax>(db, caller, id);
       if (!original) throw new ApiError("fax.not_found");
       const json = c.req.header("content-type")?.toLowerCase().startsWith("application/json") ?? false;
       // A body that is not JSON is refused rather than ignored: its overrides would be lost in silence.
@@ -326,7 +327,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      if (!(await findFax<Fax>(db, caller.accountId, id))) throw new ApiError("fax.not_found");
+      if (!(await findFax<Fax>(db, caller, id))) throw new ApiError("fax.not_found");
       return c.json({ data: await listFaxEvents(db, caller.accountId, id) }, 200);
     },
   );
@@ -349,7 +350,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      const stored = await findFaxDocumentKey(database(c.env.DB), caller.accountId, id);
+      const stored = await findFaxDocumentKey(database(c.env.DB), caller, id);
       if (!stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw documentGone(stored.purgedAt);
       const signed = await signObjectUrl(new URL(c.req.url).origin, c.env.SIGNING_SECRET, stored.documentKey, settings(c.env).signedUrlTtlSeconds);
@@ -377,7 +378,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const { id, n } = c.req.valid("param");
-      const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller, id);
       if (!fax) throw new ApiError("fax.not_found");
       if (fax.purged_at) throw documentGone(fax.purged_at);
       const key = faxFileKeys(caller.accountId, id).preview(n);

@@ -54,7 +54,7 @@ export function registerFileRoutes(app: App): void {
     if (!object) {
       // A link signed before the retention purge outlives the file: say it is gone for good.
       const owner = parseFaxFileKey(key);
-      const stored = owner ? await findFaxDocumentKey(database(c.env.DB), owner.accountId, owner.faxId) : null;
+      const stored = owner ? await findFaxDocumentKey(database(c.env.DB), { accountId: owner.accountId, mode: null }, owner.faxId) : null;
       throw documentGone(stored?.purgedAt ?? null);
     }
     const headers = new Headers({

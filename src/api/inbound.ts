@@ -7,6 +7,7 @@ import { database } from "../db/client";
 import { listPageTexts } from "../db/fax-text-store";
 import { findFax } from "../db/fax-store";
 import { findNumber, setNumberExtractionSchema } from "../db/number-store";
+import type { Tenant } from "../db/tenant";
 import { ApiError } from "../errors/api-error";
 import { faxObject } from "../fax/fax-stub";
 import { FaxExtractionSchema, FaxOcrSchema, type Fax } from "../fax/schema";
@@ -75,8 +76,8 @@ export function carriesExtractedData(faxJson: string): boolean {
   return fax.direction === "inbound" && fax.extraction?.data != null;
 }
 
-async function receivedFax(c: { env: Env }, accountId: string, id: string): Promise<Fax> {
-  const fax = await findFax<Fax>(database(c.env.DB), accountId, id);
+async function receivedFax(c: { env: Env }, tenant: Tenant, id: string): Promise<Fax> {
+  const fax = await findFax<Fax>(database(c.env.DB), tenant, id);
   if (!fax) throw new ApiError("fax.not_found");
   if (fax.direction !== "inbound" || fax.status !== "received") throw new ApiError("fax.not_received");
   return fax;
@@ -111,9 +112,9 @@ export function registerInboundRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
-      const fax = await receivedFax(c, accountId, c.req.valid("param").id);
-      const rows = await listPageTexts(database(c.env.DB), accountId, fax.id);
+      const caller = c.get("caller");
+      const fax = await receivedFax(c, caller, c.req.valid("param").id);
+      const rows = await listPageTexts(database(c.env.DB), caller.accountId, fax.id);
       audit(c, "fax.read_text", { type: "fax", id: fax.id });
       return c.json(
         {
@@ -143,7 +144,7 @@ export function registerInboundRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const fax = await receivedFax(c, c.get("caller").accountId, c.req.valid("param").id);
+      const fax = await receivedFax(c, c.get("caller"), c.req.valid("param").id);
       const result = await faxObject(c.env, fax.id).requestExtraction();
       if (!result.ok) throw new ApiError(result.reason === "not_read" ? "fax.not_read" : "fax.not_received");
       return c.json({ fax_id: fax.id, extraction: result.fax.extraction! }, 202);
@@ -167,7 +168,7 @@ export function registerInboundRoutes(app: App): void {
       responses: { ...numberSchemaResponses, ...problemResponses("number.not_found", ...AUTH_ERRORS) },
     }),
     async (c) => {
-      const row = await findNumber(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const row = await findNumber(database(c.env.DB), c.get("caller"), c.req.valid("param").id);
       if (!row) throw new ApiError("number.not_found");
       const schema = parseStoredSchema(row.extractionSchema);
       return c.json({ number_id: row.id, extraction_schema: schema, schema_version: schema ? await schemaVersion(schema) : null }, 200);
@@ -189,7 +190,7 @@ export function registerInboundRoutes(app: App): void {
     async (c) => {
       const body = c.req.valid("json");
       const schema = body.extraction_schema === null ? null : requireExtractionSchema(body.extraction_schema, "/extraction_schema");
-      const row = await setNumberExtractionSchema(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id, schema ? JSON.stringify(schema) : null);
+      const row = await setNumberExtractionSchema(database(c.env.DB), c.get("caller"), c.req.valid("param").id, schema ? JSON.stringify(schema) : null);
       if (!row) throw new ApiError("number.not_found");
       return c.json({ number_id: row.id, extraction_schema: schema, schema_version: schema ? await schemaVersion(schema) : null }, 200);
     },

@@ -94,7 +94,7 @@ export function registerNumberRoutes(app: App): void {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listNumbers(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined, q.label, q.external_user_id);
+      const page = await listNumbers(database(c.env.DB), c.get("caller"), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined, q.label, q.external_user_id);
       return c.json(pageResponse(page, present), 200);
     },
   );
@@ -150,7 +150,7 @@ export function registerNumberRoutes(app: App): void {
     }),
     async (c) => {
       const db = database(c.env.DB);
-      const row = await findNumber(db, c.get("caller").accountId, c.req.valid("param").id);
+      const row = await findNumber(db, c.get("caller"), c.req.valid("param").id);
       if (!row) throw new ApiError("number.not_found");
       return c.json({ ...present(row), usage: await numberUsage(c.env, db, row) }, 200);
     },
@@ -174,7 +174,7 @@ export function registerNumberRoutes(app: App): void {
     async (c) => {
       const body = c.req.valid("json");
       const db = database(c.env.DB);
-      const row = await updateNumber(db, c.get("caller").accountId, c.req.valid("param").id, {
+      const row = await updateNumber(db, c.get("caller"), c.req.valid("param").id, {
         ...(body.tier !== undefined ? { tier: body.tier } : {}),
         ...(body.label !== undefined ? { label: body.label } : {}),
       });
@@ -201,7 +201,7 @@ export function registerNumberRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const row = await releasePartnerNumber(c.env, database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const row = await releasePartnerNumber(c.env, database(c.env.DB), c.get("caller"), c.req.valid("param").id);
       if (!row) throw new ApiError("number.not_found");
       audit(c, "number.release", { type: "number", id: row.id });
       return c.json(present(row), 200);

@@ -104,7 +104,7 @@ export function registerReceivedRoutes(app: App): void {
       const q = c.req.valid("query");
       if (q.search_text !== undefined) {
         const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
-        const found = await searchFaxText<Fax>(database(c.env.DB), c.get("caller").accountId, q.search_text, {
+        const found = await searchFaxText<Fax>(database(c.env.DB), c.get("caller"), q.search_text, {
           limit: q.limit,
           offset,
           minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
@@ -120,7 +120,7 @@ export function registerReceivedRoutes(app: App): void {
           200,
         );
       }
-      const page = await listReceivedFaxes<Fax>(database(c.env.DB), c.get("caller").accountId, {
+      const page = await listReceivedFaxes<Fax>(database(c.env.DB), c.get("caller"), {
         minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
         imageDownloaded: q.image_downloaded,
         externalUserId: q.external_user_id,
@@ -164,8 +164,8 @@ export function registerReceivedRoutes(app: App): void {
       const { id } = c.req.valid("param");
       const { format, page } = c.req.valid("query");
       const db = database(c.env.DB);
-      const fax = await findFax<Fax>(db, caller.accountId, id);
-      const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
+      const fax = await findFax<Fax>(db, caller, id);
+      const stored = fax ? await findFaxDocumentKey(db, caller, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw documentGone(stored.purgedAt);
       if (format === "png" && page > fax.page_count) throw new ApiError("fax.page_not_found", { detail: `The fax has ${fax.page_count} page(s); there is no page ${page}.` });

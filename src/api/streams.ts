@@ -71,7 +71,7 @@ export function registerStreamRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller, id);
       if (!fax) throw new ApiError("fax.not_found");
       const wanted: StreamRequest = {
         accountId: caller.accountId,

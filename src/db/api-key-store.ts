@@ -11,7 +11,7 @@ import { accessTokens, apiKeys } from "./schema";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-/** `mode`: only the keys of that mode (the portal's test/live context); all when absent (the API). */
+/** `mode`: only the keys of that mode (the portal's context, a test key); all when absent (a live key). */
 export async function listApiKeys(db: Db, accountId: string, limit: number, afterId?: string, mode?: "test" | "live"): Promise<{ data: ApiKeyRow[]; hasMore: boolean }> {
   const rows = await db
     .select()
@@ -57,7 +57,8 @@ export type RevokeResult = { revoked: ApiKeyRow } | { refused: "not_found" | "la
  * other active keys is part of the UPDATE's condition, so two concurrent revocations cannot both pass
  * the "not the last key" check and leave the account with none.
  */
-export async function revokeApiKey(db: Db, accountId: string, keyId: string): Promise<RevokeResult> {
+export async function revokeApiKey(db: Db, accountId: string, keyId: string, mode?: "test" | "live"): Promise<RevokeResult> {
+  const ofMode = mode ? eq(apiKeys.mode, mode) : undefined;
   const now = new Date().toISOString();
   const [updated] = await db.batch([
     db
@@ -67,6 +68,7 @@ export async function revokeApiKey(db: Db, accountId: string, keyId: string): Pr
         and(
           eq(apiKeys.id, keyId),
           eq(apiKeys.accountId, accountId),
+          ofMode,
           isNull(apiKeys.revokedAt),
           sql`(SELECT count(*) FROM api_keys AS other WHERE other.account_id = ${accountId} AND other.revoked_at IS NULL AND other.id <> ${keyId}) > 0`,
         ),
@@ -75,7 +77,7 @@ export async function revokeApiKey(db: Db, accountId: string, keyId: string): Pr
     db.delete(accessTokens).where(and(eq(accessTokens.keyId, keyId), eq(accessTokens.accountId, accountId), sql`EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ${keyId} AND k.revoked_at IS NOT NULL)`)),
   ]);
   if (updated[0]) return { revoked: updated[0] };
-  const existing = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId))).get();
+  const existing = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId), ofMode)).get();
   if (!existing) return { refused: "not_found" };
   // Already revoked: revoking again answers the same revoked key (DELETE is idempotent).
   if (existing.revokedAt) return { revoked: existing };

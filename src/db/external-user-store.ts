@@ -1,35 +1,37 @@
 /**
  * External users (issue 15 point 1): a partner's own users, keyed by the partner's id for them
- * (external_user_id). Every query carries the account id; a deleted user is kept for the record
+ * (external_user_id). Every query carries the account id and the mode (a test key's users are not a live
+ * key's, src/db/tenant.ts); a deleted user is kept for the record
  * (deleted_at) and its external_user_id can be used again.
  */
 import { and, desc, eq, gte, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { externalUsers } from "./schema";
+import type { Tenant } from "./tenant";
 
 export type ExternalUserRow = typeof externalUsers.$inferSelect;
 export type ExternalUserFields = Pick<ExternalUserRow, "name" | "email" | "metadata">;
 
-const activeUser = (accountId: string, externalUserId: string) =>
-  and(eq(externalUsers.accountId, accountId), eq(externalUsers.externalUserId, externalUserId), isNull(externalUsers.deletedAt));
+const activeUser = (tenant: Tenant, externalUserId: string) =>
+  and(eq(externalUsers.accountId, tenant.accountId), eq(externalUsers.mode, tenant.mode), eq(externalUsers.externalUserId, externalUserId), isNull(externalUsers.deletedAt));
 
-export async function findExternalUser(db: Db, accountId: string, externalUserId: string): Promise<ExternalUserRow | undefined> {
-  return db.select().from(externalUsers).where(activeUser(accountId, externalUserId)).get();
+export async function findExternalUser(db: Db, tenant: Tenant, externalUserId: string): Promise<ExternalUserRow | undefined> {
+  return db.select().from(externalUsers).where(activeUser(tenant, externalUserId)).get();
 }
 
 /**
  * Creates the user or replaces its fields (PUT): one statement, so two racing PUTs of a new user end
  * in one row. `created` is true when this call inserted it.
  */
-export async function upsertExternalUser(db: Db, accountId: string, externalUserId: string, fields: ExternalUserFields): Promise<{ user: ExternalUserRow; created: boolean }> {
+export async function upsertExternalUser(db: Db, tenant: Tenant, externalUserId: string, fields: ExternalUserFields): Promise<{ user: ExternalUserRow; created: boolean }> {
   const now = new Date().toISOString();
   const id = newId("usr");
   const user = await db
     .insert(externalUsers)
-    .values({ id, accountId, externalUserId, ...fields, createdAt: now, updatedAt: now, deletedAt: null })
+    .values({ id, accountId: tenant.accountId, mode: tenant.mode, externalUserId, ...fields, createdAt: now, updatedAt: now, deletedAt: null })
     .onConflictDoUpdate({
-      target: [externalUsers.accountId, externalUsers.externalUserId],
+      target: [externalUsers.accountId, externalUsers.mode, externalUsers.externalUserId],
       targetWhere: sql`deleted_at IS NULL`,
       set: { ...fields, updatedAt: now },
     })
@@ -38,9 +40,9 @@ export async function upsertExternalUser(db: Db, accountId: string, externalUser
   return { user, created: user.id === id };
 }
 
-export async function deleteExternalUser(db: Db, accountId: string, externalUserId: string): Promise<ExternalUserRow | undefined> {
+export async function deleteExternalUser(db: Db, tenant: Tenant, externalUserId: string): Promise<ExternalUserRow | undefined> {
   const now = new Date().toISOString();
-  return db.update(externalUsers).set({ deletedAt: now, updatedAt: now }).where(activeUser(accountId, externalUserId)).returning().get();
+  return db.update(externalUsers).set({ deletedAt: now, updatedAt: now }).where(activeUser(tenant, externalUserId)).returning().get();
 }
 
 export interface ExternalUserFilter {
@@ -53,8 +55,8 @@ export interface ExternalUserFilter {
 }
 
 /** Newest first, with the list filters; fetches limit + 1 rows to know whether there is a next page. */
-export async function listExternalUsers(db: Db, accountId: string, f: ExternalUserFilter): Promise<{ data: ExternalUserRow[]; hasMore: boolean }> {
-  const where: SQL[] = [eq(externalUsers.accountId, accountId), isNull(externalUsers.deletedAt)];
+export async function listExternalUsers(db: Db, tenant: Tenant, f: ExternalUserFilter): Promise<{ data: ExternalUserRow[]; hasMore: boolean }> {
+  const where: SQL[] = [eq(externalUsers.accountId, tenant.accountId), eq(externalUsers.mode, tenant.mode), isNull(externalUsers.deletedAt)];
   if (f.createdAfter) where.push(gte(externalUsers.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(externalUsers.createdAt, f.createdBefore));
   // json_each with bound key and value: no JSON path is built from input.

@@ -1,12 +1,18 @@
 /**
  * Reads and writes of fax rows. Writes come only from the FaxObject (its projection into D1);
- * reads always filter by account_id, so one account can never see another's fax.
+ * reads always filter by account_id and mode, so one account can never see another's fax, nor a test key
+ * a live one (src/db/tenant.ts). A fax's children (events, page texts) are read only after the fax was
+ * found so, and carry its account id.
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { PlatformEvent } from "../events/catalog";
 import { faxOrderOf } from "../events/order";
 import type { Db } from "./client";
 import { accountSettings, externalUsers, faxEvents, faxes, numbers } from "./schema";
+import type { Tenant } from "./tenant";
+
+/** The faxes of one account in one mode (src/db/tenant.ts): every read the API or the portal makes starts here. */
+const faxOf = (t: Tenant): SQL => and(eq(faxes.accountId, t.accountId), eq(faxes.mode, t.mode))!;
 
 /**
  * What this store needs of a fax body: the fields its columns project. The body itself is the fax
@@ -82,20 +88,24 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
   await db.batch([upsert, ...inserts]);
 }
 
-export async function findFax<F extends StoredFax>(db: Db, accountId: string, faxId: string): Promise<F | null> {
+export async function findFax<F extends StoredFax>(db: Db, tenant: Tenant, faxId: string): Promise<F | null> {
   const row = await db
     .select({ body: faxes.body })
     .from(faxes)
-    .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
+    .where(and(faxOf(tenant), eq(faxes.id, faxId)))
     .get();
   return row ? (JSON.parse(row.body) as F) : null;
 }
 
-export async function findFaxDocumentKey(db: Db, accountId: string, faxId: string): Promise<{ documentKey: string | null; purgedAt: string | null } | null> {
+/**
+ * `mode` null only for the holder of a signed link (src/api/files.ts): a key or a session of the fax's own
+ * mode issued it, and the link names the account in its signed path.
+ */
+export async function findFaxDocumentKey(db: Db, tenant: Tenant | { accountId: string; mode: null }, faxId: string): Promise<{ documentKey: string | null; purgedAt: string | null } | null> {
   const row = await db
     .select({ documentKey: faxes.documentKey, purgedAt: sql<string | null>`json_extract(${faxes.body}, '$.purged_at')` })
     .from(faxes)
-    .where(and(eq(faxes.accountId, accountId), eq(faxes.id, faxId)))
+    .where(and(tenant.mode === null ? eq(faxes.accountId, tenant.accountId) : faxOf(tenant), eq(faxes.id, faxId)))
     .get();
   return row ?? null;
 }
@@ -104,17 +114,17 @@ export async function findFaxDocumentKey(db: Db, accountId: string, faxId: strin
  * The faxes of the account's current user under a partner's id (issue 15 points 3 and 4): matched by the
  * user record, so an id deleted and used again never reaches the former user's faxes.
  */
-export function faxesOfExternalUser(accountId: string, externalUserId: string): SQL {
-  const current = sql`(SELECT ${externalUsers.id} FROM ${externalUsers} WHERE ${externalUsers.accountId} = ${accountId} AND ${externalUsers.externalUserId} = ${externalUserId} AND ${externalUsers.deletedAt} IS NULL)`;
+export function faxesOfExternalUser(tenant: Tenant, externalUserId: string): SQL {
+  const current = sql`(SELECT ${externalUsers.id} FROM ${externalUsers} WHERE ${externalUsers.accountId} = ${tenant.accountId} AND ${externalUsers.mode} = ${tenant.mode} AND ${externalUsers.externalUserId} = ${externalUserId} AND ${externalUsers.deletedAt} IS NULL)`;
   return sql`${faxes.userId} = ${current}`;
 }
 
 /** Whether the fax is one of the external user's (issue 15 point 3: every query carries the account and the user). */
-export async function isFaxOfExternalUser(db: Db, accountId: string, externalUserId: string, faxId: string): Promise<boolean> {
+export async function isFaxOfExternalUser(db: Db, tenant: Tenant, externalUserId: string, faxId: string): Promise<boolean> {
   const row = await db
     .select({ id: faxes.id })
     .from(faxes)
-    .where(and(eq(faxes.accountId, accountId), faxesOfExternalUser(accountId, externalUserId), eq(faxes.id, faxId)))
+    .where(and(faxOf(tenant), faxesOfExternalUser(tenant, externalUserId), eq(faxes.id, faxId)))
     .get();
   return row !== undefined;
 }
@@ -122,8 +132,6 @@ export async function isFaxOfExternalUser(db: Db, accountId: string, externalUse
 export interface FaxListFilter {
   /** Partners: only the faxes of this external user's numbers. */
   externalUserId?: string;
-  /** The portal's test/live context: only faxes of this mode. */
-  mode?: "test" | "live";
   status?: string;
   direction?: "outbound" | "inbound";
   to?: string;
@@ -150,10 +158,9 @@ async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: st
 }
 
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
-export async function listFaxes<F extends StoredFax>(db: Db, accountId: string, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
-  const where: SQL[] = [eq(faxes.accountId, accountId)];
-  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
-  if (f.mode) where.push(eq(faxes.mode, f.mode));
+export async function listFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
+  const where: SQL[] = [faxOf(tenant)];
+  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(tenant, f.externalUserId));
   if (f.status) where.push(eq(faxes.status, f.status));
   if (f.direction) where.push(eq(faxes.direction, f.direction));
   if (f.to) where.push(eq(faxes.to, f.to));
@@ -218,8 +225,6 @@ export async function findExpiredDocuments(db: Db, cutoffs: RetentionCutoffs, li
 export interface ReceivedFilter {
   /** Partners: only the faxes received on this external user's numbers (the inbox). */
   externalUserId?: string;
-  /** The portal's test/live context: only faxes of this mode. */
-  mode?: "test" | "live";
   minCompleted?: string;
   imageDownloaded?: boolean;
   /** Partners: the inbox's read state (read_at set or not). */
@@ -229,10 +234,9 @@ export interface ReceivedFilter {
 }
 
 /** Inbound faxes that arrived completely, newest first (eFax-style polling). */
-export async function listReceivedFaxes<F extends StoredFax>(db: Db, accountId: string, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
-  const where: SQL[] = [eq(faxes.accountId, accountId), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
-  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(accountId, f.externalUserId));
-  if (f.mode) where.push(eq(faxes.mode, f.mode));
+export async function listReceivedFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
+  const where: SQL[] = [faxOf(tenant), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
+  if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(tenant, f.externalUserId));
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
   if (f.read !== undefined) where.push(f.read ? sql`${faxes.readAt} IS NOT NULL` : sql`${faxes.readAt} IS NULL`);

@@ -7,6 +7,7 @@ import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { faxesOfExternalUser } from "./fax-store";
 import { faxes, faxPageTexts } from "./schema";
+import type { Tenant } from "./tenant";
 
 export type PageTextRow = typeof faxPageTexts.$inferSelect;
 export type NewPageText = typeof faxPageTexts.$inferInsert;
@@ -101,14 +102,14 @@ export interface TextSearchOptions {
 /**
  * The one search over received faxes' text, sender and remote ident, best match first: GET
  * /v1/faxes/received?search_text= and the partners' inbox `q` both call it. Only the account's own
- * received faxes can match; fetches limit + 1 to tell whether more follow.
+ * received faxes of the caller's mode can match; fetches limit + 1 to tell whether more follow.
  */
-export async function searchFaxText<F>(db: Db, accountId: string, input: string, o: TextSearchOptions): Promise<{ hits: TextSearchHit<F>[]; hasMore: boolean }> {
+export async function searchFaxText<F>(db: Db, tenant: Tenant, input: string, o: TextSearchOptions): Promise<{ hits: TextSearchHit<F>[]; hasMore: boolean }> {
   const match = ftsQuery(input);
   if (match === null || o.toNumbers?.length === 0) return { hits: [], hasMore: false };
   const filters: SQL[] = [];
   if (o.toNumbers) filters.push(sql` AND ${faxes.to} IN (${sql.join(o.toNumbers.map((n) => sql`${n}`), sql`, `)})`);
-  if (o.externalUserId !== undefined) filters.push(sql` AND ${faxesOfExternalUser(accountId, o.externalUserId)}`);
+  if (o.externalUserId !== undefined) filters.push(sql` AND ${faxesOfExternalUser(tenant, o.externalUserId)}`);
   if (o.minCompleted) filters.push(sql` AND ${faxes.completedAt} >= ${o.minCompleted}`);
   if (o.imageDownloaded !== undefined) filters.push(sql` AND json_extract(${faxes.body}, '$.image_downloaded') = ${o.imageDownloaded ? 1 : 0}`);
   if (o.read !== undefined) filters.push(o.read ? sql` AND ${faxes.readAt} IS NOT NULL` : sql` AND ${faxes.readAt} IS NULL`);
@@ -117,7 +118,7 @@ export async function searchFaxText<F>(db: Db, accountId: string, input: string,
            snippet(fax_text_index, -1, '[', ']', '…', 12) AS snippet
     FROM fax_text_index AS i
     JOIN ${faxes} ON ${faxes.id} = i.fax_id AND ${faxes.accountId} = i.account_id
-    WHERE fax_text_index MATCH ${match} AND i.account_id = ${accountId}
+    WHERE fax_text_index MATCH ${match} AND i.account_id = ${tenant.accountId} AND ${faxes.mode} = ${tenant.mode}
       AND ${faxes.direction} = 'inbound' AND ${faxes.status} = 'received'${sql.join(filters, sql``)}
     ORDER BY rank, i.fax_id DESC
     LIMIT ${o.limit + 1} OFFSET ${o.offset ?? 0}`);

@@ -1,16 +1,22 @@
-/** Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool. */
+/**
+ * Fax numbers of an account. Test numbers come from the fictional +1 555 010 range; live ones from the operator's pool.
+ * What the API and the portal read or change is scoped by account and mode (src/db/tenant.ts); routing and
+ * provisioning look across accounts by the number itself.
+ */
 import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../lib/ids";
 import type { Db } from "./client";
 import { numbers } from "./schema";
+import type { Tenant } from "./tenant";
 
 export type NumberRow = typeof numbers.$inferSelect;
 
-/** `mode`: only numbers of that mode (the portal's test/live context); all when absent (the API). */
-export async function listNumbers(db: Db, accountId: string, limit: number, before?: string, label?: string, externalUserId?: string, mode?: "test" | "live") {
-  const where = [eq(numbers.accountId, accountId), isNull(numbers.releasedAt)];
-  if (mode !== undefined) where.push(eq(numbers.mode, mode));
+/** The account's numbers of one mode. */
+const numberOf = (t: Tenant): SQL => and(eq(numbers.accountId, t.accountId), eq(numbers.mode, t.mode))!;
+
+export async function listNumbers(db: Db, tenant: Tenant, limit: number, before?: string, label?: string, externalUserId?: string) {
+  const where = [numberOf(tenant), isNull(numbers.releasedAt)];
   if (label !== undefined) where.push(eq(numbers.label, label));
   if (externalUserId !== undefined) where.push(eq(numbers.externalUserId, externalUserId));
   if (before) where.push(lt(numbers.id, before));
@@ -18,15 +24,15 @@ export async function listNumbers(db: Db, accountId: string, limit: number, befo
   return { data: rows.slice(0, limit), hasMore: rows.length > limit };
 }
 
-export async function findNumber(db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
-  return db.select().from(numbers).where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt))).get();
+export async function findNumber(db: Db, tenant: Tenant, id: string): Promise<NumberRow | undefined> {
+  return db.select().from(numbers).where(and(numberOf(tenant), eq(numbers.id, id), isNull(numbers.releasedAt))).get();
 }
 
-export async function findAccountNumber(db: Db, accountId: string, e164: string): Promise<NumberRow | undefined> {
+export async function findAccountNumber(db: Db, tenant: Tenant, e164: string): Promise<NumberRow | undefined> {
   return db
     .select()
     .from(numbers)
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.number, e164), isNull(numbers.releasedAt)))
+    .where(and(numberOf(tenant), eq(numbers.number, e164), isNull(numbers.releasedAt)))
     .get();
 }
 
@@ -145,12 +151,12 @@ function activeNumber(db: Db, row: Pick<NumberRow, "accountId" | "id">): SQL {
  */
 export async function releaseNumber(
   db: Db,
-  accountId: string,
+  tenant: Tenant,
   id: string,
   graceMs = 0,
   alongside?: NumberChangeStatements,
 ): Promise<NumberRow | undefined> {
-  const held = await findNumber(db, accountId, id);
+  const held = await findNumber(db, tenant, id);
   if (!held) return undefined;
   const now = Date.now();
   const routesUntil = new Date(now + graceMs).toISOString();
@@ -158,7 +164,7 @@ export async function releaseNumber(
   const release = db
     .update(numbers)
     .set({ releasedAt: released.releasedAt, routesUntil })
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .where(and(numberOf(tenant), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning();
   const more = alongside?.(released, activeNumber(db, held)) ?? [];
   const items: BatchItem<"sqlite">[] = [...more, release];
@@ -167,21 +173,21 @@ export async function releaseNumber(
 }
 
 /** Inbound (issue 14): a number's own extraction schema (JSON), or null to use the account's. */
-export async function setNumberExtractionSchema(db: Db, accountId: string, id: string, schemaJson: string | null): Promise<NumberRow | undefined> {
+export async function setNumberExtractionSchema(db: Db, tenant: Tenant, id: string, schemaJson: string | null): Promise<NumberRow | undefined> {
   return db
     .update(numbers)
     .set({ extractionSchema: schemaJson })
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .where(and(numberOf(tenant), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning()
     .get();
 }
 
-export async function updateNumber(db: Db, accountId: string, id: string, changes: Partial<Pick<NumberRow, "tier" | "label">>): Promise<NumberRow | undefined> {
-  if (Object.keys(changes).length === 0) return findNumber(db, accountId, id);
+export async function updateNumber(db: Db, tenant: Tenant, id: string, changes: Partial<Pick<NumberRow, "tier" | "label">>): Promise<NumberRow | undefined> {
+  if (Object.keys(changes).length === 0) return findNumber(db, tenant, id);
   return db
     .update(numbers)
     .set(changes)
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.id, id), isNull(numbers.releasedAt)))
+    .where(and(numberOf(tenant), eq(numbers.id, id), isNull(numbers.releasedAt)))
     .returning()
     .get();
 }
@@ -191,20 +197,20 @@ export async function updateNumber(db: Db, accountId: string, id: string, change
  * routes_until after `nowIso` among the released ones, and how many are not released yet (a DELETE that has
  * marked the user deleted is still releasing them one by one).
  */
-export async function formerUserNumbersRouting(db: Db, accountId: string, externalUserId: string, nowIso: string): Promise<{ until: string | null; unreleased: number }> {
+export async function formerUserNumbersRouting(db: Db, tenant: Tenant, externalUserId: string, nowIso: string): Promise<{ until: string | null; unreleased: number }> {
   const row = await db
     .select({
       until: sql<string | null>`max(CASE WHEN ${numbers.releasedAt} IS NOT NULL AND ${numbers.routesUntil} > ${nowIso} THEN ${numbers.routesUntil} END)`,
       unreleased: sql<number>`sum(CASE WHEN ${numbers.releasedAt} IS NULL THEN 1 ELSE 0 END)`,
     })
     .from(numbers)
-    .where(and(eq(numbers.accountId, accountId), eq(numbers.externalUserId, externalUserId)))
+    .where(and(numberOf(tenant), eq(numbers.externalUserId, externalUserId)))
     .get();
   return { until: row?.until ?? null, unreleased: Number(row?.unreleased ?? 0) };
 }
 
-/** The active numbers of the account's external users, oldest first. */
-export async function numbersOfExternalUsers(db: Db, accountId: string, externalUserIds: string[]): Promise<NumberRow[]> {
+/** The active numbers of the account's external users (of the mode), oldest first. */
+export async function numbersOfExternalUsers(db: Db, tenant: Tenant, externalUserIds: string[]): Promise<NumberRow[]> {
   const found: NumberRow[] = [];
   for (let i = 0; i < externalUserIds.length; i += 90) {
     const chunk = externalUserIds.slice(i, i + 90);
@@ -212,7 +218,7 @@ export async function numbersOfExternalUsers(db: Db, accountId: string, external
       ...(await db
         .select()
         .from(numbers)
-        .where(and(eq(numbers.accountId, accountId), inArray(numbers.externalUserId, chunk), isNull(numbers.releasedAt)))
+        .where(and(numberOf(tenant), inArray(numbers.externalUserId, chunk), isNull(numbers.releasedAt)))
         .orderBy(asc(numbers.id))
         .all()),
     );

@@ -485,9 +485,11 @@ export const externalUsers = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     deletedAt: text("deleted_at"),
+    /** Key mode (migration 0015): a user belongs to the mode of the key that created it, like its numbers and faxes. */
+    mode: text("mode", { enum: ["test", "live"] }).notNull().default("test"),
   },
   (t) => [
-    uniqueIndex("external_users_active").on(t.accountId, t.externalUserId).where(sql`deleted_at IS NULL`),
+    uniqueIndex("external_users_active").on(t.accountId, t.mode, t.externalUserId).where(sql`deleted_at IS NULL`),
     index("external_users_account").on(t.accountId, t.id),
   ],
 );

@@ -49,9 +49,9 @@ export async function createFax(
 ): Promise<Fax> {
   const db = database(env.DB);
   const number = input.external_user_id
-    ? await senderNumberOfUser(db, accountId, input.external_user_id, input.from)
+    ? await senderNumberOfUser(db, { accountId, mode }, input.external_user_id, input.from)
     : input.from
-      ? await findAccountNumber(db, accountId, input.from.trim())
+      ? await findAccountNumber(db, { accountId, mode }, input.from.trim())
       : await firstAccountNumber(db, accountId, mode);
   if (!number) {
     throw new ApiError("fax.sender.invalid", {

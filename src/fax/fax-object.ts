@@ -12,6 +12,7 @@ import { coverFaxPages, releaseFaxCredits } from "../billing/ledger";
 import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
 import { writeFaxProjection } from "../db/fax-store";
+import type { Tenant } from "../db/tenant";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
@@ -145,13 +146,14 @@ export class FaxObject extends DurableObject<Env> {
   }
 
   /**
-   * The fax as its JSON body, if it belongs to the account: the API reads the source of truth, not the
+   * The fax as its JSON body, if it belongs to the account and mode (a test key never reads a live fax,
+   * src/db/tenant.ts): the API reads the source of truth, not the
    * D1 projection. Serialized once per state (a busy fax is polled far more often than it changes), and a
    * string crosses the RPC boundary without a structured clone on each side.
    */
-  async readOwnedJson(accountId: string): Promise<string | null> {
+  async readOwnedJson(tenant: Tenant): Promise<string | null> {
     const state = await this.load();
-    if (!state || state.accountId !== accountId) return null;
+    if (!state || state.accountId !== tenant.accountId || state.fax.mode !== tenant.mode) return null;
     if (this.serialized?.version !== state.version) this.serialized = { version: state.version, json: JSON.stringify(faxView(state.fax)) };
     return this.serialized.json;
   }

@@ -26,7 +26,7 @@ export async function resendFax(env: Env, accountId: string, mode: "test" | "liv
   if (original.direction !== "outbound" || !RESENDABLE_STATUSES.includes(original.status)) {
     throw new ApiError("fax.not_resendable", { detail: `The fax is ${original.direction} and ${original.status}.` });
   }
-  const stored = await findFaxDocumentKey(database(env.DB), accountId, original.id);
+  const stored = await findFaxDocumentKey(database(env.DB), { accountId, mode }, original.id);
   const object = stored?.documentKey ? await documentStore(env).get(stored.documentKey) : null;
   if (!object) throw new ApiError("fax.no_document", { detail: `The document of ${original.id} is no longer stored (retention), so it cannot be resent.` });
   const pdf = await object.bytes();

@@ -12,6 +12,7 @@ import { inboundSettings, isoNow, type InboundSettings } from "../config";
 import { database, type Db } from "../db/client";
 import { indexFaxText, listPageTexts, savePageText, type PageTextRow } from "../db/fax-text-store";
 import { findAccountNumber } from "../db/number-store";
+import type { Tenant } from "../db/tenant";
 import { readAccountSettings } from "../db/settings-store";
 import { forEachBounded } from "../lib/bounded";
 import { log } from "../lib/log";
@@ -40,7 +41,7 @@ export async function handleInboundJob(job: InboundJob, env: Env): Promise<void>
   if (claim.fax.ocr?.status === "pending") {
     // No schema anywhere: extraction is skipped before the pages are read, so fax.received already says so
     // and a fax stream, which waits for extraction to settle, ends with it (src/webhooks/event-stream.ts).
-    if (claim.fax.extraction?.status === "pending" && !(await extractionSchemaFor(db, claim.accountId, claim.fax.to))) {
+    if (claim.fax.extraction?.status === "pending" && !(await extractionSchemaFor(db, { accountId: claim.accountId, mode: claim.fax.mode }, claim.fax.to))) {
       await stub.extractionFinished({ run: claim.extractionRun, ...NO_SCHEMA });
     }
     await readPages(env, db, s, claim.accountId, claim.fax);
@@ -124,15 +125,15 @@ export function pagesText(rows: PageTextRow[]): string {
 }
 
 /** The schema the fax's number carries, or else the account's. */
-export async function extractionSchemaFor(db: Db, accountId: string, to: string): Promise<ExtractionSchema | null> {
-  const number = await findAccountNumber(db, accountId, to);
-  return parseStoredSchema(number?.extractionSchema) ?? parseStoredSchema((await readAccountSettings(db, accountId)).extractionSchema);
+export async function extractionSchemaFor(db: Db, tenant: Tenant, to: string): Promise<ExtractionSchema | null> {
+  const number = await findAccountNumber(db, tenant, to);
+  return parseStoredSchema(number?.extractionSchema) ?? parseStoredSchema((await readAccountSettings(db, tenant.accountId)).extractionSchema);
 }
 
 const NO_SCHEMA = { status: "skipped" as const, data: null, schema_version: null, detail: "Neither the number nor the account has an extraction_schema." };
 
 async function extractFields(env: Env, db: Db, s: InboundSettings, accountId: string, fax: Fax) {
-  const schema = await extractionSchemaFor(db, accountId, fax.to);
+  const schema = await extractionSchemaFor(db, { accountId, mode: fax.mode }, fax.to);
   if (!schema) return NO_SCHEMA;
   const version = await schemaVersion(schema);
   const text = pagesText(await listPageTexts(db, accountId, fax.id));

@@ -3,18 +3,19 @@
  * grace period and quarantine); its faxes stay, with their files, until their retention ends.
  */
 import type { Db } from "../db/client";
+import type { Tenant } from "../db/tenant";
 import { deleteExternalUser, findExternalUser, type ExternalUserRow } from "../db/external-user-store";
 import { formerUserNumbersRouting, numbersOfExternalUsers, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { releasePartnerNumber } from "./numbers";
 import { releasePolicy } from "./tiers";
 
-export async function removeExternalUser(env: Env, db: Db, accountId: string, externalUserId: string): Promise<{ user: ExternalUserRow; released: NumberRow[] } | null> {
-  const user = await deleteExternalUser(db, accountId, externalUserId);
+export async function removeExternalUser(env: Env, db: Db, tenant: Tenant, externalUserId: string): Promise<{ user: ExternalUserRow; released: NumberRow[] } | null> {
+  const user = await deleteExternalUser(db, tenant, externalUserId);
   if (!user) return null;
   const released: NumberRow[] = [];
-  for (const number of await numbersOfExternalUsers(db, accountId, [externalUserId])) {
-    const row = await releasePartnerNumber(env, db, accountId, number.id);
+  for (const number of await numbersOfExternalUsers(db, tenant, [externalUserId])) {
+    const row = await releasePartnerNumber(env, db, tenant, number.id);
     if (row) released.push(row);
   }
   return { user, released };
@@ -26,10 +27,10 @@ export async function removeExternalUser(env: Env, db: Db, accountId: string, ex
  * (a misrouted fax). So the id is not given to a new user until the last of them stops routing; replacing
  * a live user is not affected.
  */
-export async function refuseIdInGrace(env: Env, db: Db, accountId: string, externalUserId: string): Promise<void> {
-  if (await findExternalUser(db, accountId, externalUserId)) return;
+export async function refuseIdInGrace(env: Env, db: Db, tenant: Tenant, externalUserId: string): Promise<void> {
+  if (await findExternalUser(db, tenant, externalUserId)) return;
   const now = Date.now();
-  const routing = await formerUserNumbersRouting(db, accountId, externalUserId, new Date(now).toISOString());
+  const routing = await formerUserNumbersRouting(db, tenant, externalUserId, new Date(now).toISOString());
   // Numbers not released yet (a DELETE still at work) will route for a whole grace period from now.
   const pendingUntil = routing.unreleased > 0 ? new Date(now + releasePolicy(env).graceMs).toISOString() : null;
   const until = [routing.until, pendingUntil].filter((t): t is string => t !== null).sort().at(-1);

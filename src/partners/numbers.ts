@@ -5,6 +5,7 @@
 import { settings } from "../config";
 import type { Db } from "../db/client";
 import { findExternalUser } from "../db/external-user-store";
+import type { Tenant } from "../db/tenant";
 import { claimNumber, numbersOfExternalUsers, releaseNumber, testNumberCandidates, unavailableNumbers, type NumberRow } from "../db/number-store";
 import { ApiError } from "../errors/api-error";
 import { publishAccountEvents } from "../webhooks/account-events";
@@ -32,7 +33,7 @@ export interface NumberRequest {
  * cannot be met is refused with the area codes that can.
  */
 export async function provisionPartnerNumber(env: Env, db: Db, accountId: string, mode: "test" | "live", request: NumberRequest): Promise<NumberRow> {
-  const user = request.externalUserId === null ? null : await findExternalUser(db, accountId, request.externalUserId);
+  const user = request.externalUserId === null ? null : await findExternalUser(db, { accountId, mode }, request.externalUserId);
   if (request.externalUserId !== null && !user) {
     throw new ApiError("external_user.not_found", {
       detail: `No external user ${request.externalUserId}: create it with PUT /v1/external-users/${request.externalUserId} first.`,
@@ -64,10 +65,10 @@ export async function provisionPartnerNumber(env: Env, db: Db, accountId: string
 }
 
 /** Releases a number: it routes to this account for the grace period, then the gateway answers SIP 404. */
-export async function releasePartnerNumber(env: Env, db: Db, accountId: string, id: string): Promise<NumberRow | undefined> {
+export async function releasePartnerNumber(env: Env, db: Db, tenant: Tenant, id: string): Promise<NumberRow | undefined> {
   const released = numberEvent(db, "number.released");
-  const row = await releaseNumber(db, accountId, id, releasePolicy(env).graceMs, released.alongside);
-  if (row) await publishAccountEvents(env, accountId, released.recorded);
+  const row = await releaseNumber(db, tenant, id, releasePolicy(env).graceMs, released.alongside);
+  if (row) await publishAccountEvents(env, tenant.accountId, released.recorded);
   return row;
 }
 
@@ -75,11 +76,11 @@ export async function releasePartnerNumber(env: Env, db: Db, accountId: string, 
  * The number a fax for a partner's user goes out from (caller id and header): `from` when it is one of
  * the user's numbers, else the user's first.
  */
-export async function senderNumberOfUser(db: Db, accountId: string, externalUserId: string, from: string | undefined): Promise<NumberRow> {
-  if (!(await findExternalUser(db, accountId, externalUserId))) {
+export async function senderNumberOfUser(db: Db, tenant: Tenant, externalUserId: string, from: string | undefined): Promise<NumberRow> {
+  if (!(await findExternalUser(db, tenant, externalUserId))) {
     throw new ApiError("external_user.not_found", { detail: `No external user ${externalUserId}.`, errors: [{ pointer: "/external_user_id", detail: "no such external user" }] });
   }
-  const own = await numbersOfExternalUsers(db, accountId, [externalUserId]);
+  const own = await numbersOfExternalUsers(db, tenant, [externalUserId]);
   const number = from === undefined ? own[0] : own.find((n) => n.number === from.trim());
   if (!number) {
     throw new ApiError("fax.sender.invalid", {

@@ -31,7 +31,7 @@ export interface paths {
         };
         /**
          * List API keys
-         * @description The account's keys, newest first, revoked ones included. Never the keys themselves.
+         * @description The account's keys, newest first, revoked ones included. Never the keys themselves. A test key lists test keys only; a live key lists every key.
          */
         get: operations["listApiKeys"];
         put?: never;
@@ -58,7 +58,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description The key and every OAuth access token issued from it stop working at once. The account's last active key cannot be revoked: create another first.
+         * @description The key and every OAuth access token issued from it stop working at once. The account's last active key cannot be revoked: create another first. A test key revokes test keys only (a live key's id is 404 to it).
          */
         delete: operations["revokeApiKey"];
         options?: never;

@@ -41,8 +41,8 @@ export function registerExternalUserPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/external-users", allow("external_users.view"), async (c) => {
     const member = c.get("member");
     const db = database(c.env.DB);
-    const page = await listExternalUsers(db, member.accountId, { limit: PAGE_SIZE, before: cursorOf(c.req.query("cursor")) });
-    const numbers = (await numbersOfExternalUsers(db, member.accountId, page.data.map((u) => u.externalUserId))).filter((n) => n.mode === member.mode);
+    const page = await listExternalUsers(db, member, { limit: PAGE_SIZE, before: cursorOf(c.req.query("cursor")) });
+    const numbers = await numbersOfExternalUsers(db, member, page.data.map((u) => u.externalUserId));
     const last = page.data.at(-1);
     const zone = c.get("timeZone");
     return c.html(
@@ -84,21 +84,20 @@ export function registerExternalUserPages(portal: Hono<PortalEnv>): void {
     const member = c.get("member");
     const db = database(c.env.DB);
     const id = ExternalUserIdSchema.safeParse(c.req.param("externalUserId"));
-    const user = id.success ? await findExternalUser(db, member.accountId, id.data) : undefined;
+    const user = id.success ? await findExternalUser(db, member, id.data) : undefined;
     if (!user) return notFoundPage(c);
-    const numbers = (await numbersOfExternalUsers(db, member.accountId, [user.externalUserId])).filter((n) => n.mode === member.mode);
+    const numbers = await numbersOfExternalUsers(db, member, [user.externalUserId]);
     const q = searchOf(c.req.query("q"));
     const zone = c.get("timeZone");
     let rows: Array<{ fax: Fax; snippet?: string }>;
     let next: string | null;
     if (q) {
       const offset = searchOffset(c.req.query("cursor"));
-      // Searching only the user's numbers of this context keeps the other mode's faxes out.
-      const found = await searchFaxText<Fax>(db, member.accountId, q, { limit: PAGE_SIZE, offset, externalUserId: user.externalUserId, toNumbers: numbers.map((n) => n.number) });
+      const found = await searchFaxText<Fax>(db, member, q, { limit: PAGE_SIZE, offset, externalUserId: user.externalUserId, toNumbers: numbers.map((n) => n.number) });
       rows = found.hits.map((h) => ({ fax: h.fax, snippet: h.snippet }));
       next = found.hasMore ? encodeSearchCursor(offset + PAGE_SIZE) : null;
     } else {
-      const page = await listReceivedFaxes<Fax>(db, member.accountId, { externalUserId: user.externalUserId, mode: member.mode, before: cursorOf(c.req.query("cursor")), limit: PAGE_SIZE });
+      const page = await listReceivedFaxes<Fax>(db, member, { externalUserId: user.externalUserId, before: cursorOf(c.req.query("cursor")), limit: PAGE_SIZE });
       rows = page.data.map((fax) => ({ fax }));
       const last = page.data.at(-1);
       next = page.hasMore && last ? encodeCursor(last.id) : null;

@@ -31,7 +31,7 @@ function field(form: Record<string, unknown>, name: string): string {
 export function registerNumberPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/numbers", allow("numbers.view"), async (c) => {
     const member = c.get("member");
-    const page = await listNumbers(database(c.env.DB), member.accountId, PAGE_SIZE, cursorOf(c.req.query("cursor")), undefined, undefined, member.mode);
+    const page = await listNumbers(database(c.env.DB), member, PAGE_SIZE, cursorOf(c.req.query("cursor")));
     const last = page.data.at(-1);
     const manage = can(member.role, "numbers.manage");
     const done = c.req.query("done");
@@ -142,9 +142,9 @@ export function registerNumberPages(portal: Hono<PortalEnv>): void {
     const member = c.get("member");
     const db = database(c.env.DB);
     // Only a number of the session's context: a test context never releases a live number.
-    const held = await findNumber(db, member.accountId, c.req.param("id"));
-    if (!held || held.mode !== member.mode) throw new ApiError("number.not_found");
-    const row = await releasePartnerNumber(c.env, db, member.accountId, held.id);
+    const held = await findNumber(db, member, c.req.param("id"));
+    if (!held) throw new ApiError("number.not_found");
+    const row = await releasePartnerNumber(c.env, db, member, held.id);
     if (!row) throw new ApiError("number.not_found");
     auditMember(c, "number.release", { type: "number", id: row.id });
     return c.redirect("/portal/numbers?done=released", 303);

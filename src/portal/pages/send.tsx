@@ -79,7 +79,7 @@ async function sendPage(c: Context<PortalEnv>, numbers: NumberRow[], error?: { t
 
 async function accountNumbers(c: Context<PortalEnv>): Promise<NumberRow[]> {
   // Only the numbers of the session's test/live context: a fax's mode is its sender number's.
-  return (await listNumbers(database(c.env.DB), c.get("member").accountId, 100, undefined, undefined, undefined, c.get("member").mode)).data;
+  return (await listNumbers(database(c.env.DB), c.get("member"), 100)).data;
 }
 
 export function registerSendPages(portal: Hono<PortalEnv>): void {

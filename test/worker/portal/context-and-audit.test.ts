@@ -22,8 +22,10 @@ describe("the test/live context", () => {
     const testKey = keyOf(await (await post("/portal/keys", m, { scope: "read", mode: "live" })).text());
     expect(testKey).toMatch(/^fx_test_/);
     expect((await post("/portal/numbers", m, { mode: "live" })).headers.get("location")).toBe("/portal/numbers?done=provisioned");
-    const held = await listNumbers(database(env.DB), m.accountId, 10);
+    const heldOf = async (mode: "test" | "live") => (await listNumbers(database(env.DB), { accountId: m.accountId, mode }, 10)).data;
+    const held = { data: await heldOf("test") };
     expect(held.data.map((n) => n.mode)).toEqual(["test"]);
+    expect(await heldOf("live")).toEqual([]);
 
     const switched = await post("/portal/mode", m, { mode: "live" }, { referer: `${ORIGIN}/portal/keys` });
     expect(switched.status).toBe(303);
@@ -34,7 +36,7 @@ describe("the test/live context", () => {
     const liveKey = keyOf(await (await post("/portal/keys", m, { scope: "read", mode: "test" })).text());
     expect(liveKey).toMatch(/^fx_live_/);
     expect((await post("/portal/numbers", m, { mode: "test" })).status).toBe(303);
-    const both = (await listNumbers(database(env.DB), m.accountId, 10)).data;
+    const both = [...(await heldOf("live")), ...(await heldOf("test"))];
     expect(both.map((n) => n.mode).sort()).toEqual(["live", "test"]);
     const livePage = await (await page("/portal/numbers", m)).text();
     expect(livePage).toContain(both.find((n) => n.mode === "live")!.number);
