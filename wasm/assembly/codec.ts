@@ -41,6 +41,13 @@ const PAIR_WHITE_BLACK: usize = memory.data(1024 * 2, 16);
 const PAIR_BLACK_WHITE: usize = memory.data(1024 * 2, 16);
 const MODE_TABLE: usize = memory.data(128 * 4, 16);
 const REVERSE_TABLE: usize = memory.data(256, 16);
+/**
+ * Encoder: the whole code of a run of 0..RUN_CODES_MAX pels, make-up and terminating code joined, white runs
+ * then black ones (u32: length << 27 | code; at most 13 + 12 bits). One lookup and one putBits per run instead
+ * of a branch and two; a text page at fine resolution has ~120 000 runs.
+ */
+const RUN_CODES_MAX: i32 = 2623;
+const RUN_CODES: usize = memory.data((RUN_CODES_MAX + 1) * 2 * 4, 16);
 
 const EOL_CODE: u32 = 1; // 000000000001, T.4 §4.1.2
 const EOL_LENGTH: i32 = 12;
@@ -77,6 +84,15 @@ function fillPairs(table: usize, first: StaticArray<u32>, second: StaticArray<u3
   }
 }
 
+/** RUN_CODES' entry for `run`: the make-up code for its multiple of 64 (if any), then the terminating code. */
+function joinedRunCode(codes: StaticArray<u32>, run: i32): u32 {
+  const term = unchecked(codes[run & 63]);
+  if (run < 64) return ((term >> 16) << 27) | (term & 0xffff);
+  const makeup = unchecked(codes[63 + (run >> 6)]);
+  const length = (makeup >> 16) + (term >> 16);
+  return (length << 27) | ((makeup & 0xffff) << (term >> 16)) | (term & 0xffff);
+}
+
 let ready = false;
 
 /** Builds the decode tables from the encode tables; idempotent. */
@@ -88,6 +104,10 @@ export function init(): void {
     fillLookup16(WHITE_TABLE, WHITE_LOOKUP_BITS, w & 0xffff, <i32>(w >> 16), (run << 4) | (w >> 16));
     const b = unchecked(BLACK_CODES[i]);
     fillLookup16(BLACK_TABLE, BLACK_LOOKUP_BITS, b & 0xffff, <i32>(b >> 16), (run << 4) | (b >> 16));
+  }
+  for (let run = 0; run <= RUN_CODES_MAX; run++) {
+    store<u32>(RUN_CODES + (<usize>run << 2), joinedRunCode(WHITE_CODES, run));
+    store<u32>(RUN_CODES + (<usize>(RUN_CODES_MAX + 1 + run) << 2), joinedRunCode(BLACK_CODES, run));
   }
   fillPairs(PAIR_WHITE_BLACK, WHITE_CODES, BLACK_CODES);
   fillPairs(PAIR_BLACK_WHITE, BLACK_CODES, WHITE_CODES);
@@ -808,17 +828,13 @@ function putZeros(n: i32): void {
 }
 
 /** T.4 §4.1.1: make-up code(s) for the multiple of 64, then the terminating code; 2560 repeats for longer runs. */
-function putRun(run: i32, black: i32): void {
-  const codes = black ? BLACK_CODES : WHITE_CODES;
-  while (run >= 2624) {
-    putEntry(unchecked(codes[103]));
+@inline function putRun(run: i32, black: i32): void {
+  while (run > RUN_CODES_MAX) {
+    putEntry(unchecked((black ? BLACK_CODES : WHITE_CODES)[103]));
     run -= 2560;
   }
-  if (run >= 64) {
-    putEntry(unchecked(codes[63 + (run >> 6)]));
-    run &= 63;
-  }
-  putEntry(unchecked(codes[run]));
+  const e = load<u32>(RUN_CODES + (<usize>(black * (RUN_CODES_MAX + 1) + run) << 2));
+  putBits(e & 0x7ffffff, <i32>(e >> 27));
 }
 
 /** Bit position in the output, for fill and alignment. */
