@@ -20,6 +20,7 @@ interface CodecExports {
   getBadRows(): number;
   reverseBits(ptr: number, length: number): void;
   prepareScratch(length: number): number;
+  packBlackWhiteRows(grey: number, out: number, flags: number, width: number, rows: number, stride: number): number;
 }
 
 const SCHEME_CODES: Record<CodingScheme, number> = { mh: 0, mr: 1, mmr: 2 };
@@ -174,6 +175,29 @@ export function decodeCoded(data: Uint8Array, opts: DecodeOptions): DecodedPage 
   const rows = c.getRows();
   const bitmapData = new Uint8Array(c.memory.buffer, c.getBitmapPtr(), rows * stride).slice();
   return { bitmap: { width: opts.width, height: rows, data: bitmapData }, badRows: c.getBadRows() };
+}
+
+/**
+ * 8-bit grey rows to 1-bit where every pel is 0 (black) or 255 (white), in the WASM codec: `rows` rows of `width`
+ * pels, `stride` bytes apart, from the start of `grey`, packed into `out` from `outOffset` ((width + 7) / 8 bytes a
+ * row, 1 = black). `flags[y]` becomes 1 for each row holding any other grey (or a partial last byte), whose
+ * output the caller must redo; white groups in those rows are 0. Returns how many rows are flagged. Bounded by
+ * the caller: a band of rows at a time keeps the codec's memory small.
+ */
+export function packBlackWhiteRows(grey: Uint8Array, width: number, rows: number, stride: number, out: Uint8Array, outOffset: number, flags: Uint8Array): number {
+  const c = getCodec();
+  const outStride = strideOf(width);
+  const greyBytes = Math.min(grey.length, rows * stride);
+  const outPtrOffset = (greyBytes + 15) & ~15;
+  const ptr = c.prepareScratch(outPtrOffset + rows * outStride + rows);
+  if (ptr === 0) throw new CodecError("codec.too_large", "not enough memory for the rows");
+  new Uint8Array(c.memory.buffer, ptr, greyBytes).set(grey.subarray(0, greyBytes));
+  const outPtr = ptr + outPtrOffset;
+  const flagsPtr = outPtr + rows * outStride;
+  const flagged = c.packBlackWhiteRows(ptr, outPtr, flagsPtr, width, rows, stride);
+  out.set(new Uint8Array(c.memory.buffer, outPtr, rows * outStride), outOffset);
+  flags.set(new Uint8Array(c.memory.buffer, flagsPtr, rows));
+  return flagged;
 }
 
 /** TIFF FillOrder 2 data, bit-reversed into MSB-first order (a new array). */

@@ -23,7 +23,7 @@
 import { decodeCoded, encodeBitmap } from "./engine.js";
 
 export { CodecError } from "./errors.js";
-export { initCodec, codecMemoryBytes } from "./engine.js";
+export { initCodec, codecMemoryBytes, packBlackWhiteRows } from "./engine.js";
 export { decodeTiffPages, readTiff, readTiffRaw, tiffPageCount, writeTiff, writeCodedTiff } from "./tiff.js";
 export type { CodedTiffPage, WriteTiffOptions } from "./tiff.js";
 /*

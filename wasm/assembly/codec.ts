@@ -1006,3 +1006,53 @@ export function prepareScratch(length: i32): usize {
   if (!ensureMemory(base + <usize>length + 16)) return 0;
   return base;
 }
+
+/**
+ * Render pipeline (src/fax/render/bilevel.ts): 8-bit grey rows to 1-bit, for the pels that are pure black (0)
+ * or paper white (255), which is all of a page of 1-bit glyphs and solid fills. Eight pels are one u64 and one
+ * output byte (1 = black, first pel in the top bit). `rows` rows of `width` pels, `stride` bytes apart, at
+ * `grey`; output rows of (width + 7) / 8 bytes at `out`. `flags[y]` is set to 1 for a row holding any other
+ * grey or a partial last byte: its output is left for the caller to redo; white groups in it are 0.
+ * Returns how many rows are flagged.
+ */
+export function packBlackWhiteRows(grey: usize, out: usize, flags: usize, width: i32, rows: i32, stride: i32): i32 {
+  const bytes = width >> 3;
+  const outStride = (width + 7) >> 3;
+  let flagged = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = grey + <usize>y * <usize>stride;
+    const o = out + <usize>y * <usize>outStride;
+    let mixed: u64 = 0;
+    for (let xb = 0; xb < bytes; xb++) {
+      // Paper, the most of a text page, 64 pels (eight output bytes) at a time.
+      if ((xb & 7) == 0 && xb + 8 <= bytes) {
+        const at = row + (<usize>xb << 3);
+        const all =
+          load<u64>(at) & load<u64>(at, 8) & load<u64>(at, 16) & load<u64>(at, 24) &
+          load<u64>(at, 32) & load<u64>(at, 40) & load<u64>(at, 48) & load<u64>(at, 56);
+        if (all == 0xffffffffffffffff) {
+          store<u64>(o + <usize>xb, 0);
+          xb += 7;
+          continue;
+        }
+      }
+      const x = load<u64>(row + (<usize>xb << 3));
+      if (x == 0xffffffffffffffff) {
+        store<u8>(o + <usize>xb, 0);
+        continue;
+      }
+      // Each lane's top bit copied through the lane equals the lane only for 0 and 255.
+      mixed |= (((x >> 7) & 0x0101010101010101) * 0xff) ^ x;
+      // Lane i's ink bit moved to bit 63 - i (the products of the multiply never overlap, so never carry).
+      store<u8>(o + <usize>xb, <u8>(((((~x) >> 7) & 0x0101010101010101) * 0x8040201008040201) >> 56));
+    }
+    if (bytes < outStride) {
+      store<u8>(o + <usize>bytes, 0);
+      mixed = 1;
+    }
+    const isMixed = <i32>(mixed != 0);
+    store<u8>(flags + <usize>y, <u8>isMixed);
+    flagged += isMixed;
+  }
+  return flagged;
+}

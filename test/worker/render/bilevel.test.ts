@@ -1,8 +1,10 @@
 /**
- * Grey → 1-bit on synthetic pages: the pels a recipient sees. The converter reads aligned buffers four pels at
- * a time and anything else pel by pel; both readings must give the same page.
+ * Grey → 1-bit on synthetic pages: the pels a recipient sees. The converter packs the pure black-and-white rows
+ * of aligned buffers in the WASM codec and reads their other rows four pels at a time, and reads anything else
+ * pel by pel in JS; both readings must give the same page.
  */
 import { describe, expect, it } from "vitest";
+import "../../../src/codec/worker";
 import { greyToBilevel, type ImageConversion } from "../../../src/fax/render/bilevel";
 
 const WIDTH = 200;
@@ -75,6 +77,34 @@ describe("greyToBilevel", () => {
       for (let x = 0; x < WIDTH; x++) if (grey[y * WIDTH + x] !== 128) expect(black(aligned.bitmap.data, x, y), `${x},${y}`).toBe(grey[y * WIDTH + x] === 0);
     }
     expect(black(aligned.bitmap.data, 44, 60)).toBe(true);
+  });
+
+  it("packs pure black-and-white rows in the codec like JS does, beside rows with grey, at any width", () => {
+    let seed = 5;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (const width of [8, 204, 1728]) {
+      const height = 70;
+      const grey = new Uint8Array(width * height).fill(255);
+      for (let y = 0; y < height; y++) {
+        if (y % 5 === 0) continue; // paper rows
+        for (let x = 0; x < width; x++) if (random() < 0.3) grey[y * width + x] = 0;
+        if (y % 7 === 3) grey[y * width + Math.floor(random() * width)] = 180; // one grey pel: a row for textRow
+      }
+      const stride = width + 1;
+      const padded = new Uint8Array(1 + stride * height);
+      for (let y = 0; y < height; y++) padded.set(grey.subarray(y * width, (y + 1) * width), 1 + y * stride);
+      const aligned = greyToBilevel(grey, width, height, width, "auto");
+      const unaligned = greyToBilevel(padded.subarray(1), width, height, stride, "auto");
+      expect(Buffer.compare(aligned.bitmap.data, unaligned.bitmap.data), `width ${width}`).toBe(0);
+      const outStride = (width + 7) >> 3;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const g = grey[y * width + x];
+          if (g === 180) continue;
+          expect(((aligned.bitmap.data[y * outStride + (x >> 3)] as number) >> (7 - (x & 7))) & 1, `${width}: ${x},${y}`).toBe(g === 0 ? 1 : 0);
+        }
+      }
+    }
   });
 
   for (const conversion of ["auto", "monochrome", "halftone"] as const satisfies readonly ImageConversion[]) {
