@@ -13,6 +13,9 @@
  *   after its first fax). Also its CPU time per page (process.cpuUsage), which a loaded machine disturbs less.
  * - gs: `gs -q -dNOPAUSE -dBATCH -sDEVICE=tiffg4 -r204x196 -sOutputFile=OUT in.pdf`, the whole process, with its
  *   CPU time from bash's `times`.
+ * - where ours goes: the same marginal CPU time for PDFium alone (each page loaded and rendered into the grey
+ *   fax-grid page with the pipeline's flags, nothing else), the floor no work outside PDFium can lower; the
+ *   rest (1-bit conversion, header, MH coding, TIFF-F) is the difference.
  * - memory: the render CLI renders a 50-page PDF in a child Node with --max-old-space-size=64 and reports the
  *   peak of JS heap + external memory (what a Worker isolate's 128 MB covers); the codec CLI decodes a 200-page
  *   TIFF-F to PBM in a child, which reports its peak RSS (pages are decoded and written one at a time).
@@ -23,7 +26,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { readTiffRaw, writeCodedTiff } from "../src/codec/node.js";
+import { FAX_LINE_PELS, RENDER_FLAGS } from "../src/fax/render/pdf-pages.js";
 import { renderPdfToFax } from "../src/fax/render/pdf-to-fax.js";
+import { copyIn, heap } from "../src/fax/render/pdfium.js";
 import { nodePdfium } from "../src/fax/render/pdfium-node.js";
 
 const RUNS = 5;
@@ -82,6 +87,28 @@ try {
   const header = { text: "ACME Clinic", from: "+15550101234", date: new Date() };
   const ours = (input: Uint8Array) => renderPdfToFax(nodePdfium, input, { resolution: "fine", imageConversion: "auto", header });
 
+  /** PDFium's share: each page loaded and rendered as renderPdfPages does (US Letter: 1722 pels centred, 2156 rows). */
+  const pdfiumAlone = async (input: Uint8Array) => {
+    const pdfium = await nodePdfium.get();
+    const { api } = pdfium;
+    const { malloc, free } = pdfium.runtime.wasmExports;
+    const data = copyIn(pdfium, input);
+    const doc = api.FPDF_LoadMemDocument(data, input.length, "");
+    const rows = 2156;
+    const grey = malloc(FAX_LINE_PELS * rows);
+    for (let i = 0; i < api.FPDF_GetPageCount(doc); i++) {
+      const page = api.FPDF_LoadPage(doc, i);
+      const bmp = api.FPDFBitmap_CreateEx(FAX_LINE_PELS, rows, 1, grey, FAX_LINE_PELS);
+      heap(pdfium).fill(255, grey, grey + FAX_LINE_PELS * rows);
+      api.FPDF_RenderPageBitmap(bmp, page, 3, 0, 1722, rows, 0, RENDER_FLAGS);
+      api.FPDFBitmap_Destroy(bmp);
+      api.FPDF_ClosePage(page);
+    }
+    free(grey);
+    api.FPDF_CloseDocument(doc);
+    free(data);
+  };
+
   let t = process.hrtime.bigint();
   await nodePdfium.get();
   const initSeconds = seconds(t);
@@ -91,7 +118,8 @@ try {
   if (first.pageCount !== PAGES) throw new Error(`rendered ${first.pageCount} pages`);
   gs(pdfPath); // warm the page cache and gs's font loading
 
-  const runs = { ours: [] as number[], oursOne: [] as number[], oursCpu: [] as number[], oursOneCpu: [] as number[], gs: [] as number[], gsOne: [] as number[], gsCpu: [] as number[], gsOneCpu: [] as number[] };
+  const runs = { ours: [] as number[], oursOne: [] as number[], oursCpu: [] as number[], oursOneCpu: [] as number[], gs: [] as number[], gsOne: [] as number[], gsCpu: [] as number[], gsOneCpu: [] as number[], pdfiumCpu: [] as number[], pdfiumOneCpu: [] as number[] };
+  await pdfiumAlone(pdf);
   for (let run = 0; run < RUNS; run++) {
     t = process.hrtime.bigint();
     const cpu = cpuSeconds();
@@ -109,12 +137,19 @@ try {
     t = process.hrtime.bigint();
     runs.gsOneCpu.push(gs(onePath));
     runs.gsOne.push(seconds(t));
+    let cpuAlone = cpuSeconds();
+    await pdfiumAlone(pdf);
+    runs.pdfiumCpu.push(cpuSeconds() - cpuAlone);
+    cpuAlone = cpuSeconds();
+    await pdfiumAlone(one);
+    runs.pdfiumOneCpu.push(cpuSeconds() - cpuAlone);
   }
   const marginalMs = (many: number[], single: number[]) => ((median(many) - median(single)) / (PAGES - 1)) * 1000;
   const oursMs = marginalMs(runs.ours, runs.oursOne);
   const gsMs = marginalMs(runs.gs, runs.gsOne);
   const oursCpuMs = marginalMs(runs.oursCpu, runs.oursOneCpu);
   const gsCpuMs = marginalMs(runs.gsCpu, runs.gsOneCpu);
+  const pdfiumCpuMs = marginalMs(runs.pdfiumCpu, runs.pdfiumOneCpu);
 
   const pdf50 = join(work, "fifty.pdf");
   writeFileSync(pdf50, await textPdf(50));
@@ -135,6 +170,7 @@ try {
   console.log(`  PDFium init (once per isolate)       ${(initSeconds * 1000).toFixed(0)} ms; first ${PAGES}-page document ${(firstSeconds * 1000).toFixed(0)} ms`);
   console.log(`  marginal per page, wall-clock        ours ${f(oursMs)} ms, gs tiffg4 ${f(gsMs)} ms: ratio ${(oursMs / gsMs).toFixed(2)}× (≤ 1.00 meets the target)`);
   console.log(`  marginal per page, CPU time          ours ${f(oursCpuMs)} ms, gs tiffg4 ${f(gsCpuMs)} ms: ratio ${(oursCpuMs / gsCpuMs).toFixed(2)}× (steadier on a loaded machine)`);
+  console.log(`  where ours goes (CPU)                PDFium alone (page load + render) ${f(pdfiumCpuMs)} ms, the rest (1-bit, header, MH, TIFF-F) ${f(oursCpuMs - pdfiumCpuMs)} ms`);
   console.log(`  whole ${PAGES}-page document             ours ${f(median(runs.ours) * 1000)} ms, gs ${f(median(runs.gs) * 1000)} ms`);
   console.log(`  TIFF-F size                          ${(first.tiff.length / PAGES / 1024).toFixed(1)} KiB/page (MH)`);
   if (memory) {

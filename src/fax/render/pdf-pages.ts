@@ -106,7 +106,7 @@ const PAUSES_PER_YIELD = 8;
  * test/worker/render/outbound.test.ts checks it), whereas in grey the thin-stroke rule of ./bilevel.ts keeps
  * them whole.
  */
-const RENDER_FLAGS = FPDF_ANNOT | FPDF_PRINTING | FPDF_RENDER_NO_SMOOTHTEXT;
+export const RENDER_FLAGS = FPDF_ANNOT | FPDF_PRINTING | FPDF_RENDER_NO_SMOOTHTEXT;
 
 /**
  * A pause struct, IFSDK_PAUSE (fpdf_progressive.h): { int version; FPDF_BOOL (*NeedToPauseNow)(IFSDK_PAUSE*);
