@@ -23,7 +23,9 @@
 import { decodeCoded, encodeBitmap } from "./engine.js";
 
 export { CodecError } from "./errors.js";
-export { initCodec, codecMemoryBytes, packBlackWhiteRows } from "./engine.js";
+export { initCodec, codecMemoryBytes } from "./engine.js";
+/** The render pipeline's fast path (src/fax/render/bilevel.ts): grey rows whose pels are all 0 or 255 packed to 1 bit in WASM. */
+export { packBlackWhiteRows } from "./engine.js";
 export { decodeTiffPages, readTiff, readTiffRaw, tiffPageCount, writeTiff, writeCodedTiff } from "./tiff.js";
 export type { CodedTiffPage, WriteTiffOptions } from "./tiff.js";
 /*
