@@ -66,6 +66,20 @@ export type ChainCheck =
  * export of a time range starts mid-chain); every later link is checked. With a checkpoint, the chain
  * must reach its seq with its hash: a cut tail names the first missing seq.
  */
+/** The seq of the first parsable entry after `index`, or null. */
+function seqAfter(lines: readonly string[], index: number): number | null {
+  for (const line of lines.slice(index + 1)) {
+    if (line.trim() === "") continue;
+    try {
+      const next = JSON.parse(line) as { seq?: unknown };
+      return typeof next?.seq === "number" && Number.isSafeInteger(next.seq) ? next.seq : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
 export function verifyChain(lines: readonly string[], checkpoint?: { seq: number; hash: string }): ChainCheck {
   let previous: AuditEntry | null = null;
   let firstSeq: number | null = null;
@@ -94,7 +108,13 @@ export function verifyChain(lines: readonly string[], checkpoint?: { seq: number
     if (previous !== null && entry.prev_hash !== previous.hash) {
       return { ok: false, seq: entry.seq, reason: `prev_hash of seq ${entry.seq} is not the hash of seq ${previous.seq}` };
     }
-    if (entryHash(entry) !== entry.hash) return { ok: false, seq: entry.seq, reason: `seq ${entry.seq} was changed: its hash does not match its content` };
+    if (entryHash(entry) !== entry.hash) {
+      // A changed line's own seq field may be what was changed; on the first line nothing before it says what it
+      // should be, so the line after it does (its seq minus one) when it can.
+      const trueSeq = previous === null ? (seqAfter(lines, index) ?? entry.seq + 1) - 1 : entry.seq;
+      const claimed = trueSeq === entry.seq ? "" : ` (its seq field now says ${entry.seq})`;
+      return { ok: false, seq: trueSeq, reason: `seq ${trueSeq} was changed${claimed}: its hash does not match its content` };
+    }
     if (canonicalJson(entry) !== line.trim()) return { ok: false, seq: entry.seq, reason: `seq ${entry.seq} is not in canonical form` };
     if (checkpoint && entry.seq === checkpoint.seq) {
       if (entry.hash !== checkpoint.hash) return { ok: false, seq: entry.seq, reason: `seq ${entry.seq} differs from the signed checkpoint` };

@@ -100,6 +100,14 @@ describe("the chain parser, fuzzed", () => {
     );
   });
 
+  it("names the right seq when the first line's own seq field was changed (found by the property below)", () => {
+    const mutated = [...lines];
+    mutated[0] = lines[0]!.replace('"seq":1,', '"seq":3,');
+    expect(mutated[0]).not.toBe(lines[0]);
+    const result = verifyChain(mutated);
+    expect(result).toMatchObject({ ok: false, seq: 1 });
+  });
+
   it("any single changed character of an exported line is caught at that line's seq or the next", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (index, at, ch) => {
