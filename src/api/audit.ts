@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AuditAction, AuditActorType, AuditTargetType } from "../audit/catalog";
-import { recordAudit } from "../audit/recorder";
+import { recordAudit, recordAudits, type AuditScope } from "../audit/recorder";
 import type { AppEnv } from "./context";
 
 type Target = { type: AuditTargetType; id: string | null };
@@ -17,17 +17,28 @@ export function audit(c: Context<AppEnv>, action: AuditAction, target: Target): 
 
 /** For routes without an authenticated caller (a signed URL, the OAuth token endpoint). */
 export function auditAs(c: Context<AppEnv>, accountId: string, actor: { type: AuditActorType; id: string | null }, action: AuditAction, target: Target): void {
-  recordAudit(
-    {
-      env: c.env,
-      waitUntil: (work) => c.executionCtx.waitUntil(work),
-      accountId,
-      actor,
-      requestId: c.get("requestId") ?? null,
-      ip: c.req.header("cf-connecting-ip") ?? null,
-      userAgent: c.req.header("user-agent") ?? null,
-    },
-    action,
-    target,
+  recordAudit(auditScope(c, accountId, actor), action, target);
+}
+
+/** fax.read_extraction for each fax whose extracted fields the response shows (src/audit/extraction-reads.ts). */
+export function auditExtractionReads(c: Context<AppEnv>, faxIds: string[]): void {
+  const caller = c.get("caller");
+  recordAudits(
+    auditScope(c, caller.accountId, { type: "api_key", id: caller.keyId }),
+    "fax.read_extraction",
+    faxIds.map((id) => ({ type: "fax", id })),
   );
+}
+
+/** Who is recorded, and from where: the caller's request id, address and user agent (also for the event stream's entries). */
+export function auditScope(c: Context<AppEnv>, accountId: string, actor: { type: AuditActorType; id: string | null }): AuditScope {
+  return {
+    env: c.env,
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
+    accountId,
+    actor,
+    requestId: c.get("requestId") ?? null,
+    ip: c.req.header("cf-connecting-ip") ?? null,
+    userAgent: c.req.header("user-agent") ?? null,
+  };
 }

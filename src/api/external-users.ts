@@ -19,7 +19,8 @@ import { closedObject } from "../lib/closed-object";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { refuseIdInGrace, removeExternalUser } from "../partners/external-users";
 import { TIER_NAMES } from "../partners/tiers";
-import { audit } from "./audit";
+import { audit, auditExtractionReads } from "./audit";
+import { faxesShowingExtraction } from "../audit/extraction-reads";
 import type { App } from "./context";
 import { MetadataFilterQuery, metadataFilters } from "./faxes";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
@@ -267,6 +268,7 @@ export function registerExternalUserRoutes(app: App): void {
         const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
         const found = await searchFaxText<Fax>(db, tenant, q.q, { limit: q.limit, offset, ...filter });
         const readAt = await inboxReadTimes(db, tenant, found.hits.map((h) => h.fax.id));
+        auditExtractionReads(c, faxesShowingExtraction(found.hits.map((h) => h.fax)));
         return c.json(
           {
             data: found.hits.map((h) => ({ ...inboundView(h.fax), read_at: readAt.get(h.fax.id) ?? null, search: { rank: h.rank, snippet: h.snippet } })),
@@ -278,6 +280,7 @@ export function registerExternalUserRoutes(app: App): void {
       }
       const page = await listReceivedFaxes<Fax>(db, tenant, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit });
       const readAt = await inboxReadTimes(db, tenant, page.data.map((f) => f.id));
+      auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, (fax) => ({ ...inboundView(fax), read_at: readAt.get(fax.id) ?? null })), 200);
     },
   );
@@ -307,6 +310,7 @@ export function registerExternalUserRoutes(app: App): void {
       const fax = marked ? await findFax<Fax>(db, tenant, fax_id) : null;
       if (!marked || !fax) throw new ApiError("fax.not_found", { detail: `No fax ${fax_id} in the inbox of ${external_user_id}.` });
       audit(c, read ? "external_user.mark_read" : "external_user.mark_unread", { type: "fax", id: fax_id });
+      auditExtractionReads(c, faxesShowingExtraction([fax]));
       return c.json({ ...inboundView(fax), read_at: marked.readAt }, 200);
     },
   );

@@ -18,8 +18,8 @@ import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { signObjectUrl } from "../lib/signed-url";
 import { documentStore } from "../storage/documents";
 import type { App } from "./context";
-import { audit } from "./audit";
-import { carriesExtractedData } from "./inbound";
+import { audit, auditExtractionReads } from "./audit";
+import { faxesShowingExtraction, faxesShownByEvents } from "../audit/extraction-reads";
 import { documentGone } from "./document-gone";
 import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, parseFaxRequest, recipientOf } from "./fax-request";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
@@ -207,6 +207,7 @@ export function registerFaxRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
+      auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, faxView), 200);
     },
   );
@@ -233,7 +234,7 @@ export function registerFaxRoutes(app: App): void {
       const { accountId, mode } = c.get("caller");
       const body = isId(id, "fax") ? await faxObject(c.env, id).readOwnedJson({ accountId, mode }) : null;
       if (body === null) throw new ApiError("fax.not_found");
-      if (carriesExtractedData(body)) audit(c, "fax.read_extraction", { type: "fax", id });
+      auditExtractionReads(c, faxesShowingExtraction([JSON.parse(body) as Fax]));
       // Already the fax's JSON (the FaxObject serialized faxView of its Fax); typed as the route's 200.
       return c.body(body, 200, { "content-type": "application/json" }) as unknown as TypedResponse<FaxView, 200, "json">;
     },
@@ -328,7 +329,9 @@ export function registerFaxRoutes(app: App): void {
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
       if (!(await findFax<Fax>(db, caller, id))) throw new ApiError("fax.not_found");
-      return c.json({ data: await listFaxEvents(db, caller.accountId, id) }, 200);
+      const events = await listFaxEvents(db, caller.accountId, id);
+      auditExtractionReads(c, faxesShownByEvents(events));
+      return c.json({ data: events }, 200);
     },
   );
 

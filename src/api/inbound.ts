@@ -14,7 +14,8 @@ import { FaxExtractionSchema, FaxOcrSchema, type Fax } from "../fax/schema";
 import { checkExtractionSchema, parseStoredSchema, schemaVersion, SCHEMA_LIMITS, type ExtractionSchema } from "../inbound/extraction-schema";
 import { closedObject } from "../lib/closed-object";
 import type { App } from "./context";
-import { audit } from "./audit";
+import { audit, auditExtractionReads } from "./audit";
+import { faxesShowingExtraction } from "../audit/extraction-reads";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 
 const FaxIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
@@ -65,15 +66,6 @@ export function requireExtractionSchema(value: unknown, pointer: string): Extrac
     throw new ApiError("extraction_schema.invalid", { detail: errors.map((e) => `${e.pointer}: ${e.detail}`).join("; "), errors });
   }
   return value as ExtractionSchema;
-}
-
-/**
- * Whether a fax's JSON shows fields extracted from a received fax (often PHI: a patient's name, a date of birth).
- * Such a read is recorded as fax.read_extraction; a fax without extracted data is metadata, which is not.
- */
-export function carriesExtractedData(faxJson: string): boolean {
-  const fax = JSON.parse(faxJson) as { direction?: string; extraction?: { data?: unknown } | null };
-  return fax.direction === "inbound" && fax.extraction?.data != null;
 }
 
 async function receivedFax(c: { env: Env }, tenant: Tenant, id: string): Promise<Fax> {
@@ -147,6 +139,7 @@ export function registerInboundRoutes(app: App): void {
       const fax = await receivedFax(c, c.get("caller"), c.req.valid("param").id);
       const result = await faxObject(c.env, fax.id).requestExtraction();
       if (!result.ok) throw new ApiError(result.reason === "not_read" ? "fax.not_read" : "fax.not_received");
+      auditExtractionReads(c, faxesShowingExtraction([result.fax]));
       return c.json({ fax_id: fax.id, extraction: result.fax.extraction! }, 202);
     },
   );

@@ -17,7 +17,8 @@ import { InboundFaxSchema, inboundView } from "../fax/view";
 import { ExternalUserIdSchema } from "../partners/external-user-id";
 import { documentStore } from "../storage/documents";
 import type { App } from "./context";
-import { audit } from "./audit";
+import { audit, auditExtractionReads } from "./audit";
+import { faxesShowingExtraction } from "../audit/extraction-reads";
 import { documentGone } from "./document-gone";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
@@ -111,6 +112,7 @@ export function registerReceivedRoutes(app: App): void {
           imageDownloaded: q.image_downloaded,
           externalUserId: q.external_user_id,
         });
+        auditExtractionReads(c, faxesShowingExtraction(found.hits.map((h) => h.fax)));
         return c.json(
           {
             data: found.hits.map((h) => ({ ...inboundView(h.fax), search: { rank: h.rank, snippet: h.snippet } })),
@@ -127,6 +129,7 @@ export function registerReceivedRoutes(app: App): void {
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
       });
+      auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, inboundView), 200);
     },
   );

@@ -12,8 +12,10 @@ import { EVENT_TYPES } from "../events/catalog";
 import { FAX_STATUSES, isFinal } from "../fax/state-machine";
 import type { Fax } from "../fax/schema";
 import { isId } from "../lib/ids";
-import { eventStreamObject, faxStreamEnded, STREAM_REQUEST_HEADER, type StreamRequest } from "../webhooks/event-stream";
-import type { App } from "./context";
+import type { Context } from "hono";
+import { eventStreamObject, faxStreamEnded, STREAM_REQUEST_HEADER, type StreamReader, type StreamRequest } from "../webhooks/event-stream";
+import { auditScope } from "./audit";
+import type { App, AppEnv } from "./context";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 
 const eventTypeNames = Object.keys(EVENT_TYPES);
@@ -40,6 +42,12 @@ function lastEventId(header: string | undefined): string | null {
   if (header === undefined || header === "") return null;
   if (!isId(header, "evt")) throw new ApiError("request.invalid", { detail: "Last-Event-ID must be an event id (evt_…) from this stream." });
   return header;
+}
+
+/** The caller, as the stream's audit entries (fax.read_extraction) name it. */
+function streamReader(c: Context<AppEnv>): StreamReader {
+  const scope = auditScope(c, c.get("caller").accountId, { type: "api_key", id: c.get("caller").keyId });
+  return { keyId: scope.actor.id, requestId: scope.requestId ?? null, ip: scope.ip ?? null, userAgent: scope.userAgent ?? null };
 }
 
 async function connect(env: Env, wanted: StreamRequest): Promise<Response> {
@@ -81,6 +89,7 @@ export function registerStreamRoutes(app: App): void {
         faxFinal: faxStreamEnded(fax, FINAL_STATUSES),
         finalStatuses: FINAL_STATUSES,
         lastEventId: lastEventId(c.req.valid("header")["last-event-id"]),
+        reader: streamReader(c),
       };
       return connect(c.env, wanted) as never;
     },
@@ -128,6 +137,7 @@ export function registerStreamRoutes(app: App): void {
         faxFinal: false,
         finalStatuses: [],
         lastEventId: lastEventId(c.req.valid("header")["last-event-id"]),
+        reader: streamReader(c),
       };
       return connect(c.env, wanted) as never;
     },

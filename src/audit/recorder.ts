@@ -27,32 +27,44 @@ export function auditLog(env: Pick<Env, "AUDIT_LOG">, accountId: string) {
 }
 
 export function recordAudit(scope: AuditScope, action: AuditAction, target: { type: AuditTargetType; id: string | null }): void {
-  const intent: AuditIntent = {
-    id: newId("aud"),
-    occurred_at: new Date().toISOString(),
-    actor: scope.actor,
-    action,
-    target,
-    request_id: scope.requestId ?? null,
-    ip: scope.ip ?? null,
-    user_agent: scope.userAgent?.slice(0, 512) ?? null,
-  };
-  scope.waitUntil(deliver(scope.env, scope.accountId, intent));
+  recordAudits(scope, action, [target]);
 }
 
-async function deliver(env: AuditScope["env"], accountId: string, intent: AuditIntent): Promise<void> {
+/**
+ * One entry per target, all of one action (a list that shows several faxes' extracted data): written to the
+ * outbox in one D1 batch and handed to the chain in one call, however many targets.
+ */
+export function recordAudits(scope: AuditScope, action: AuditAction, targets: { type: AuditTargetType; id: string | null }[]): void {
+  if (targets.length === 0) return;
+  const occurredAt = new Date().toISOString();
+  const intents = targets.map(
+    (target): AuditIntent => ({
+      id: newId("aud"),
+      occurred_at: occurredAt,
+      actor: scope.actor,
+      action,
+      target,
+      request_id: scope.requestId ?? null,
+      ip: scope.ip ?? null,
+      user_agent: scope.userAgent?.slice(0, 512) ?? null,
+    }),
+  );
+  scope.waitUntil(deliver(scope.env, scope.accountId, intents));
+}
+
+async function deliver(env: AuditScope["env"], accountId: string, intents: AuditIntent[]): Promise<void> {
+  const ids = intents.map((i) => i.id).join(",");
   try {
-    await env.DB.prepare("INSERT INTO audit_outbox (id, account_id, intent, created_at) VALUES (?, ?, ?, ?)")
-      .bind(intent.id, accountId, JSON.stringify(intent), intent.occurred_at)
-      .run();
+    const insert = env.DB.prepare("INSERT INTO audit_outbox (id, account_id, intent, created_at) VALUES (?, ?, ?, ?)");
+    await env.DB.batch(intents.map((intent) => insert.bind(intent.id, accountId, JSON.stringify(intent), intent.occurred_at)));
   } catch (error) {
     // Still try the chain itself; only if both fail is the entry lost, and the log says which.
-    log.error("audit outbox write failed", { account_id: accountId, audit_id: intent.id, error: String(error) });
+    log.error("audit outbox write failed", { account_id: accountId, audit_id: ids, error: String(error) });
   }
   try {
-    await auditLog(env, accountId).append(accountId, [intent]);
+    await auditLog(env, accountId).append(accountId, intents);
   } catch (error) {
-    log.warn("audit append failed; the cron retries from the outbox", { account_id: accountId, audit_id: intent.id, error: String(error) });
+    log.warn("audit append failed; the cron retries from the outbox", { account_id: accountId, audit_id: ids, error: String(error) });
   }
 }
 

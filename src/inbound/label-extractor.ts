@@ -25,9 +25,25 @@ const PHRASES: [RegExp, string][] = [
 ];
 const STOP = new Set(["the", "of", "a", "an", "for", "to", "in", "on", "and", "or", "s", "e", "g", "eg", "ie", "is", "this", "that", "as", "printed", "field", "value", "its", "their"]);
 
-/** Lowercase words of a label or a field name, with possessives dropped and spellings folded. */
+/**
+ * What OCR does to printed labels, undone before they are compared: in a word that mixes letters with the
+ * digits or bars that look like them, 0 is O, and 1, l or | is I in a capitalised word ("PATlENT", "Member 1D")
+ * or l in a lowercase one ("C1aim", "Date 0f Birth"); in a dotted abbreviation a comma is a dot and a letter
+ * read twice is one ("D.0O.B." and "D,O,B" are "D.O.B."). Words without letters (values, dates) are left alone.
+ */
+export function undoOcrConfusions(text: string): string {
+  return text.replace(/[A-Za-z0-9|.,]+/g, (word) => {
+    if (!/[A-Za-z]/.test(word)) return word;
+    const capitals = !/[a-km-z]/.test(word) && /[A-Z]/.test(word);
+    let t = capitals ? word.replace(/0/g, "O").replace(/[1l|]/g, "I") : word.replace(/0/g, "o").replace(/[1|]/g, "l");
+    if (/^(?:[A-Za-z]+[.,])+[A-Za-z]*$/.test(t)) t = t.replace(/,/g, ".").replace(/(^|\.)([A-Za-z])\2+(?=\.|$)/g, "$1$2");
+    return t;
+  });
+}
+
+/** Lowercase words of a label or a field name, with possessives dropped, OCR's confusions undone and spellings folded. */
 export function labelWords(text: string): string[] {
-  let t = ` ${text
+  let t = ` ${undoOcrConfusions(text)
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .replace(/[_\-]+/g, " ")
     .toLowerCase()

@@ -4,7 +4,9 @@
  * OCR: each page goes to the vision model as PNG data URLs (page-images.ts: square pixels, 1344 px across, bands
  * no taller than wide), one request per band, transcribed verbatim. A vision model reports no confidence, so the
  * prompt asks it to write [?] for every word it cannot read, and the page's confidence is the share of words it
- * could: an honest signal, and the same threshold flags pages as with the local engine.
+ * could: an honest signal, and the same threshold flags pages as with the local engine. A request the binding
+ * cannot take now (out of capacity, timeout, 5xx, network) makes the page `retrying`, read again by a later
+ * queue job like a page the local OCR service could not take (pipeline.ts, OCR_PAGE_ATTEMPTS).
  *
  * Extraction: the page text with `response_format: { type: "json_schema", json_schema: <the schema itself> }`
  * (not OpenAI's {name, schema} wrapper). JSON mode can fail ("JSON Mode couldn't be met") or answer off-schema,
@@ -14,7 +16,7 @@
 import type { ExtractionSchema } from "./extraction-schema";
 import { conformToSchema, type ExtractedData } from "./extracted-values";
 import { visionImages } from "./page-images";
-import { ProviderUnavailableError, type PageReader } from "./page-reader";
+import { ProviderUnavailableError, TransientPageError, type PageReader } from "./page-reader";
 import type { InboundSettings } from "../config";
 
 /** What we use of the AI binding; the real binding's model-keyed types do not take a model name from a setting. */
@@ -37,6 +39,22 @@ function responseOf(answer: unknown): unknown {
 
 const ILLEGIBLE = /\[\?\]/g;
 
+/**
+ * Workers AI errors worth a later attempt (developers.cloudflare.com/workers-ai/platform/errors): 3040 out of
+ * capacity ("Capacity temporarily exceeded, please try again"), 3007 timeout, a 5xx from the inference upstream,
+ * and the network between the Worker and the binding. Everything else (no such model, request too large, the
+ * daily allocation used up, JSON mode) would fail the same way again.
+ */
+export function isTransientAiError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /^(?:\w*Error:\s*)*(\d{4}):/.exec(message)?.[1];
+  if (code) return code === "3040" || code === "3007";
+  return (
+    (error instanceof Error && error.name === "TypeError") ||
+    /network connection lost|internal (?:server )?error|service unavailable|bad gateway|gateway timeout|\b5\d\d\b|capacity temporarily exceeded|timed out/i.test(message)
+  );
+}
+
 export function workersAiReader(env: Env, s: InboundSettings): PageReader {
   return {
     engine: s.aiModel,
@@ -46,7 +64,7 @@ export function workersAiReader(env: Env, s: InboundSettings): PageReader {
       const parts: string[] = [];
       for (const [i, url] of images.entries()) {
         signal.throwIfAborted();
-        const answer = await binding.run(s.aiModel, {
+        const answer = await runPageRequest(binding, signal, s.aiModel, {
           messages: [
             { role: "system", content: OCR_SYSTEM_PROMPT },
             {
@@ -71,6 +89,16 @@ export function workersAiReader(env: Env, s: InboundSettings): PageReader {
       return { text, confidence, engine: s.aiModel };
     },
   };
+}
+
+/** One OCR request; a transient failure becomes a TransientPageError, so the pipeline reads the page again later (OCR_PAGE_ATTEMPTS). */
+async function runPageRequest(binding: WorkersAi, signal: AbortSignal, model: string, inputs: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await binding.run(model, inputs);
+  } catch (error) {
+    if (signal.aborted || !isTransientAiError(error)) throw error;
+    throw new TransientPageError(`Workers AI could not take the page: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export const EXTRACTION_SYSTEM_PROMPT =

@@ -10,6 +10,8 @@ import { findEventsAfter } from "../db/account-event-store";
 import { database } from "../db/client";
 import { listFaxEvents } from "../db/fax-store";
 import type { PlatformEvent } from "../events/catalog";
+import { faxesShownByEvents } from "../audit/extraction-reads";
+import { recordAudits } from "../audit/recorder";
 import { faxStreamEnded, STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
 
 /** Events kept for resuming; older resumes read D1 once. */
@@ -81,13 +83,20 @@ export class EventStreamObject extends DurableObject<Env> {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     client.writer = writable.getWriter();
     this.write(client, `retry: ${RECONNECT_MS}\n: connected\n\n`);
+    // What the client is shown on connecting is recorded once per fax, not once per frame.
+    const shown: PlatformEvent[] = [];
+    const sendShown = (event: PlatformEvent) => {
+      if (client.writer) shown.push(event);
+      this.send(client, event, false);
+    };
     for (const event of replay) {
       client.replayed.add(event.id);
-      this.send(client, event);
+      sendShown(event);
     }
     const waiting = client.waiting ?? [];
     client.waiting = null;
-    for (const event of waiting) if (!client.replayed.has(event.id)) this.send(client, event);
+    for (const event of waiting) if (!client.replayed.has(event.id)) sendShown(event);
+    this.auditReads(client, shown);
     this.keepAlive();
     return new Response(readable, {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
@@ -126,10 +135,30 @@ export class EventStreamObject extends DurableObject<Env> {
     else if (!client.replayed.has(event.id)) this.send(client, event);
   }
 
-  private send(client: Client, event: PlatformEvent): void {
+  private send(client: Client, event: PlatformEvent, audited = true): void {
     this.write(client, sseFrame(event));
+    if (audited) this.auditReads(client, [event]);
     // The fax stream ends with the fax: a clean close after its final event.
     if (client.request.faxId && endsFax(client.request, event)) this.close(client);
+  }
+
+  /** fax.read_extraction for each fax whose extracted fields these frames showed the client (never delays them). */
+  private auditReads(client: Client, events: PlatformEvent[]): void {
+    const reader = client.request.reader;
+    if (!reader) return;
+    recordAudits(
+      {
+        env: this.env,
+        waitUntil: (work) => this.ctx.waitUntil(work),
+        accountId: client.request.accountId,
+        actor: { type: "api_key", id: reader.keyId },
+        requestId: reader.requestId,
+        ip: reader.ip,
+        userAgent: reader.userAgent,
+      },
+      "fax.read_extraction",
+      faxesShownByEvents(events).map((id) => ({ type: "fax", id })),
+    );
   }
 
   private write(client: Client, text: string): void {

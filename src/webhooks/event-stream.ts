@@ -26,6 +26,15 @@ export interface StreamRequest {
   finalStatuses: string[];
   /** Resume after this event (Last-Event-ID): nothing before it again, nothing after it lost. */
   lastEventId: string | null;
+  /** Who reads, as audit entries name them: a frame that shows a fax's extracted fields records fax.read_extraction. */
+  reader?: StreamReader;
+}
+
+export interface StreamReader {
+  keyId: string | null;
+  requestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 export const STREAM_REQUEST_HEADER = "x-edgefax-stream";

@@ -56,6 +56,14 @@ describe("the local OCR engine", () => {
     expect(data.patient_name).toBe(form.fields.patient_name);
   });
 
+  it("reads right, merging a second reading, the standard form the model alone misreads (Nakarnura) and a noisy fine form", async () => {
+    // Seed 1 standard and seed 5 noisy: the pages where the model alone read worse than Debian's tesseract CLI (bench:ocr).
+    for (const form of [await makeFaxForm(1, "standard"), await makeFaxForm(5, "fine", true)]) {
+      const { reading, cer } = await readForm(form);
+      expect(cer, reading.text).toBe(0);
+    }
+  });
+
   it("reads a fine form with line noise", async () => {
     const form = await makeFaxForm(3, "fine", true);
     const { reading, cer } = await readForm(form);

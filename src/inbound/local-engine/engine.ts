@@ -7,13 +7,16 @@
  * What TOOLCHAIN.md measured on fax forms, applied here: page segmentation mode 4 (one column of text of
  * variable sizes; the default mode loses form labels), rows doubled on 204×98 pages (CER 4.4% → 1.0%), isolated
  * black pixels removed (line noise), and nothing else (2× upscaling both ways is catastrophic on noisy pages).
+ * Where the model is weakest (standard pages, pages with line noise), a second preparation of the page is read
+ * beside the first, on another worker of the pool, and the two are merged word by word (second-reading.ts).
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { createWorker, OEM, PSM, type Worker } from "tesseract.js";
+import { createWorker, OEM, PSM, type Page, type Worker } from "tesseract.js";
 import { bitmapToPng, type Bitmap } from "../../codec/node";
 import { squarePixels } from "../../fax/render/preview";
+import { combineReadings, secondPreparation, type DetailedReading, type ReadLine } from "./second-reading";
 
 const require = createRequire(import.meta.url);
 const MODEL = "4.0.0_best_int";
@@ -67,6 +70,23 @@ export interface FaxOcrEngine {
   stop(): Promise<void>;
 }
 
+/** The fax's resolution across (204 dpi) is the prepared page's, since its pixels are square. */
+const FAX_DPI = 204;
+
+/** tesseract's page as text, lines of words with their confidences, and the mean word confidence. */
+function detailedReading(page: Page): DetailedReading {
+  const lines: ReadLine[] = (page.blocks ?? []).flatMap((block) =>
+    block.paragraphs.flatMap((paragraph) =>
+      paragraph.lines.map((line, i) => ({
+        words: line.words.map((w) => ({ text: w.text, confidence: w.confidence })),
+        confidence: line.confidence,
+        paragraphEnd: i === paragraph.lines.length - 1,
+      })),
+    ),
+  );
+  return { text: page.text.replace(/[ \t]+\n/g, "\n").trim(), confidence: page.confidence, lines };
+}
+
 /** How many tesseract workers read pages at once by default: one per core, at most 4 (each holds ~55 MiB). */
 export function defaultEngineWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
@@ -75,8 +95,8 @@ export function defaultEngineWorkers(): number {
 /**
  * A pool of `workers` tesseract workers (each a thread reading one page at a time, ~1 s of one core per page):
  * pages of a fax arrive together (the Worker posts OCR_PAGE_CONCURRENCY at once) and are read side by side.
- * Each worker reads a blank page before the engine is handed out, so the first real fax does not pay for the
- * model's first use.
+ * A page that gets a second reading takes two workers at once. Each worker reads a blank page before the engine
+ * is handed out, so the first real fax does not pay for the model's first use.
  */
 export async function startFaxOcrEngine(options: { workers?: number } = {}): Promise<FaxOcrEngine> {
   const langPath = path.join(path.dirname(require.resolve("@tesseract.js-data/eng/package.json")), MODEL);
@@ -85,11 +105,12 @@ export async function startFaxOcrEngine(options: { workers?: number } = {}): Pro
     Array.from({ length: count }, async () => {
       const worker: Worker = await createWorker("eng", OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: "none" });
       // The prepared page has square pixels at the fax's 204 dpi across.
-      await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: "204" });
+      await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: String(FAX_DPI) });
       await worker.recognize(Buffer.from(bitmapToPng({ width: 64, height: 64, data: new Uint8Array(8 * 64) })));
       return worker;
     }),
   );
+  const dpiOf = new Map(workers.map((w) => [w, FAX_DPI]));
   const idle = [...workers];
   const waiting: ((worker: Worker) => void)[] = [];
   const release = (worker: Worker) => {
@@ -97,17 +118,27 @@ export async function startFaxOcrEngine(options: { workers?: number } = {}): Pro
     if (next) next(worker);
     else idle.push(worker);
   };
+  const recognize = async (bitmap: Bitmap, dpi: number): Promise<DetailedReading> => {
+    const png = Buffer.from(bitmapToPng(bitmap));
+    const worker = idle.pop() ?? (await new Promise<Worker>((resolve) => waiting.push(resolve)));
+    try {
+      if (dpiOf.get(worker) !== dpi) {
+        await worker.setParameters({ user_defined_dpi: String(dpi) });
+        dpiOf.set(worker, dpi);
+      }
+      return detailedReading((await worker.recognize(png, {}, { text: true, blocks: true })).data);
+    } finally {
+      release(worker);
+    }
+  };
   return {
     name: ENGINE_NAME,
     async read(page) {
-      const png = Buffer.from(bitmapToPng(prepareFaxPage(page)));
-      const worker = idle.pop() ?? (await new Promise<Worker>((resolve) => waiting.push(resolve)));
-      try {
-        const { data } = await worker.recognize(png);
-        return { text: data.text.replace(/[ \t]+\n/g, "\n").trim(), confidence: Math.round(data.confidence * 10) / 10 };
-      } finally {
-        release(worker);
-      }
+      const prepared = prepareFaxPage(page);
+      const second = secondPreparation(page, prepared, FAX_DPI);
+      const [first, other] = await Promise.all([recognize(prepared, FAX_DPI), second ? recognize(second.bitmap, second.dpi) : null]);
+      const reading = other ? combineReadings(first, other) : first;
+      return { text: reading.text, confidence: Math.round(reading.confidence * 10) / 10 };
     },
     async stop() {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -60,6 +60,40 @@ export function waitForExtraction(key: string, faxId: string, timeoutMs = 20_000
   return waitForFax(key, faxId, (f) => !!f.ocr && f.ocr.status !== "pending" && !!f.extraction && f.extraction.status !== "pending", timeoutMs);
 }
 
+export interface PageText {
+  page: number;
+  status: string;
+  text: string;
+  error: string | null;
+  attempts: number;
+}
+
+/** GET /v1/faxes/{id}/text's pages. */
+export async function pageTexts(key: string, faxId: string): Promise<PageText[]> {
+  return (await (await api(`/v1/faxes/${faxId}/text`, { key })).json<{ pages: PageText[] }>()).pages;
+}
+
+/** The OCR request Workers AI gets for one band of a page (`prompt` says which band). */
+export function aiOcrRequest(model: string, systemPrompt: string, prompt: string) {
+  return {
+    model,
+    inputs: {
+      messages: [
+        { role: "system", content: systemPrompt },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: prompt },
+            { type: "image_url", image_url: { url: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/) } },
+          ],
+        },
+      ],
+      max_tokens: 2048,
+      temperature: 0,
+    },
+  };
+}
+
 export interface AiCall {
   model: string;
   inputs: Record<string, any>;

@@ -11,7 +11,7 @@ import { handleInboundJob } from "../../../src/inbound/pipeline";
 import { EXTRACTION_SYSTEM_PROMPT, OCR_SYSTEM_PROMPT } from "../../../src/inbound/workers-ai";
 import { fromBase64 } from "../../../src/lib/crypto";
 import { api, createTestAccount, expectProblem, waitForFax, type TestAccount } from "../helpers";
-import { aiText, barsPage, FakeAi, fakeOcrService, FINE_ROWS, jsonModeError, pngSize, receiveFax, restoreEnv, useEnv, waitForExtraction, type AiCall } from "./fixtures";
+import { aiOcrRequest, aiText, barsPage, FakeAi, fakeOcrService, FINE_ROWS, jsonModeError, pngSize, receiveFax, restoreEnv, useEnv, waitForExtraction, type AiCall } from "./fixtures";
 
 const MODEL = "@cf/meta/llama-4-scout-17b-16e-instruct";
 const SCHEMA = {
@@ -75,23 +75,7 @@ describe("the workers-ai provider", () => {
     const ocr = ai.ocrCalls();
     expect(ocr).toHaveLength(4);
     for (const [i, call] of ocr.entries()) {
-      expect(call).toEqual({
-        model: MODEL,
-        inputs: {
-          messages: [
-            { role: "system", content: OCR_SYSTEM_PROMPT },
-            {
-              role: "user",
-              content: [
-                { type: "text", text: `Part ${(i % 2) + 1} of 2 of a fax page, top to bottom. Transcribe it.` },
-                { type: "image_url", image_url: { url: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/) } },
-              ],
-            },
-          ],
-          max_tokens: 2048,
-          temperature: 0,
-        },
-      });
+      expect(call).toEqual(aiOcrRequest(MODEL, OCR_SYSTEM_PROMPT, `Part ${(i % 2) + 1} of 2 of a fax page, top to bottom. Transcribe it.`));
     }
     const sizes = ocr.map((c) => pngSize(c.inputs.messages[1].content[1].image_url.url));
     expect(sizes.every((s) => s.width === 1344 && s.height <= 1344)).toBe(true);

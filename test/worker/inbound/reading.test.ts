@@ -6,19 +6,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Fax } from "../../../src/fax/schema";
 import { api, createTestAccount, waitForFax } from "../helpers";
-import { barsPage, fakeOcrService, receiveFax, restoreEnv, waitForExtraction } from "./fixtures";
-
-interface PageText {
-  page: number;
-  status: string;
-  text: string;
-  error: string | null;
-  attempts: number;
-}
-
-async function pageTexts(key: string, faxId: string): Promise<PageText[]> {
-  return (await (await api(`/v1/faxes/${faxId}/text`, { key })).json<{ pages: PageText[] }>()).pages;
-}
+import { barsPage, fakeOcrService, pageTexts, receiveFax, restoreEnv, waitForExtraction, type PageText } from "./fixtures";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const engineAnswer = (text: string) => Response.json({ text, confidence: 95, engine: "tesseract.js test", ms: 1 });
