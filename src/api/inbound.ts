@@ -15,6 +15,7 @@ import { closedObject } from "../lib/closed-object";
 import type { App } from "./context";
 import { audit } from "./audit";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { fieldCipher } from "../storage/fields";
 
 const FaxIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
 const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "num_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
@@ -76,7 +77,7 @@ export function carriesExtractedData(faxJson: string): boolean {
 }
 
 async function receivedFax(c: { env: Env }, accountId: string, id: string): Promise<Fax> {
-  const fax = await findFax<Fax>(database(c.env.DB), accountId, id);
+  const fax = await findFax<Fax>(database(c.env.DB), accountId, id, fieldCipher(c.env));
   if (!fax) throw new ApiError("fax.not_found");
   if (fax.direction !== "inbound" || fax.status !== "received") throw new ApiError("fax.not_received");
   return fax;

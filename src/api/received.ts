@@ -21,6 +21,7 @@ import { audit } from "./audit";
 import { documentGone } from "./document-gone";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+import { fieldCipher } from "../storage/fields";
 
 const receivedExample = inboundView({
   ...inboundFax({
@@ -110,7 +111,7 @@ export function registerReceivedRoutes(app: App): void {
           minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
           imageDownloaded: q.image_downloaded,
           externalUserId: q.external_user_id,
-        });
+        }, fieldCipher(c.env));
         return c.json(
           {
             data: found.hits.map((h) => ({ ...inboundView(h.fax), search: { rank: h.rank, snippet: h.snippet } })),
@@ -126,7 +127,7 @@ export function registerReceivedRoutes(app: App): void {
         externalUserId: q.external_user_id,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
-      });
+      }, fieldCipher(c.env));
       return c.json(pageResponse(page, inboundView), 200);
     },
   );
@@ -164,7 +165,7 @@ export function registerReceivedRoutes(app: App): void {
       const { id } = c.req.valid("param");
       const { format, page } = c.req.valid("query");
       const db = database(c.env.DB);
-      const fax = await findFax<Fax>(db, caller.accountId, id);
+      const fax = await findFax<Fax>(db, caller.accountId, id, fieldCipher(c.env));
       const stored = fax ? await findFaxDocumentKey(db, caller.accountId, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw documentGone(stored.purgedAt);

@@ -15,6 +15,7 @@ import { isId } from "../lib/ids";
 import { eventStreamObject, faxStreamEnded, STREAM_REQUEST_HEADER, type StreamRequest } from "../webhooks/event-stream";
 import type { App } from "./context";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { fieldCipher } from "../storage/fields";
 
 const eventTypeNames = Object.keys(EVENT_TYPES);
 const FINAL_STATUSES = FAX_STATUSES.filter(isFinal);
@@ -71,7 +72,7 @@ export function registerStreamRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller.accountId, id, fieldCipher(c.env));
       if (!fax) throw new ApiError("fax.not_found");
       const wanted: StreamRequest = {
         accountId: caller.accountId,

@@ -17,6 +17,7 @@ import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { signObjectUrl } from "../lib/signed-url";
+import { fieldCipher } from "../storage/fields";
 import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
 import { faxFileKeys } from "./render/keys";
@@ -561,7 +562,7 @@ export class FaxObject extends DurableObject<Env> {
       if (!state) return;
       const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
       try {
-        await writeFaxProjection(database(this.env.DB), state, outbox);
+        await writeFaxProjection(database(this.env.DB), state, outbox, fieldCipher(this.env));
         await this.releaseCredits(state);
         // Enqueued before the outbox is cleared: a crash in between re-sends, which fan-out deduplicates.
         if (outbox.length > 0) await publishEvents(this.env, state.accountId, outbox);

@@ -10,6 +10,7 @@ import { findEventsAfter } from "../db/account-event-store";
 import { database } from "../db/client";
 import { listFaxEvents } from "../db/fax-store";
 import type { PlatformEvent } from "../events/catalog";
+import { fieldCipher } from "../storage/fields";
 import { faxStreamEnded, STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
 
 /** Events kept for resuming; older resumes read D1 once. */
@@ -107,12 +108,12 @@ export class EventStreamObject extends DurableObject<Env> {
     }
     const db = database(this.env.DB);
     if (wanted.faxId) {
-      const timeline = await listFaxEvents(db, wanted.accountId, wanted.faxId);
+      const timeline = await listFaxEvents(db, wanted.accountId, wanted.faxId, fieldCipher(this.env));
       const at = wanted.lastEventId ? timeline.findIndex((e) => e.id === wanted.lastEventId) : -1;
       return at >= 0 ? timeline.slice(at + 1) : timeline;
     }
     if (!wanted.lastEventId) return [];
-    return findEventsAfter(db, wanted.accountId, wanted.mode, wanted.lastEventId, RESUME_LIMIT);
+    return findEventsAfter(db, wanted.accountId, wanted.mode, wanted.lastEventId, RESUME_LIMIT, fieldCipher(this.env));
   }
 
   private wants(wanted: StreamRequest, event: PlatformEvent): boolean {
