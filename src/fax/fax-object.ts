@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { coverFaxPages, releaseFaxCredits } from "../billing/ledger";
 import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
+import { openEventData, openFax, sealEventData, sealFax } from "../db/fax-private";
 import { writeFaxProjection } from "../db/fax-store";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
@@ -119,8 +120,30 @@ export class FaxObject extends DurableObject<Env> {
   private serialized: { version: number; json: string } | undefined;
 
   private async load(): Promise<FaxState | null> {
-    if (this.state === undefined) this.state = (await this.ctx.storage.get<FaxState>(STATE)) ?? null;
+    if (this.state === undefined) {
+      const stored = await this.ctx.storage.get<FaxState>(STATE);
+      this.state = stored ? { ...stored, fax: await openFax<Fax>(fieldCipher(this.env), stored.accountId, stored.fax) } : null;
+    }
     return this.state;
+  }
+
+  /**
+   * The state as this object's storage keeps it: the fax's metadata and cover page sealed as in D1
+   * (src/db/fax-private.ts, issue 17 point 4), so a copy of the storage does not show them. States stored
+   * before that are read as they are (load).
+   */
+  private async sealed(state: FaxState): Promise<FaxState> {
+    return { ...state, fax: (await sealFax(fieldCipher(this.env), state.accountId, state.fax)) as Fax };
+  }
+
+  /** The outbox as stored: each event's fax sealed like the state's. */
+  private async sealedOutbox(accountId: string, events: PlatformEvent[]): Promise<PlatformEvent[]> {
+    return Promise.all(events.map(async (e) => ({ ...e, data: await sealEventData(fieldCipher(this.env), accountId, e.data) })));
+  }
+
+  private async openOutbox(accountId: string): Promise<PlatformEvent[]> {
+    const stored = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+    return Promise.all(stored.map(async (e) => ({ ...e, data: await openEventData(fieldCipher(this.env), accountId, e.data) })));
   }
 
   /** Creates the fax (a repeat returns the existing one) and queues it, or waits for send_at. */
@@ -218,7 +241,7 @@ export class FaxObject extends DurableObject<Env> {
     state.attempt.lastHeardMs = Date.now();
     switch (report.kind) {
       case "heartbeat":
-        await this.ctx.storage.put(STATE, state);
+        await this.ctx.storage.put(STATE, await this.sealed(state));
         return state.fax;
       case "page_sent": {
         if (report.page <= state.fax.pages_sent) return state.fax;
@@ -376,7 +399,7 @@ export class FaxObject extends DurableObject<Env> {
     const now = Date.now() + ALARM_TOLERANCE_MS;
     if (state.flushRetryAtMs !== null && state.flushRetryAtMs <= now) {
       state.flushRetryAtMs = null;
-      await this.ctx.storage.put(STATE, state);
+      await this.ctx.storage.put(STATE, await this.sealed(state));
       await this.flush();
     }
     if (state.releaseAtMs !== null && state.releaseAtMs <= now && (state.fax.status === "queued" || state.fax.status === "scheduled")) {
@@ -546,10 +569,9 @@ export class FaxObject extends DurableObject<Env> {
       state.sequence = (state.sequence ?? 0) + 1;
       event.data = { sequence: state.sequence, ...event.data };
     }
-    const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
-    outbox.push(...events);
+    const outbox = [...((await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? []), ...(await this.sealedOutbox(state.accountId, events))];
     // One put of both keys is atomic: the state change and its events are stored together.
-    await this.ctx.storage.put({ [STATE]: state, [OUTBOX]: outbox });
+    await this.ctx.storage.put({ [STATE]: await this.sealed(state), [OUTBOX]: outbox });
     this.state = state;
     await this.flush();
     await this.scheduleAlarm(state);
@@ -560,7 +582,7 @@ export class FaxObject extends DurableObject<Env> {
     await this.ctx.blockConcurrencyWhile(async () => {
       const state = this.state;
       if (!state) return;
-      const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+      const outbox = await this.openOutbox(state.accountId);
       try {
         await writeFaxProjection(database(this.env.DB), state, outbox, fieldCipher(this.env));
         await this.releaseCredits(state);
@@ -570,7 +592,7 @@ export class FaxObject extends DurableObject<Env> {
       } catch (error) {
         log.error("fax projection failed; will retry", { fax_id: state.fax.id, account_id: state.accountId, error: String(error) });
         state.flushRetryAtMs = Date.now() + 1_000;
-        await this.ctx.storage.put(STATE, state);
+        await this.ctx.storage.put(STATE, await this.sealed(state));
       }
     });
   }
@@ -585,7 +607,7 @@ export class FaxObject extends DurableObject<Env> {
     const charged = state.fax.status === "canceled" ? 0 : state.fax.pages_sent;
     await releaseFaxCredits(this.env, state.accountId, state.fax.mode, state.fax.id, charged);
     state.creditsReleased = true;
-    await this.ctx.storage.put(STATE, state);
+    await this.ctx.storage.put(STATE, await this.sealed(state));
   }
 
   private async scheduleAlarm(state: FaxState): Promise<void> {

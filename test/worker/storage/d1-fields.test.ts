@@ -1,13 +1,15 @@
 // Issue 17 point 4: fax metadata and cover-page text are encrypted in D1 (src/db/fax-private.ts), the
 // metadata[key]=value filter reads a blind index, and rows written before encryption keep working.
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { database } from "../../../src/db/client";
 import { openFax } from "../../../src/db/fax-private";
 import { resealDeliveries, resealFaxes } from "../../../src/db/fax-reseal";
 import { findFax, listFaxes } from "../../../src/db/fax-store";
 import { signedHeaders } from "../../../src/lib/signature";
+import { faxObject } from "../../../src/fax/fax-stub";
 import { fieldCipher } from "../../../src/storage/fields";
+import { eventStreamObject } from "../../../src/webhooks/event-stream";
 import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFinal } from "../helpers";
 import { createEndpoint, newReceiver, verified, waitFor } from "../webhooks/receiver";
 
@@ -203,5 +205,41 @@ describe("fax metadata and cover page in D1", () => {
     const moved = { ...JSON.parse(row!.body), id: second.id };
     await env.DB.prepare("UPDATE faxes SET body = ? WHERE id = ?").bind(JSON.stringify(moved), second.id).run();
     await expectProblem(await api("/v1/faxes", { key: account.key }), 500, "document.undecryptable");
+  });
+
+  it("Durable Object storage keeps them sealed too: the fax's state and outbox, the event stream log, idempotent replies", async () => {
+    const account = await createTestAccount();
+    const metadata = { order_id: unique("DO-ORDER") };
+    const cover = { message: unique("DO-cover") };
+    const body = { to: "+15550100001", documents: [await pdfDocument()], metadata, cover_page: cover };
+    const idempotencyKey = unique("idem");
+    const first = await sendFax(account.key, body, { "idempotency-key": idempotencyKey });
+    expect(first.status).toBe(202);
+    const sent = await first.json<FaxBody>();
+    await waitForFinal(account.key, sent.id);
+    const stream = await api("/v1/events/stream", { key: account.key, headers: { "last-event-id": "evt_0" } });
+    await stream.body?.cancel();
+
+    const dump = async (stub: DurableObjectStub) =>
+      runInDurableObject(stub, async (_instance, state) => {
+        const kv = JSON.stringify([...(await state.storage.list()).entries()]);
+        const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'sqlite_%'").toArray();
+        return kv + tables.map((t) => JSON.stringify(state.storage.sql.exec(`SELECT * FROM "${t.name}"`).toArray())).join("\n");
+      });
+    const idempotency = env.IDEMPOTENCY;
+    const stored = {
+      fax: await dump(faxObject(env, sent.id)),
+      stream: await dump(eventStreamObject(env, account.accountId, "test")),
+      idempotency: await dump(idempotency.get(idempotency.idFromName(`${account.accountId}:${idempotencyKey}`))),
+    };
+    expect(stored.fax).toContain(sent.id);
+    expect(stored.idempotency).toContain("efxf1.");
+    expect(stored.stream).toContain("efxf1.");
+    for (const [where, text] of Object.entries(stored)) for (const value of [metadata.order_id, cover.message]) expect(text, where).not.toContain(value);
+    // The idempotent replay is the first reply, values included, though stored sealed.
+    const replay = await sendFax(account.key, body, { "idempotency-key": idempotencyKey });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.json()).toEqual(sent);
+    expect(sent).toMatchObject({ metadata, cover_page: cover });
   });
 });
