@@ -1,10 +1,12 @@
 // Issue 17 point 4: fax metadata and cover-page text are encrypted in D1 (src/db/fax-private.ts), the
 // metadata[key]=value filter reads a blind index, and rows written before encryption keep working.
 import { env, runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { database } from "../../../src/db/client";
 import { openFax } from "../../../src/db/fax-private";
 import { resealDeliveries, resealFaxes } from "../../../src/db/fax-reseal";
+import { ApiError } from "../../../src/errors/api-error";
 import { findFax, listFaxes } from "../../../src/db/fax-store";
 import { signedHeaders } from "../../../src/lib/signature";
 import { faxObject } from "../../../src/fax/fax-stub";
@@ -241,5 +243,29 @@ describe("fax metadata and cover page in D1", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(await replay.json()).toEqual(sent);
     expect(sent).toMatchObject({ metadata, cover_page: cover });
+  });
+
+  it("sealed values round-trip any text, and any stored text either opens or fails with a document.* problem (fuzz)", async () => {
+    const cipher = fieldCipher(env);
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 300 }), fc.string(), async (plain, context) => {
+        const sealed = await cipher.seal(context, plain);
+        expect(await cipher.open(context, sealed)).toBe(plain);
+        await expect(cipher.open(`${context}x`, sealed)).rejects.toMatchObject({ code: "document.undecryptable" });
+      }),
+      { numRuns: 60 },
+    );
+    const kid = await cipher.currentKeyId();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.string().map((s) => `efxf1.${kid}.${s}`), fc.base64String().map((s) => `efxf1.${kid}.${s}`)), async (stored) => {
+        try {
+          await cipher.open("ctx", stored);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ApiError);
+          expect((error as ApiError).code).toMatch(/^document\.(key_unavailable|undecryptable)$/);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
