@@ -39,22 +39,23 @@ do {
   cursor = page.cursor;
 } while (cursor);
 /** D1 rows re-sealed, per table, and those under a key the Worker no longer has. */
-const rows = { faxes: 0, deliveries: 0, unavailable: 0 };
+const rows = { faxes: 0, deliveries: 0, objects: 0, unavailable: 0 };
 if (!values.prefix) {
   for (const table of /** @type {const} */ (["faxes", "deliveries"])) {
     /** @type {string | null} */
     let after = null;
     do {
       const body = JSON.stringify({ table, cursor: after, limit: 200 });
-      /** @type {{ scanned: number, resealed: number, unavailable: number, cursor: string | null }} */
+      /** @type {{ scanned: number, resealed: number, unavailable: number, cursor: string | null, objects?: number }} */
       const page = JSON.parse(await postSignedToWorker(base, "/internal/documents/reseal", /** @type {string} */ (secret), body));
       rows[table] += page.resealed;
+      rows.objects += page.objects ?? 0;
       rows.unavailable += page.unavailable;
       after = page.cursor;
     } while (after);
   }
 }
-const d1 = values.prefix ? "" : `; in D1, ${rows.faxes} faxes and ${rows.deliveries} webhook deliveries sealed under the current key`;
+const d1 = values.prefix ? "" : `; in D1, ${rows.faxes} faxes and ${rows.deliveries} webhook deliveries, and ${rows.objects} faxes' own storage, sealed under the current key`;
 const summary = `${total.scanned} objects scanned, ${total.rewrapped} re-wrapped under the current key, ${total.sealed} stored before encryption encrypted${d1}`;
 if (total.unavailable > 0 || rows.unavailable > 0) {
   console.error(`FAIL: ${summary}; ${total.unavailable} objects and ${rows.unavailable} D1 rows are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY: add it back (after the current key) and run again`);

@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { database } from "../db/client";
 import { resealDeliveries, resealFaxes } from "../db/fax-reseal";
 import { ApiError } from "../errors/api-error";
+import { faxObject } from "../fax/fax-stub";
 import { closedObject } from "../lib/closed-object";
 import { verifySignedHeaders } from "../lib/signature";
 import { documentStore } from "../storage/documents";
@@ -59,6 +60,11 @@ export function registerDocumentKeyRoutes(app: App): void {
     const { table, cursor, limit } = parsed.data;
     const db = database(c.env.DB);
     const page = { cursor: cursor ?? undefined, limit };
-    return c.json(table === "faxes" ? await resealFaxes(db, fieldCipher(c.env), page) : await resealDeliveries(db, c.env, fieldCipher(c.env), page), 200);
+    if (table === "deliveries") return c.json(await resealDeliveries(db, c.env, fieldCipher(c.env), page), 200);
+    const { faxIds, ...rows } = await resealFaxes(db, fieldCipher(c.env), page);
+    // Each fax's own storage (its FaxObject) keeps the values sealed too: re-sealed here, one fax at a time.
+    let objects = 0;
+    for (const id of faxIds) if (await faxObject(c.env, id).resealStorage()) objects++;
+    return c.json({ ...rows, objects }, 200);
   });
 }

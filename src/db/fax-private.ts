@@ -33,6 +33,12 @@ export function sealedFieldsKeyId(stored: Json): string | null {
   return typeof sealed === "string" && isSealedField(sealed) ? sealedKeyId(sealed) : null;
 }
 
+/** Whether a stored fax must be (re-)sealed: private values in clear, or sealed under another key than `currentKeyId`. */
+export function needsReseal(stored: Json, currentKeyId: string): boolean {
+  const kid = sealedFieldsKeyId(stored);
+  return kid !== null ? kid !== currentKeyId : hasClearPrivateFields(stored);
+}
+
 /** The fax as D1 stores it: its private fields sealed (the fields it does not have stay absent). */
 export async function sealFax(cipher: FieldCipher, accountId: string, fax: object): Promise<Json> {
   const { [SEALED_FIELDS]: _stale, ...rest } = fax as Json;

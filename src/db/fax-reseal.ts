@@ -14,6 +14,8 @@ import { hasClearPrivateFields, openEventData, openFax, sealedFieldsKeyId, sealE
 import { faxEvents, faxes, faxMetadataIndex, webhookDeliveries } from "./schema";
 
 export interface ResealPage {
+  /** Faxes: how many faxes' Durable Objects re-sealed their own storage (POST /internal/documents/reseal adds it). */
+  objects?: number;
   scanned: number;
   /** Rows whose values were sealed or re-sealed now. */
   resealed: number;
@@ -31,8 +33,8 @@ function faxNeed(stored: Json, current: string, known: Set<string>): "none" | "r
   return hasClearPrivateFields(stored) ? "reseal" : "none";
 }
 
-/** One page of faxes (with their events and blind index). */
-export async function resealFaxes(db: Db, cipher: FieldCipher, o: { cursor?: string; limit: number }): Promise<ResealPage> {
+/** One page of faxes (with their events and blind index); `faxIds` names the page's faxes, whose Durable Objects the caller re-seals. */
+export async function resealFaxes(db: Db, cipher: FieldCipher, o: { cursor?: string; limit: number }): Promise<ResealPage & { faxIds: string[] }> {
   const current = await cipher.currentKeyId();
   const known = new Set(await cipher.keyIds());
   const rows = await db
@@ -87,7 +89,7 @@ export async function resealFaxes(db: Db, cipher: FieldCipher, o: { cursor?: str
     ]);
     resealed++;
   }
-  return { scanned: rows.length, resealed, unavailable, cursor: rows.length === o.limit ? rows.at(-1)!.id : null };
+  return { scanned: rows.length, resealed, unavailable, cursor: rows.length === o.limit ? rows.at(-1)!.id : null, faxIds: rows.map((r) => r.id) };
 }
 
 /** One page of webhook deliveries: payloads stored in clear or under an older key are sealed under the current one. */

@@ -11,7 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { coverFaxPages, releaseFaxCredits } from "../billing/ledger";
 import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
-import { openEventData, openFax, sealEventData, sealFax } from "../db/fax-private";
+import { needsReseal, openEventData, openFax, sealEventData, sealFax } from "../db/fax-private";
 import { writeFaxProjection } from "../db/fax-store";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
 import type { EventType, PlatformEvent } from "../events/catalog";
@@ -144,6 +144,23 @@ export class FaxObject extends DurableObject<Env> {
   private async openOutbox(accountId: string): Promise<PlatformEvent[]> {
     const stored = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
     return Promise.all(stored.map(async (e) => ({ ...e, data: await openEventData(fieldCipher(this.env), accountId, e.data) })));
+  }
+
+  /**
+   * `npm run documents:rewrap` (POST /internal/documents/reseal): the stored state and outbox sealed under the
+   * current key (or sealed at all, if stored before encryption), so an older key can leave
+   * DOCUMENT_ENCRYPTION_KEY. Returns whether anything was rewritten.
+   */
+  async resealStorage(): Promise<boolean> {
+    const stored = await this.ctx.storage.get<FaxState>(STATE);
+    if (!stored) return false;
+    const current = await fieldCipher(this.env).currentKeyId();
+    const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+    const stale = (fax: unknown) => typeof fax === "object" && fax !== null && needsReseal(fax as Record<string, unknown>, current);
+    if (!stale(stored.fax) && !outbox.some((e) => stale(e.data.fax))) return false;
+    const state = (await this.load())!;
+    await this.ctx.storage.put({ [STATE]: await this.sealed(state), [OUTBOX]: await this.sealedOutbox(state.accountId, await this.openOutbox(state.accountId)) });
+    return true;
   }
 
   /** Creates the fax (a repeat returns the existing one) and queues it, or waits for send_at. */

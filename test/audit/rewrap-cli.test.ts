@@ -57,13 +57,13 @@ describe("npm run documents:rewrap", () => {
   it("without --prefix, then re-seals D1 (faxes, then webhook deliveries) page by page, and sums those too", async () => {
     const { url, requests } = await worker([
       { scanned: 4, rewrapped: 4, sealed: 0, unavailable: 0, cursor: null },
-      { scanned: 200, resealed: 120, unavailable: 0, cursor: "fax_2" },
-      { scanned: 3, resealed: 1, unavailable: 0, cursor: null },
+      { scanned: 200, resealed: 120, unavailable: 0, cursor: "fax_2", objects: 150 },
+      { scanned: 3, resealed: 1, unavailable: 0, cursor: null, objects: 2 },
       { scanned: 9, resealed: 9, unavailable: 0, cursor: null },
     ]);
     const result = await rewrap(["--url", url]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
-    expect(result.stdout).toContain("OK: 4 objects scanned, 4 re-wrapped under the current key, 0 stored before encryption encrypted; in D1, 121 faxes and 9 webhook deliveries sealed under the current key");
+    expect(result.stdout).toContain("OK: 4 objects scanned, 4 re-wrapped under the current key, 0 stored before encryption encrypted; in D1, 121 faxes and 9 webhook deliveries, and 152 faxes' own storage, sealed under the current key");
     expect(requests).toEqual([
       { path: "/internal/documents/rewrap", body: { cursor: null, limit: 200 }, signed: true },
       { path: "/internal/documents/reseal", body: { table: "faxes", cursor: null, limit: 200 }, signed: true },

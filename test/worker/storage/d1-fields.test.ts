@@ -38,7 +38,7 @@ async function listIds(key: string, query: string): Promise<string[]> {
   return (await res.json<{ data: { id: string }[] }>()).data.map((f) => f.id);
 }
 
-async function reseal(table: "faxes" | "deliveries"): Promise<{ scanned: number; resealed: number; unavailable: number }> {
+async function reseal(table: "faxes" | "deliveries"): Promise<{ scanned: number; resealed: number; unavailable: number; objects?: number }> {
   const body = JSON.stringify({ table, limit: 500 });
   const res = await api("/internal/documents/reseal", { method: "POST", body, headers: { "content-type": "application/json", ...(await signedHeaders([env.SIGNING_SECRET!], `reseal_${crypto.randomUUID()}`, body)) } });
   expect(res.status).toBe(200);
@@ -56,6 +56,16 @@ async function storeInClear(accountId: string, faxId: string): Promise<void> {
     await env.DB.prepare("UPDATE fax_events SET data = ? WHERE id = ?").bind(JSON.stringify({ ...data, fax: await openFax(cipher, accountId, data.fax as Record<string, unknown>) }), e.id).run();
   }
   await env.DB.prepare("DELETE FROM fax_metadata_index WHERE fax_id = ?").bind(faxId).run();
+  // And the fax's own storage, as its FaxObject kept it before.
+  await runInDurableObject(faxObject(env, faxId), async (instance, state) => {
+    const stored = (await state.storage.get<Record<string, any>>("state"))!;
+    await state.storage.put("state", { ...stored, fax: await openFax(cipher, accountId, stored.fax) });
+    (instance as unknown as { state: unknown }).state = undefined;
+  });
+}
+
+async function faxObjectStorage(faxId: string): Promise<string> {
+  return runInDurableObject(faxObject(env, faxId), async (_instance, state) => JSON.stringify([...(await state.storage.list()).entries()]));
 }
 
 describe("fax metadata and cover page in D1", () => {
@@ -124,6 +134,8 @@ describe("fax metadata and cover page in D1", () => {
     await waitForFinal(account.key, sent.id);
     await storeInClear(account.accountId, sent.id);
     expect(await wholeDatabase()).toContain(metadata.legacy);
+    expect(await faxObjectStorage(sent.id)).toContain(metadata.legacy);
+    expect(await (await api(`/v1/faxes/${sent.id}`, { key: account.key })).json()).toMatchObject({ metadata, cover_page: cover });
 
     expect(await listIds(account.key, `metadata[legacy]=${metadata.legacy}`)).toEqual([sent.id]);
     const listed = (await (await api("/v1/faxes", { key: account.key })).json<{ data: FaxBody[] }>()).data;
@@ -134,7 +146,12 @@ describe("fax metadata and cover page in D1", () => {
     expect(resent).toMatchObject({ metadata, cover_page: cover });
     await waitForFinal(account.key, resent.id);
 
-    expect((await reseal("faxes")).resealed).toBeGreaterThanOrEqual(1);
+    const page = await reseal("faxes");
+    expect(page.resealed).toBeGreaterThanOrEqual(1);
+    expect(page.objects).toBeGreaterThanOrEqual(1);
+    expect(await faxObjectStorage(sent.id)).not.toContain(metadata.legacy);
+    expect(await faxObjectStorage(sent.id)).toContain("efxf1.");
+    expect(await (await api(`/v1/faxes/${sent.id}`, { key: account.key })).json()).toMatchObject({ metadata, cover_page: cover });
     await reseal("deliveries");
     expect(await wholeDatabase()).not.toContain(metadata.legacy);
     expect(await wholeDatabase()).not.toContain(cover.subject);
