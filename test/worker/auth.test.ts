@@ -82,4 +82,43 @@ describe("revocation reaches every isolate at once (issue 17 point 5)", () => {
     // The account's other key is untouched.
     expect((await api("/v1/faxes", { key: account.key })).status).toBe(200);
   });
+
+  it("concurrent requests share reads, each answered by a read that began after it arrived", async () => {
+    const { env } = await import("cloudflare:test");
+    const { Hono } = await import("hono");
+    const { requireAuth } = await import("../../src/api/middleware/auth");
+    const account = await createTestAccount();
+    // Counts the statements the auth lookup prepares against the real local D1.
+    let prepared = 0;
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            prepared += 1;
+            return target.prepare(sql);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const app = new Hono<{ Bindings: Env }>();
+    app.use(requireAuth);
+    app.get("/whoami", (c) => c.text((c.var as { caller: { accountId: string } }).caller.accountId));
+    const request = () => app.request("/whoami", { headers: { authorization: `Bearer ${account.key}` } }, { ...env, DB: db });
+    const answers = await Promise.all(Array.from({ length: 25 }, request));
+    expect(answers.map((r) => r.status)).toEqual(Array(25).fill(200));
+    expect(await answers[0]!.text()).toBe(account.accountId);
+    // The first read, and one more for everyone who arrived while it was in flight: not one per request.
+    expect(prepared).toBeGreaterThanOrEqual(1);
+    expect(prepared).toBeLessThanOrEqual(2);
+    // Nothing is kept: the next request reads again, and sees a revocation made meanwhile.
+    expect((await request()).status).toBe(200);
+    expect(prepared).toBeLessThanOrEqual(3);
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(new Date().toISOString(), account.keyId).run();
+    // Refused (this bare app has no problem renderer, so the ApiError shows as 500; the API answers 401, above).
+    const refused = await request();
+    expect(refused.status).toBe(500);
+    expect(await refused.text()).not.toContain(account.accountId);
+  });
 });

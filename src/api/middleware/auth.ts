@@ -11,12 +11,36 @@ import { log, type Logger } from "../../lib/log";
 import type { AppEnv, Caller } from "../context";
 
 /**
- * No credential cache: every request asks D1 (one indexed lookup of the hash), so a key revoked anywhere, by
- * any path (the API, the portal, an operator in D1), and every OAuth token issued from it are refused by every
- * isolate from the next request on (issue 17 point 5, "revoked at once"). An in-isolate cache would save that
- * read but let other isolates accept a revoked key until its entry expired; `npm run bench:api` measured the
- * read as affordable (README "API keys and scopes").
+ * No credential cache: every request's answer comes from a D1 read that began after the request arrived, so
+ * a key revoked anywhere, by any path (the API, the portal, an operator in D1), and every OAuth token issued
+ * from it are refused by every isolate from the next request on (issue 17 point 5, "revoked at once").
+ * Concurrent requests with the same credential share reads: while one read is in flight, the requests that
+ * arrive wait for the next one, which starts when it ends (one read per round trip per credential, not per
+ * request; `npm run bench:api`, README "API keys and scopes").
  */
+type Found = Awaited<ReturnType<typeof findCaller>>;
+const inFlight = new Map<string, Promise<Found>>();
+const nextRead = new Map<string, Promise<Found>>();
+
+function lookUp(db: D1Database, hash: string): Promise<Found> {
+  const queued = nextRead.get(hash);
+  if (queued) return queued;
+  const start = (): Promise<Found> => {
+    nextRead.delete(hash);
+    const read = findCaller(db, hash, new Date().toISOString()).finally(() => {
+      if (inFlight.get(hash) === read) inFlight.delete(hash);
+    });
+    inFlight.set(hash, read);
+    return read;
+  };
+  const running = inFlight.get(hash);
+  if (!running) return start();
+  // Begins after the read in flight (which may have begun before this request arrived) has ended.
+  const next = running.then(start, start);
+  nextRead.set(hash, next);
+  return next;
+}
+
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   const match = header?.match(/^Bearer\s+(\S+)$/i);
@@ -24,7 +48,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError("auth.missing", { headers: { "www-authenticate": 'Bearer realm="edgefax"' } });
   }
   const hash = await sha256Hex(match[1]);
-  const hit = await findCaller(c.env.DB, hash, new Date().toISOString());
+  const hit = await lookUp(c.env.DB, hash);
   if (!hit) {
     throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
   }
