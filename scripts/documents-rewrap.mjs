@@ -3,8 +3,10 @@
 // DOCUMENT_ENCRYPTION_KEY (the old keys after it), moves every R2 object to the new key and encrypts objects
 // stored before encryption existed (README "Encryption at rest"). It pages through the running Worker's
 // POST /internal/documents/rewrap, signed (Standard Webhooks) with SIGNING_SECRET: from the environment, else
-// the local .dev.vars that `npm start` writes. Exit 0 when nothing is left under another key (the old keys
-// can then be removed from the secret); 1 when objects remain under a key the Worker no longer has.
+// the local .dev.vars that `npm start` writes. Then (unless --prefix limits it to some R2 objects) the same for
+// what D1 keeps sealed under that secret: fax metadata and cover pages with their events and blind index, and
+// webhook delivery payloads (POST /internal/documents/reseal). Exit 0 when nothing is left under another key
+// (the old keys can then be removed from the secret); 1 when something remains under a key the Worker no longer has.
 import { cliArgs, ensureDevVars, postSignedToWorker, workerPort } from "./local-env.mjs";
 
 const USAGE = "usage: npm run -s documents:rewrap [-- --prefix KEY_PREFIX] [--url WORKER_URL]";
@@ -36,9 +38,27 @@ do {
   total.unavailable += page.unavailable;
   cursor = page.cursor;
 } while (cursor);
-const summary = `${total.scanned} objects scanned, ${total.rewrapped} re-wrapped under the current key, ${total.sealed} stored before encryption encrypted`;
-if (total.unavailable > 0) {
-  console.error(`FAIL: ${summary}; ${total.unavailable} are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY: add it back (after the current key) and run again`);
+/** D1 rows re-sealed, per table, and those under a key the Worker no longer has. */
+const rows = { faxes: 0, deliveries: 0, objects: 0, unavailable: 0 };
+if (!values.prefix) {
+  for (const table of /** @type {const} */ (["faxes", "deliveries"])) {
+    /** @type {string | null} */
+    let after = null;
+    do {
+      const body = JSON.stringify({ table, cursor: after, limit: 200 });
+      /** @type {{ scanned: number, resealed: number, unavailable: number, cursor: string | null, objects?: number }} */
+      const page = JSON.parse(await postSignedToWorker(base, "/internal/documents/reseal", /** @type {string} */ (secret), body));
+      rows[table] += page.resealed;
+      rows.objects += page.objects ?? 0;
+      rows.unavailable += page.unavailable;
+      after = page.cursor;
+    } while (after);
+  }
+}
+const d1 = values.prefix ? "" : `; in D1, ${rows.faxes} faxes and ${rows.deliveries} webhook deliveries, and ${rows.objects} faxes' own storage, sealed under the current key`;
+const summary = `${total.scanned} objects scanned, ${total.rewrapped} re-wrapped under the current key, ${total.sealed} stored before encryption encrypted${d1}`;
+if (total.unavailable > 0 || rows.unavailable > 0) {
+  console.error(`FAIL: ${summary}; ${total.unavailable} objects and ${rows.unavailable} D1 rows are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY: add it back (after the current key) and run again`);
   process.exit(1);
 }
 console.log(`OK: ${summary}; the older keys can now be removed from DOCUMENT_ENCRYPTION_KEY`);

@@ -7,7 +7,6 @@ import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
 import type { App, Caller } from "./context";
 import { audit } from "./audit";
-import { forgetCachedCredentials } from "./middleware/auth";
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 
@@ -127,7 +126,6 @@ export function registerApiKeyRoutes(app: App): void {
       const caller = c.get("caller");
       const result = await revokeApiKey(database(c.env.DB), caller.accountId, c.req.valid("param").id, managedMode(caller));
       if ("refused" in result) throw new ApiError(result.refused === "not_found" ? "api_key.not_found" : "api_key.last_key");
-      forgetCachedCredentials();
       audit(c, "api_key.revoke", { type: "api_key", id: result.revoked.id });
       return c.json(present(result.revoked), 200);
     },

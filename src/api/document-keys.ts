@@ -3,16 +3,25 @@
  * key rotation (README "Encryption at rest"): R2 objects move to the current key of DOCUMENT_ENCRYPTION_KEY,
  * and objects stored before encryption are encrypted. Signed like the gateway's messages (Standard Webhooks v1)
  * with SIGNING_SECRET; a repeat is harmless (an object already under the current key is left alone).
+ * POST /internal/documents/reseal is the same for what D1 keeps sealed (fax metadata and cover pages, events,
+ * delivery payloads: src/db/fax-reseal.ts), one table at a time.
  */
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { database } from "../db/client";
+import { resealDeliveries, resealFaxes } from "../db/fax-reseal";
 import { ApiError } from "../errors/api-error";
+import { faxObject } from "../fax/fax-stub";
 import { closedObject } from "../lib/closed-object";
 import { verifySignedHeaders } from "../lib/signature";
 import { documentStore } from "../storage/documents";
-import type { App } from "./context";
+import { fieldCipher } from "../storage/fields";
+import type { App, AppEnv } from "./context";
 import { invalid, parseJsonText } from "./validation";
 
 export const REWRAP_PATH = "/internal/documents/rewrap";
+/** The D1 half: fax metadata and cover pages, their events, and webhook delivery payloads (src/db/fax-reseal.ts). */
+export const RESEAL_PATH = "/internal/documents/reseal";
 
 const RewrapRequest = closedObject({
   cursor: z.string().max(1024).nullish(),
@@ -21,15 +30,41 @@ const RewrapRequest = closedObject({
   prefix: z.string().max(512).optional(),
 });
 
+const ResealRequest = closedObject({
+  /** faxes: faxes.body, their events and blind index; deliveries: webhook_deliveries.payload. */
+  table: z.enum(["faxes", "deliveries"]),
+  cursor: z.string().max(1024).nullish(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+async function signedBody(c: Context<AppEnv>): Promise<string> {
+  const body = await c.req.text();
+  if (!c.env.SIGNING_SECRET || !(await verifySignedHeaders(c.env.SIGNING_SECRET, (name) => c.req.header(name), body))) {
+    throw new ApiError("auth.invalid", { detail: "The request must be signed with SIGNING_SECRET (npm run documents:rewrap does this)." });
+  }
+  return body;
+}
+
 export function registerDocumentKeyRoutes(app: App): void {
   app.post(REWRAP_PATH, async (c) => {
-    const body = await c.req.text();
-    if (!c.env.SIGNING_SECRET || !(await verifySignedHeaders(c.env.SIGNING_SECRET, (name) => c.req.header(name), body))) {
-      throw new ApiError("auth.invalid", { detail: "The request must be signed with SIGNING_SECRET (npm run documents:rewrap does this)." });
-    }
+    const body = await signedBody(c);
     const parsed = RewrapRequest.safeParse(parseJsonText(body || "{}"));
     if (!parsed.success) throw invalid(parsed.error);
     const { cursor, limit, prefix } = parsed.data;
     return c.json(await documentStore(c.env).rewrap({ cursor: cursor ?? undefined, limit, prefix }), 200);
+  });
+
+  app.post(RESEAL_PATH, async (c) => {
+    const parsed = ResealRequest.safeParse(parseJsonText((await signedBody(c)) || "{}"));
+    if (!parsed.success) throw invalid(parsed.error);
+    const { table, cursor, limit } = parsed.data;
+    const db = database(c.env.DB);
+    const page = { cursor: cursor ?? undefined, limit };
+    if (table === "deliveries") return c.json(await resealDeliveries(db, c.env, fieldCipher(c.env), page), 200);
+    const { faxIds, ...rows } = await resealFaxes(db, fieldCipher(c.env), page);
+    // Each fax's own storage (its FaxObject) keeps the values sealed too: re-sealed here, one fax at a time.
+    let objects = 0;
+    for (const id of faxIds) if (await faxObject(c.env, id).resealStorage()) objects++;
+    return c.json({ ...rows, objects }, 200);
   });
 }

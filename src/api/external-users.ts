@@ -26,6 +26,7 @@ import { MetadataFilterQuery, metadataFilters } from "./faxes";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeSearchCursor, encodeSearchCursor, ReceivedFaxSchema } from "./received";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+import { fieldCipher } from "../storage/fields";
 
 const UserNumberSchema = z
   .object({ id: z.string(), number: z.string(), tier: z.enum(TIER_NAMES).nullable() })
@@ -266,7 +267,7 @@ export function registerExternalUserRoutes(app: App): void {
       if (q.q !== undefined) {
         // The one full-text search of received faxes (src/db/fax-text-store.ts), scoped to the user.
         const offset = q.cursor ? decodeSearchCursor(q.cursor) : 0;
-        const found = await searchFaxText<Fax>(db, tenant, q.q, { limit: q.limit, offset, ...filter });
+        const found = await searchFaxText<Fax>(db, tenant, q.q, { limit: q.limit, offset, ...filter }, fieldCipher(c.env));
         const readAt = await inboxReadTimes(db, tenant, found.hits.map((h) => h.fax.id));
         auditExtractionReads(c, faxesShowingExtraction(found.hits.map((h) => h.fax)));
         return c.json(
@@ -278,7 +279,7 @@ export function registerExternalUserRoutes(app: App): void {
           200,
         );
       }
-      const page = await listReceivedFaxes<Fax>(db, tenant, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit });
+      const page = await listReceivedFaxes<Fax>(db, tenant, { ...filter, before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit }, fieldCipher(c.env));
       const readAt = await inboxReadTimes(db, tenant, page.data.map((f) => f.id));
       auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, (fax) => ({ ...inboundView(fax), read_at: readAt.get(fax.id) ?? null })), 200);
@@ -307,7 +308,7 @@ export function registerExternalUserRoutes(app: App): void {
       const db = database(c.env.DB);
       await userOr404(db, tenant, external_user_id);
       const marked = await setInboxRead(db, tenant, external_user_id, fax_id, read ? new Date().toISOString() : null);
-      const fax = marked ? await findFax<Fax>(db, tenant, fax_id) : null;
+      const fax = marked ? await findFax<Fax>(db, tenant, fax_id, fieldCipher(c.env)) : null;
       if (!marked || !fax) throw new ApiError("fax.not_found", { detail: `No fax ${fax_id} in the inbox of ${external_user_id}.` });
       audit(c, read ? "external_user.mark_read" : "external_user.mark_unread", { type: "fax", id: fax_id });
       auditExtractionReads(c, faxesShowingExtraction([fax]));

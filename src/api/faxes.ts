@@ -25,6 +25,7 @@ import { buildFaxDocument, checkWebhookUrl, FaxCreateSchema, FaxResendSchema, pa
 import { AUTH_ERRORS, bearerSecurity, IdempotencyKeyHeader, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
 import { invalid, pointerOf } from "./validation";
+import { fieldCipher } from "../storage/fields";
 
 const FaxIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
@@ -206,7 +207,7 @@ export function registerFaxRoutes(app: App): void {
         createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
-      });
+      }, fieldCipher(c.env));
       auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, faxView), 200);
     },
@@ -258,7 +259,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      if (!(await findFax<Fax>(database(c.env.DB), caller, id))) throw new ApiError("fax.not_found");
+      if (!(await findFax<Fax>(database(c.env.DB), caller, id, fieldCipher(c.env)))) throw new ApiError("fax.not_found");
       const result = await faxObject(c.env, id).cancel();
       if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });
       audit(c, "fax.cancel", { type: "fax", id });
@@ -286,7 +287,7 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      const original = await findFax<Fax>(db, caller, id);
+      const original = await findFax<Fax>(db, caller, id, fieldCipher(c.env));
       if (!original) throw new ApiError("fax.not_found");
       const json = c.req.header("content-type")?.toLowerCase().startsWith("application/json") ?? false;
       // A body that is not JSON is refused rather than ignored: its overrides would be lost in silence.
@@ -328,8 +329,8 @@ export function registerFaxRoutes(app: App): void {
       const caller = c.get("caller");
       const db = database(c.env.DB);
       const id = c.req.valid("param").id;
-      if (!(await findFax<Fax>(db, caller, id))) throw new ApiError("fax.not_found");
-      const events = await listFaxEvents(db, caller.accountId, id);
+      if (!(await findFax<Fax>(db, caller, id, fieldCipher(c.env)))) throw new ApiError("fax.not_found");
+      const events = await listFaxEvents(db, caller.accountId, id, fieldCipher(c.env));
       auditExtractionReads(c, faxesShownByEvents(events));
       return c.json({ data: events }, 200);
     },
@@ -381,7 +382,7 @@ export function registerFaxRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const { id, n } = c.req.valid("param");
-      const fax = await findFax<Fax>(database(c.env.DB), caller, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller, id, fieldCipher(c.env));
       if (!fax) throw new ApiError("fax.not_found");
       if (fax.purged_at) throw documentGone(fax.purged_at);
       const key = faxFileKeys(caller.accountId, id).preview(n);

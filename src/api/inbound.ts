@@ -17,6 +17,7 @@ import type { App } from "./context";
 import { audit, auditExtractionReads } from "./audit";
 import { faxesShowingExtraction } from "../audit/extraction-reads";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { fieldCipher } from "../storage/fields";
 
 const FaxIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "fax_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
 const NumberIdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "num_01jd8x6r3q5v7w9y0a2b4c6d8f" }) });
@@ -69,7 +70,7 @@ export function requireExtractionSchema(value: unknown, pointer: string): Extrac
 }
 
 async function receivedFax(c: { env: Env }, tenant: Tenant, id: string): Promise<Fax> {
-  const fax = await findFax<Fax>(database(c.env.DB), tenant, id);
+  const fax = await findFax<Fax>(database(c.env.DB), tenant, id, fieldCipher(c.env));
   if (!fax) throw new ApiError("fax.not_found");
   if (fax.direction !== "inbound" || fax.status !== "received") throw new ApiError("fax.not_received");
   return fax;

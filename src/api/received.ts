@@ -22,6 +22,7 @@ import { faxesShowingExtraction } from "../audit/extraction-reads";
 import { documentGone } from "./document-gone";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
 import { decodeCursor, ListQuerySchema, listSchema, pageResponse } from "./pagination";
+import { fieldCipher } from "../storage/fields";
 
 const receivedExample = inboundView({
   ...inboundFax({
@@ -111,7 +112,7 @@ export function registerReceivedRoutes(app: App): void {
           minCompleted: q.min_completed_timestamp ? new Date(q.min_completed_timestamp).toISOString() : undefined,
           imageDownloaded: q.image_downloaded,
           externalUserId: q.external_user_id,
-        });
+        }, fieldCipher(c.env));
         auditExtractionReads(c, faxesShowingExtraction(found.hits.map((h) => h.fax)));
         return c.json(
           {
@@ -128,7 +129,7 @@ export function registerReceivedRoutes(app: App): void {
         externalUserId: q.external_user_id,
         before: q.cursor ? decodeCursor(q.cursor) : undefined,
         limit: q.limit,
-      });
+      }, fieldCipher(c.env));
       auditExtractionReads(c, faxesShowingExtraction(page.data));
       return c.json(pageResponse(page, inboundView), 200);
     },
@@ -167,7 +168,7 @@ export function registerReceivedRoutes(app: App): void {
       const { id } = c.req.valid("param");
       const { format, page } = c.req.valid("query");
       const db = database(c.env.DB);
-      const fax = await findFax<Fax>(db, caller, id);
+      const fax = await findFax<Fax>(db, caller, id, fieldCipher(c.env));
       const stored = fax ? await findFaxDocumentKey(db, caller, id) : null;
       if (!fax || !stored) throw new ApiError("fax.not_found");
       if (!stored.documentKey) throw documentGone(stored.purgedAt);

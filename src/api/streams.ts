@@ -17,6 +17,7 @@ import { eventStreamObject, faxStreamEnded, STREAM_REQUEST_HEADER, type StreamRe
 import { auditScope } from "./audit";
 import type { App, AppEnv } from "./context";
 import { AUTH_ERRORS, bearerSecurity, problemResponses } from "./openapi-common";
+import { fieldCipher } from "../storage/fields";
 
 const eventTypeNames = Object.keys(EVENT_TYPES);
 const FINAL_STATUSES = FAX_STATUSES.filter(isFinal);
@@ -79,7 +80,7 @@ export function registerStreamRoutes(app: App): void {
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.valid("param").id;
-      const fax = await findFax<Fax>(database(c.env.DB), caller, id);
+      const fax = await findFax<Fax>(database(c.env.DB), caller, id, fieldCipher(c.env));
       if (!fax) throw new ApiError("fax.not_found");
       const wanted: StreamRequest = {
         accountId: caller.accountId,

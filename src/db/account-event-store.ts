@@ -6,7 +6,9 @@
 import { and, asc, eq, gt, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { EventType, PlatformEvent } from "../events/catalog";
+import type { FieldCipher } from "../storage/fields";
 import type { Db } from "./client";
+import { openEventData } from "./fax-private";
 import { accountEvents, faxEvents } from "./schema";
 
 export type AccountEventRow = typeof accountEvents.$inferSelect;
@@ -41,7 +43,7 @@ export async function findUnpublishedAccountEvents(db: Db, createdAfter: string,
  * oldest first and each fax's in its order: an event stream's resume when its own log no longer
  * reaches back that far. `mode` keeps fax events of that mode and account events of it or of both.
  */
-export async function findEventsAfter(db: Db, accountId: string, mode: "test" | "live", afterId: string, limit: number): Promise<PlatformEvent[]> {
+export async function findEventsAfter(db: Db, accountId: string, mode: "test" | "live", afterId: string, limit: number, cipher: FieldCipher): Promise<PlatformEvent[]> {
   const faxRows = await db
     .select()
     .from(faxEvents)
@@ -62,7 +64,8 @@ export async function findEventsAfter(db: Db, accountId: string, mode: "test" | 
   ];
   // Same millisecond: a fax's events by sequence (ids within one millisecond are in random order).
   events.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.sequence - b.sequence || a.id.localeCompare(b.id));
-  return events.slice(0, limit).map(({ sequence: _sequence, ...event }) => event);
+  // Fax events keep the fax's metadata and cover page sealed (./fax-private.ts); `mode` above is stored in clear.
+  return Promise.all(events.slice(0, limit).map(async ({ sequence: _sequence, ...event }) => ({ ...event, data: await openEventData(cipher, accountId, event.data) })));
 }
 
 function asEvent(row: { id: string; type: string; createdAt: string; data: string }): PlatformEvent {

@@ -7,8 +7,10 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { PlatformEvent } from "../events/catalog";
 import { faxOrderOf } from "../events/order";
+import type { FieldCipher } from "../storage/fields";
 import type { Db } from "./client";
-import { accountSettings, externalUsers, faxEvents, faxes, numbers } from "./schema";
+import { openEventData, openFax, sealEventData, sealFax, SEALED_FIELDS } from "./fax-private";
+import { accountSettings, externalUsers, faxEvents, faxes, faxMetadataIndex, numbers } from "./schema";
 import type { Tenant } from "./tenant";
 
 /** The faxes of one account in one mode (src/db/tenant.ts): every read the API or the portal makes starts here. */
@@ -48,8 +50,11 @@ export interface FaxProjection<F extends StoredFax = StoredFax> {
   userId?: string | null;
 }
 
-/** Writes the fax row and its new events in one D1 batch; a stale version never overwrites a newer row. */
-export async function writeFaxProjection(db: Db, p: FaxProjection, events: PlatformEvent[]): Promise<void> {
+/**
+ * Writes the fax row, its new events and its metadata's blind index in one D1 batch; a stale version never
+ * overwrites a newer row. Metadata and cover page are sealed (./fax-private.ts) in the row and the events.
+ */
+export async function writeFaxProjection(db: Db, p: FaxProjection, events: PlatformEvent[], cipher: FieldCipher): Promise<void> {
   const row = {
     id: p.fax.id,
     accountId: p.accountId,
@@ -67,7 +72,7 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
     errorCode: p.fax.error?.code ?? null,
     version: p.version,
     documentKey: p.documentKey,
-    body: JSON.stringify(p.fax),
+    body: JSON.stringify(await sealFax(cipher, p.accountId, p.fax)),
     createdAt: p.fax.created_at,
     updatedAt: p.fax.updated_at,
     completedAt: p.fax.completed_at,
@@ -79,22 +84,28 @@ export async function writeFaxProjection(db: Db, p: FaxProjection, events: Platf
     .insert(faxes)
     .values({ ...row, userId: p.userId ?? null })
     .onConflictDoUpdate({ target: faxes.id, set: changing, setWhere: sql`excluded.version > ${faxes.version}` });
-  const inserts = events.map((e) =>
+  // Sealed and hashed first: a drizzle query is a thenable, so it must not be the result of an async callback.
+  const eventData = await Promise.all(events.map((e) => sealEventData(cipher, p.accountId, e.data)));
+  const inserts = events.map((e, i) =>
     db
       .insert(faxEvents)
-      .values({ id: e.id, accountId: p.accountId, faxId: p.fax.id, type: e.type, createdAt: e.created_at, data: JSON.stringify(e.data), sequence: faxOrderOf(e)?.sequence ?? null })
+      .values({ id: e.id, accountId: p.accountId, faxId: p.fax.id, type: e.type, createdAt: e.created_at, data: JSON.stringify(eventData[i]), sequence: faxOrderOf(e)?.sequence ?? null })
       .onConflictDoNothing(),
   );
-  await db.batch([upsert, ...inserts]);
+  // A fax's metadata never changes, so its index rows are only ever added (a rotation re-indexes: ./fax-reseal.ts).
+  const pairs = Object.entries((p.fax as { metadata?: Record<string, string> }).metadata ?? {});
+  const hashes = await Promise.all(pairs.map(([key, value]) => cipher.index(p.accountId, key, value)));
+  const indexed = hashes.map(({ keyId, hash }) => db.insert(faxMetadataIndex).values({ accountId: p.accountId, faxId: p.fax.id, keyId, hash }).onConflictDoNothing());
+  await db.batch([upsert, ...inserts, ...indexed]);
 }
 
-export async function findFax<F extends StoredFax>(db: Db, tenant: Tenant, faxId: string): Promise<F | null> {
+export async function findFax<F extends StoredFax>(db: Db, tenant: Tenant, faxId: string, cipher: FieldCipher): Promise<F | null> {
   const row = await db
     .select({ body: faxes.body })
     .from(faxes)
     .where(and(faxOf(tenant), eq(faxes.id, faxId)))
     .get();
-  return row ? (JSON.parse(row.body) as F) : null;
+  return row ? openFax<F>(cipher, tenant.accountId, JSON.parse(row.body)) : null;
 }
 
 /**
@@ -145,7 +156,7 @@ export interface FaxListFilter {
 }
 
 /** Newest first, before the cursor; fetches limit + 1 rows to know whether there is a next page. */
-async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: string | undefined, limit: number): Promise<{ data: F[]; hasMore: boolean }> {
+async function pageOfFaxes<F extends StoredFax>(db: Db, accountId: string, cipher: FieldCipher, where: SQL[], before: string | undefined, limit: number): Promise<{ data: F[]; hasMore: boolean }> {
   if (before) where.push(lt(faxes.id, before));
   const rows = await db
     .select({ body: faxes.body })
@@ -154,11 +165,11 @@ async function pageOfFaxes<F extends StoredFax>(db: Db, where: SQL[], before: st
     .orderBy(desc(faxes.id))
     .limit(limit + 1)
     .all();
-  return { data: rows.slice(0, limit).map((r) => JSON.parse(r.body) as F), hasMore: rows.length > limit };
+  return { data: await Promise.all(rows.slice(0, limit).map((r) => openFax<F>(cipher, accountId, JSON.parse(r.body)))), hasMore: rows.length > limit };
 }
 
 /** Newest first; fetches limit + 1 rows to know whether there is a next page. */
-export async function listFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: FaxListFilter): Promise<{ data: F[]; hasMore: boolean }> {
+export async function listFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: FaxListFilter, cipher: FieldCipher): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [faxOf(tenant)];
   if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(tenant, f.externalUserId));
   if (f.status) where.push(eq(faxes.status, f.status));
@@ -166,21 +177,30 @@ export async function listFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: 
   if (f.to) where.push(eq(faxes.to, f.to));
   if (f.createdAfter) where.push(gte(faxes.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(faxes.createdAt, f.createdBefore));
-  // json_each with bound key and value: no JSON path is built from user input.
-  for (const [key, value] of f.metadata ?? []) {
-    where.push(sql`EXISTS (SELECT 1 FROM json_each(${faxes.body}, '$.metadata') WHERE json_each.key = ${key} AND json_each.value = ${value})`);
-  }
-  return pageOfFaxes<F>(db, where, f.before, f.limit);
+  for (const [key, value] of f.metadata ?? []) where.push(await metadataMatch(cipher, tenant.accountId, key, value));
+  return pageOfFaxes<F>(db, tenant.accountId, cipher, where, f.before, f.limit);
 }
 
-export async function listFaxEvents(db: Db, accountId: string, faxId: string): Promise<PlatformEvent[]> {
+/**
+ * One `metadata[key]=value` filter: the pair's blind index under any key of the secret (a rotation may be under
+ * way), or, for a row stored before encryption (no sealed fields yet), its clear JSON. json_each with bound key
+ * and value: no JSON path is built from user input.
+ */
+async function metadataMatch(cipher: FieldCipher, accountId: string, key: string, value: string): Promise<SQL> {
+  const hashes = await cipher.indexes(accountId, key, value);
+  const indexed = sql`EXISTS (SELECT 1 FROM ${faxMetadataIndex} WHERE ${faxMetadataIndex.accountId} = ${accountId} AND ${inArray(faxMetadataIndex.hash, hashes)} AND ${faxMetadataIndex.faxId} = ${faxes.id})`;
+  const legacy = sql`(json_extract(${faxes.body}, ${"$." + SEALED_FIELDS}) IS NULL AND EXISTS (SELECT 1 FROM json_each(${faxes.body}, '$.metadata') WHERE json_each.key = ${key} AND json_each.value = ${value}))`;
+  return sql`(${indexed} OR ${legacy})`;
+}
+
+export async function listFaxEvents(db: Db, accountId: string, faxId: string, cipher: FieldCipher): Promise<PlatformEvent[]> {
   const rows = await db
     .select()
     .from(faxEvents)
     .where(and(eq(faxEvents.accountId, accountId), eq(faxEvents.faxId, faxId)))
     .orderBy(asc(faxEvents.sequence), asc(faxEvents.id))
     .all();
-  return rows.map((r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: JSON.parse(r.data) }));
+  return Promise.all(rows.map(async (r) => ({ id: r.id, type: r.type as PlatformEvent["type"], created_at: r.createdAt, data: await openEventData(cipher, accountId, JSON.parse(r.data)) })));
 }
 
 /** Faxes in `queued`, `rendering` or `sending` whose last change is older than the cutoff: candidates for the sweep. */
@@ -234,11 +254,11 @@ export interface ReceivedFilter {
 }
 
 /** Inbound faxes that arrived completely, newest first (eFax-style polling). */
-export async function listReceivedFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: ReceivedFilter): Promise<{ data: F[]; hasMore: boolean }> {
+export async function listReceivedFaxes<F extends StoredFax>(db: Db, tenant: Tenant, f: ReceivedFilter, cipher: FieldCipher): Promise<{ data: F[]; hasMore: boolean }> {
   const where: SQL[] = [faxOf(tenant), eq(faxes.direction, "inbound"), eq(faxes.status, "received")];
   if (f.externalUserId !== undefined) where.push(faxesOfExternalUser(tenant, f.externalUserId));
   if (f.minCompleted) where.push(gte(faxes.completedAt, f.minCompleted));
   if (f.imageDownloaded !== undefined) where.push(sql`json_extract(${faxes.body}, '$.image_downloaded') = ${f.imageDownloaded ? 1 : 0}`);
   if (f.read !== undefined) where.push(f.read ? sql`${faxes.readAt} IS NOT NULL` : sql`${faxes.readAt} IS NULL`);
-  return pageOfFaxes<F>(db, where, f.before, f.limit);
+  return pageOfFaxes<F>(db, tenant.accountId, cipher, where, f.before, f.limit);
 }

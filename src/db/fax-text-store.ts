@@ -4,7 +4,9 @@
  * ident. Every read carries the account id; user input reaches MATCH only as quoted tokens (ftsQuery).
  */
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import type { FieldCipher } from "../storage/fields";
 import type { Db } from "./client";
+import { openFax } from "./fax-private";
 import { faxesOfExternalUser } from "./fax-store";
 import { faxes, faxPageTexts } from "./schema";
 import type { Tenant } from "./tenant";
@@ -104,7 +106,7 @@ export interface TextSearchOptions {
  * /v1/faxes/received?search_text= and the partners' inbox `q` both call it. Only the account's own
  * received faxes of the caller's mode can match; fetches limit + 1 to tell whether more follow.
  */
-export async function searchFaxText<F>(db: Db, tenant: Tenant, input: string, o: TextSearchOptions): Promise<{ hits: TextSearchHit<F>[]; hasMore: boolean }> {
+export async function searchFaxText<F>(db: Db, tenant: Tenant, input: string, o: TextSearchOptions, cipher: FieldCipher): Promise<{ hits: TextSearchHit<F>[]; hasMore: boolean }> {
   const match = ftsQuery(input);
   if (match === null || o.toNumbers?.length === 0) return { hits: [], hasMore: false };
   const filters: SQL[] = [];
@@ -122,5 +124,6 @@ export async function searchFaxText<F>(db: Db, tenant: Tenant, input: string, o:
       AND ${faxes.direction} = 'inbound' AND ${faxes.status} = 'received'${sql.join(filters, sql``)}
     ORDER BY rank, i.fax_id DESC
     LIMIT ${o.limit + 1} OFFSET ${o.offset ?? 0}`);
-  return { hits: rows.slice(0, o.limit).map((r) => ({ fax: JSON.parse(r.body) as F, rank: r.rank, snippet: r.snippet })), hasMore: rows.length > o.limit };
+  const hits = await Promise.all(rows.slice(0, o.limit).map(async (r) => ({ fax: await openFax<F>(cipher, tenant.accountId, JSON.parse(r.body)), rank: r.rank, snippet: r.snippet })));
+  return { hits, hasMore: rows.length > o.limit };
 }

@@ -593,3 +593,21 @@ export const portalSessions = sqliteTable(
   },
   (t) => [index("portal_sessions_member").on(t.memberId), uniqueIndex("portal_sessions_id").on(t.id)],
 );
+
+// ---- encryption (issue 17 point 4, migration 0014) ----
+
+/**
+ * The blind index of fax metadata: one row per pair of a fax, `hash` = HMAC-SHA-256 of (account, key, value)
+ * under a key derived from DOCUMENT_ENCRYPTION_KEY (src/storage/fields.ts), so `metadata[key]=value` filters
+ * without the values being stored in clear. `key_id` names the key, for re-indexing after a rotation.
+ */
+export const faxMetadataIndex = sqliteTable(
+  "fax_metadata_index",
+  {
+    accountId: text("account_id").notNull(),
+    faxId: text("fax_id").notNull(),
+    keyId: text("key_id").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.hash, t.faxId] }), index("fax_metadata_index_fax").on(t.faxId)],
+);

@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { coverFaxPages, releaseFaxCredits } from "../billing/ledger";
 import { inboundSettings, isoNow, settings } from "../config";
 import { database } from "../db/client";
+import { needsReseal, openEventData, openFax, sealEventData, sealFax } from "../db/fax-private";
 import { writeFaxProjection } from "../db/fax-store";
 import type { Tenant } from "../db/tenant";
 import { FAX_FAILURES, type FaxFailureCode } from "../errors/fax-failures";
@@ -18,6 +19,7 @@ import type { EventType, PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { signObjectUrl } from "../lib/signed-url";
+import { fieldCipher } from "../storage/fields";
 import { publishEvents } from "../webhooks/publish";
 import type { FaxJob } from "./jobs";
 import { faxFileKeys } from "./render/keys";
@@ -119,8 +121,47 @@ export class FaxObject extends DurableObject<Env> {
   private serialized: { version: number; json: string } | undefined;
 
   private async load(): Promise<FaxState | null> {
-    if (this.state === undefined) this.state = (await this.ctx.storage.get<FaxState>(STATE)) ?? null;
+    if (this.state === undefined) {
+      const stored = await this.ctx.storage.get<FaxState>(STATE);
+      this.state = stored ? { ...stored, fax: await openFax<Fax>(fieldCipher(this.env), stored.accountId, stored.fax) } : null;
+    }
     return this.state;
+  }
+
+  /**
+   * The state as this object's storage keeps it: the fax's metadata and cover page sealed as in D1
+   * (src/db/fax-private.ts, issue 17 point 4), so a copy of the storage does not show them. States stored
+   * before that are read as they are (load).
+   */
+  private async sealed(state: FaxState): Promise<FaxState> {
+    return { ...state, fax: (await sealFax(fieldCipher(this.env), state.accountId, state.fax)) as Fax };
+  }
+
+  /** The outbox as stored: each event's fax sealed like the state's. */
+  private async sealedOutbox(accountId: string, events: PlatformEvent[]): Promise<PlatformEvent[]> {
+    return Promise.all(events.map(async (e) => ({ ...e, data: await sealEventData(fieldCipher(this.env), accountId, e.data) })));
+  }
+
+  private async openOutbox(accountId: string): Promise<PlatformEvent[]> {
+    const stored = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+    return Promise.all(stored.map(async (e) => ({ ...e, data: await openEventData(fieldCipher(this.env), accountId, e.data) })));
+  }
+
+  /**
+   * `npm run documents:rewrap` (POST /internal/documents/reseal): the stored state and outbox sealed under the
+   * current key (or sealed at all, if stored before encryption), so an older key can leave
+   * DOCUMENT_ENCRYPTION_KEY. Returns whether anything was rewritten.
+   */
+  async resealStorage(): Promise<boolean> {
+    const stored = await this.ctx.storage.get<FaxState>(STATE);
+    if (!stored) return false;
+    const current = await fieldCipher(this.env).currentKeyId();
+    const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+    const stale = (fax: unknown) => typeof fax === "object" && fax !== null && needsReseal(fax as Record<string, unknown>, current);
+    if (!stale(stored.fax) && !outbox.some((e) => stale(e.data.fax))) return false;
+    const state = (await this.load())!;
+    await this.ctx.storage.put({ [STATE]: await this.sealed(state), [OUTBOX]: await this.sealedOutbox(state.accountId, await this.openOutbox(state.accountId)) });
+    return true;
   }
 
   /** Creates the fax (a repeat returns the existing one) and queues it, or waits for send_at. */
@@ -219,7 +260,7 @@ export class FaxObject extends DurableObject<Env> {
     state.attempt.lastHeardMs = Date.now();
     switch (report.kind) {
       case "heartbeat":
-        await this.ctx.storage.put(STATE, state);
+        await this.ctx.storage.put(STATE, await this.sealed(state));
         return state.fax;
       case "page_sent": {
         if (report.page <= state.fax.pages_sent) return state.fax;
@@ -377,7 +418,7 @@ export class FaxObject extends DurableObject<Env> {
     const now = Date.now() + ALARM_TOLERANCE_MS;
     if (state.flushRetryAtMs !== null && state.flushRetryAtMs <= now) {
       state.flushRetryAtMs = null;
-      await this.ctx.storage.put(STATE, state);
+      await this.ctx.storage.put(STATE, await this.sealed(state));
       await this.flush();
     }
     if (state.releaseAtMs !== null && state.releaseAtMs <= now && (state.fax.status === "queued" || state.fax.status === "scheduled")) {
@@ -547,10 +588,9 @@ export class FaxObject extends DurableObject<Env> {
       state.sequence = (state.sequence ?? 0) + 1;
       event.data = { sequence: state.sequence, ...event.data };
     }
-    const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
-    outbox.push(...events);
+    const outbox = [...((await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? []), ...(await this.sealedOutbox(state.accountId, events))];
     // One put of both keys is atomic: the state change and its events are stored together.
-    await this.ctx.storage.put({ [STATE]: state, [OUTBOX]: outbox });
+    await this.ctx.storage.put({ [STATE]: await this.sealed(state), [OUTBOX]: outbox });
     this.state = state;
     await this.flush();
     await this.scheduleAlarm(state);
@@ -561,9 +601,9 @@ export class FaxObject extends DurableObject<Env> {
     await this.ctx.blockConcurrencyWhile(async () => {
       const state = this.state;
       if (!state) return;
-      const outbox = (await this.ctx.storage.get<PlatformEvent[]>(OUTBOX)) ?? [];
+      const outbox = await this.openOutbox(state.accountId);
       try {
-        await writeFaxProjection(database(this.env.DB), state, outbox);
+        await writeFaxProjection(database(this.env.DB), state, outbox, fieldCipher(this.env));
         await this.releaseCredits(state);
         // Enqueued before the outbox is cleared: a crash in between re-sends, which fan-out deduplicates.
         if (outbox.length > 0) await publishEvents(this.env, state.accountId, outbox);
@@ -571,7 +611,7 @@ export class FaxObject extends DurableObject<Env> {
       } catch (error) {
         log.error("fax projection failed; will retry", { fax_id: state.fax.id, account_id: state.accountId, error: String(error) });
         state.flushRetryAtMs = Date.now() + 1_000;
-        await this.ctx.storage.put(STATE, state);
+        await this.ctx.storage.put(STATE, await this.sealed(state));
       }
     });
   }
@@ -586,7 +626,7 @@ export class FaxObject extends DurableObject<Env> {
     const charged = state.fax.status === "canceled" ? 0 : state.fax.pages_sent;
     await releaseFaxCredits(this.env, state.accountId, state.fax.mode, state.fax.id, charged);
     state.creditsReleased = true;
-    await this.ctx.storage.put(STATE, state);
+    await this.ctx.storage.put(STATE, await this.sealed(state));
   }
 
   private async scheduleAlarm(state: FaxState): Promise<void> {

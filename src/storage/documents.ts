@@ -50,23 +50,33 @@ export interface Kek {
 
 const keyrings = new Map<string, Promise<Kek[]>>();
 
-/** The KEKs of DOCUMENT_ENCRYPTION_KEY, the first one current. */
-export function keyring(secret: string | undefined): Promise<Kek[]> {
+/**
+ * The raw keys of DOCUMENT_ENCRYPTION_KEY with their ids, the first one current: the KEKs here, and what
+ * ./fields.ts derives its D1 field and blind-index keys from (so one secret, one rotation, covers both).
+ */
+export function keyMaterial(secret: string | undefined): Promise<Array<{ id: string; bytes: Uint8Array }>> {
   if (!secret?.trim()) {
     throw new ApiError("document.key_unavailable", {
       detail: "DOCUMENT_ENCRYPTION_KEY is not set (base64 of 32 random bytes; `npm start` generates one; README 'Encryption at rest').",
     });
   }
-  let ring = keyrings.get(secret);
+  return Promise.all(
+    secret.split(",").map(async (part) => {
+      const bytes = fromBase64(part.trim());
+      if (bytes.length !== 32) throw new Error("each key in DOCUMENT_ENCRYPTION_KEY must be base64 of exactly 32 bytes");
+      return { id: (await sha256Hex(bytes)).slice(0, 16), bytes };
+    }),
+  );
+}
+
+/** The KEKs of DOCUMENT_ENCRYPTION_KEY, the first one current. */
+export function keyring(secret: string | undefined): Promise<Kek[]> {
+  let ring = keyrings.get(secret ?? "");
   if (!ring) {
-    ring = Promise.all(
-      secret.split(",").map(async (part) => {
-        const bytes = fromBase64(part.trim());
-        if (bytes.length !== 32) throw new Error("each key in DOCUMENT_ENCRYPTION_KEY must be base64 of exactly 32 bytes");
-        return { id: (await sha256Hex(bytes)).slice(0, 16), key: await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]) };
-      }),
+    ring = keyMaterial(secret).then((keys) =>
+      Promise.all(keys.map(async ({ id, bytes }) => ({ id, key: await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]) }))),
     );
-    keyrings.set(secret, ring);
+    keyrings.set(secret!, ring);
   }
   return ring;
 }

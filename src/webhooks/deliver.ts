@@ -5,6 +5,7 @@
  * so the endpoint is disabled; anything else, or no answer, is retried on the schedule.
  */
 import { database, type Db } from "../db/client";
+import { openPayload } from "../db/delivery-payload";
 import {
   claimAttempt,
   ensureAccountSecret,
@@ -104,7 +105,8 @@ export async function attemptDelivery(
     return { kind: "done" };
   }
 
-  const headers = await signedHeaders(target.secrets, claimed.id, claimed.payload, attemptedAt.getTime());
+  const payload = await openPayload(env, claimed);
+  const headers = await signedHeaders(target.secrets, claimed.id, payload, attemptedAt.getTime());
   const started = Date.now();
   let statusCode: number | null = null;
   let excerpt: string | null = null;
@@ -113,7 +115,7 @@ export async function attemptDelivery(
   try {
     const response = await fetch(target.url, {
       method: "POST",
-      body: claimed.payload,
+      body: payload,
       headers: { ...headers, "content-type": "application/json", "user-agent": "edgefax-webhooks/1" },
       // A redirect could lead to an address the URL check refused: never follow one.
       redirect: "manual",

@@ -12,6 +12,7 @@ import { listFaxEvents } from "../db/fax-store";
 import type { PlatformEvent } from "../events/catalog";
 import { faxesShownByEvents } from "../audit/extraction-reads";
 import { recordAudits } from "../audit/recorder";
+import { fieldCipher, isSealedField } from "../storage/fields";
 import { faxStreamEnded, STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
 
 /** Events kept for resuming; older resumes read D1 once. */
@@ -41,6 +42,10 @@ function endsFax(wanted: StreamRequest, event: PlatformEvent): boolean {
   return faxStreamEnded(faxOf(event), wanted.finalStatuses);
 }
 
+function logContext(eventId: string): string {
+  return `event stream log\n${eventId}`;
+}
+
 export class EventStreamObject extends DurableObject<Env> {
   private readonly clients = new Set<Client>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -52,10 +57,16 @@ export class EventStreamObject extends DurableObject<Env> {
     );
   }
 
-  /** Fed by the publish path; an event already in the log is ignored (publishing is at least once). */
+  /**
+   * Fed by the publish path; an event already in the log is ignored (publishing is at least once). The log
+   * keeps each event sealed (a fax event carries the fax's metadata and cover page: issue 17 point 4), bound
+   * to its id; rows logged before that are plain JSON and read as they are.
+   */
   async append(events: PlatformEvent[]): Promise<void> {
-    for (const event of events) {
-      const written = this.ctx.storage.sql.exec("INSERT OR IGNORE INTO log (id, event) VALUES (?, ?)", event.id, JSON.stringify(event)).rowsWritten;
+    const cipher = fieldCipher(this.env);
+    const sealed = await Promise.all(events.map((event) => cipher.seal(logContext(event.id), JSON.stringify(event))));
+    for (const [i, event] of events.entries()) {
+      const written = this.ctx.storage.sql.exec("INSERT OR IGNORE INTO log (id, event) VALUES (?, ?)", event.id, sealed[i]).rowsWritten;
       if (written === 0) continue;
       for (const client of this.clients) this.offer(client, event);
     }
@@ -108,20 +119,19 @@ export class EventStreamObject extends DurableObject<Env> {
     if (wanted.lastEventId) {
       const from = this.ctx.storage.sql.exec<{ pos: number }>("SELECT pos FROM log WHERE id = ?", wanted.lastEventId).toArray()[0];
       if (from) {
-        return this.ctx.storage.sql
-          .exec<{ event: string }>("SELECT event FROM log WHERE pos > ? ORDER BY pos", from.pos)
-          .toArray()
-          .map((row) => JSON.parse(row.event) as PlatformEvent);
+        const rows = this.ctx.storage.sql.exec<{ id: string; event: string }>("SELECT id, event FROM log WHERE pos > ? ORDER BY pos", from.pos).toArray();
+        const cipher = fieldCipher(this.env);
+        return Promise.all(rows.map(async (row) => JSON.parse(isSealedField(row.event) ? await cipher.open(logContext(row.id), row.event) : row.event) as PlatformEvent));
       }
     }
     const db = database(this.env.DB);
     if (wanted.faxId) {
-      const timeline = await listFaxEvents(db, wanted.accountId, wanted.faxId);
+      const timeline = await listFaxEvents(db, wanted.accountId, wanted.faxId, fieldCipher(this.env));
       const at = wanted.lastEventId ? timeline.findIndex((e) => e.id === wanted.lastEventId) : -1;
       return at >= 0 ? timeline.slice(at + 1) : timeline;
     }
     if (!wanted.lastEventId) return [];
-    return findEventsAfter(db, wanted.accountId, wanted.mode, wanted.lastEventId, RESUME_LIMIT);
+    return findEventsAfter(db, wanted.accountId, wanted.mode, wanted.lastEventId, RESUME_LIMIT, fieldCipher(this.env));
   }
 
   private wants(wanted: StreamRequest, event: PlatformEvent): boolean {

@@ -5,6 +5,7 @@
  * outbox, or the cron's re-enqueue) the second fan-out finds the same rows and sends nothing new.
  */
 import { database } from "../db/client";
+import { sealPayload } from "../db/delivery-payload";
 import { enabledEndpoints, findEndpointForDelivery, insertDeliveries, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/webhook-store";
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { sha256Hex } from "../lib/crypto";
@@ -71,24 +72,27 @@ export async function fanOut(
   const claim = claimLeaseMs !== undefined;
   const payload = envelope(event);
   const rows: WebhookDeliveryRow[] = await Promise.all(
-    targets.map(async (t) => ({
-      id: await deliveryIdFor(event.id, t.key),
-      accountId,
-      endpointId: t.endpointId,
-      url: t.url,
-      eventId: event.id,
-      eventType: event.type,
-      payload,
-      status: "pending" as const,
-      attempts: claim ? 1 : 0,
-      // Due now (or when the claim's lease ends): if nothing attempts it (a worker died), the cron's overdue sweep will.
-      nextRetryAt: claim ? new Date(Date.parse(now) + claimLeaseMs).toISOString() : now,
-      lastAttemptAt: claim ? now : null,
-      lastStatusCode: null,
-      deadLetteredAt: null,
-      createdAt: now,
-      updatedAt: now,
-    })),
+    targets.map(async (t) => {
+      const id = await deliveryIdFor(event.id, t.key);
+      return {
+        id,
+        accountId,
+        endpointId: t.endpointId,
+        url: t.url,
+        eventId: event.id,
+        eventType: event.type,
+        payload: await sealPayload(env, accountId, id, payload),
+        status: "pending" as const,
+        attempts: claim ? 1 : 0,
+        // Due now (or when the claim's lease ends): if nothing attempts it (a worker died), the cron's overdue sweep will.
+        nextRetryAt: claim ? new Date(Date.parse(now) + claimLeaseMs).toISOString() : now,
+        lastAttemptAt: claim ? now : null,
+        lastStatusCode: null,
+        deadLetteredAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+    }),
   );
   const { stored, inserted } = await insertDeliveries(db, rows, { accountId, eventId: event.id });
   return { stored, claimed: claim ? stored.filter((row) => inserted.has(row.id)) : [] };

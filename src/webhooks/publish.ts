@@ -12,8 +12,10 @@
 import { settings } from "../config";
 import { findUnpublishedAccountEvents } from "../db/account-event-store";
 import { database } from "../db/client";
+import { openEventData } from "../db/fax-private";
 import { findOverdueDeliveries, findUnpublishedEvents, postponeDeliveries } from "../db/webhook-store";
 import type { EventType, PlatformEvent } from "../events/catalog";
+import { fieldCipher } from "../storage/fields";
 import type { WebhookDeliveryMessage, WebhookEventMessage } from "./messages";
 
 /** Cloudflare Queues sendBatch: at most 100 messages and 256 KB per call. */
@@ -53,7 +55,9 @@ export async function sweepWebhooks(env: Env, nowMs: number): Promise<{ republis
   ];
   const byAccount = new Map<string, PlatformEvent[]>();
   for (const row of events) {
-    const event: PlatformEvent = { id: row.id, type: row.type as EventType, created_at: row.createdAt, data: JSON.parse(row.data) as Record<string, unknown> };
+    // Fax events are stored with the fax's metadata and cover page sealed (src/db/fax-private.ts).
+    const data = await openEventData(fieldCipher(env), row.accountId, JSON.parse(row.data) as Record<string, unknown>);
+    const event: PlatformEvent = { id: row.id, type: row.type as EventType, created_at: row.createdAt, data };
     byAccount.set(row.accountId, [...(byAccount.get(row.accountId) ?? []), event]);
   }
   for (const [accountId, list] of byAccount) await publishEvents(env, accountId, list);

@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifySignedHeaders } from "../../src/lib/signature";
+import type { ResealPage } from "../../src/db/fax-reseal";
 import type { RewrapPage } from "../../src/storage/documents";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
@@ -13,7 +14,7 @@ let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
 /** A Worker that answers `pages` in order and records what it was sent (and whether the signature held). */
-async function worker(pages: RewrapPage[]): Promise<{ url: string; requests: Array<{ path: string; body: Record<string, unknown>; signed: boolean }> }> {
+async function worker(pages: Array<RewrapPage | ResealPage>): Promise<{ url: string; requests: Array<{ path: string; body: Record<string, unknown>; signed: boolean }> }> {
   const requests: Array<{ path: string; body: Record<string, unknown>; signed: boolean }> = [];
   server = createServer((req, res) => {
     let body = "";
@@ -53,11 +54,44 @@ describe("npm run documents:rewrap", () => {
     ]);
   });
 
-  it("exits 1 and says which objects stay behind when some are under a key the Worker no longer has", async () => {
-    const { url } = await worker([{ scanned: 5, rewrapped: 2, sealed: 0, unavailable: 3, cursor: null }]);
+  it("without --prefix, then re-seals D1 (faxes, then webhook deliveries) page by page, and sums those too", async () => {
+    const { url, requests } = await worker([
+      { scanned: 4, rewrapped: 4, sealed: 0, unavailable: 0, cursor: null },
+      { scanned: 200, resealed: 120, unavailable: 0, cursor: "fax_2", objects: 150 },
+      { scanned: 3, resealed: 1, unavailable: 0, cursor: null, objects: 2 },
+      { scanned: 9, resealed: 9, unavailable: 0, cursor: null },
+    ]);
+    const result = await rewrap(["--url", url]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain("OK: 4 objects scanned, 4 re-wrapped under the current key, 0 stored before encryption encrypted; in D1, 121 faxes and 9 webhook deliveries, and 152 faxes' own storage, sealed under the current key");
+    expect(requests).toEqual([
+      { path: "/internal/documents/rewrap", body: { cursor: null, limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "faxes", cursor: null, limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "faxes", cursor: "fax_2", limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "deliveries", cursor: null, limit: 200 }, signed: true },
+    ]);
+  });
+
+  it("exits 1 when D1 rows stay under a key the Worker no longer has", async () => {
+    const { url } = await worker([
+      { scanned: 0, rewrapped: 0, sealed: 0, unavailable: 0, cursor: null },
+      { scanned: 2, resealed: 0, unavailable: 2, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+    ]);
     const result = await rewrap(["--url", url]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("3 are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY");
+    expect(result.stderr).toContain("0 objects and 2 D1 rows are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY");
+  });
+
+  it("exits 1 and says which objects stay behind when some are under a key the Worker no longer has", async () => {
+    const { url } = await worker([
+      { scanned: 5, rewrapped: 2, sealed: 0, unavailable: 3, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+    ]);
+    const result = await rewrap(["--url", url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("3 objects and 0 D1 rows are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY");
   });
 
   it("exits 1 with the Worker's answer when the signature is refused", async () => {

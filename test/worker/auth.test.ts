@@ -63,8 +63,27 @@ describe("OAuth 2.0 client credentials", () => {
   });
 });
 
-describe("credential cache", () => {
-  it("shares one D1 lookup among concurrent requests with an uncached key", async () => {
+describe("revocation reaches every isolate at once (issue 17 point 5)", () => {
+  it("refuses a key and its OAuth token on the next request after a revocation this isolate never saw", async () => {
+    const { env } = await import("cloudflare:test");
+    const account = await createTestAccount();
+    const other = await (await api("/v1/api-keys", { method: "POST", key: account.key, json: { mode: "test", name: "elsewhere" } })).json<{ id: string; key: string }>();
+    const grant = new URLSearchParams({ grant_type: "client_credentials", client_id: other.id, client_secret: other.key });
+    const token = await (await api("/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: grant })).json<{ access_token: string }>();
+    // Warm: whatever this isolate might keep about both credentials, it has seen them accepted just now.
+    for (let i = 0; i < 3; i++) {
+      expect((await api("/v1/faxes", { key: other.key })).status).toBe(200);
+      expect((await api("/v1/faxes", { key: token.access_token })).status).toBe(200);
+    }
+    // Another isolate (or an operator) revokes the key: only D1 changes, nothing in this isolate hears of it.
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ?").bind(new Date().toISOString(), other.id, account.accountId).run();
+    await expectProblem(await api("/v1/faxes", { key: other.key }), 401, "auth.invalid");
+    await expectProblem(await api("/v1/faxes", { key: token.access_token }), 401, "auth.invalid");
+    // The account's other key is untouched.
+    expect((await api("/v1/faxes", { key: account.key })).status).toBe(200);
+  });
+
+  it("concurrent requests share reads, each answered by a read that began after it arrived", async () => {
     const { env } = await import("cloudflare:test");
     const { Hono } = await import("hono");
     const { requireAuth } = await import("../../src/api/middleware/auth");
@@ -90,10 +109,16 @@ describe("credential cache", () => {
     const answers = await Promise.all(Array.from({ length: 25 }, request));
     expect(answers.map((r) => r.status)).toEqual(Array(25).fill(200));
     expect(await answers[0]!.text()).toBe(account.accountId);
-    // An API key is found by the first query (no access-token query): one statement for 25 requests.
-    expect(prepared).toBe(1);
-    // Cached now: no more lookups.
+    // The first read, and one more for everyone who arrived while it was in flight: not one per request.
+    expect(prepared).toBeGreaterThanOrEqual(1);
+    expect(prepared).toBeLessThanOrEqual(2);
+    // Nothing is kept: the next request reads again, and sees a revocation made meanwhile.
     expect((await request()).status).toBe(200);
-    expect(prepared).toBe(1);
+    expect(prepared).toBeLessThanOrEqual(3);
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(new Date().toISOString(), account.keyId).run();
+    // Refused (this bare app has no problem renderer, so the ApiError shows as 500; the API answers 401, above).
+    const refused = await request();
+    expect(refused.status).toBe(500);
+    expect(await refused.text()).not.toContain(account.accountId);
   });
 });

@@ -11,30 +11,34 @@ import { log, type Logger } from "../../lib/log";
 import type { AppEnv, Caller } from "../context";
 
 /**
- * A short in-isolate cache so a busy key costs one hash, not one D1 read, per request. It bounds how late a
- * revocation reaches other isolates: an entry lives CACHE_MS from the start of its lookup, so a key revoked
- * elsewhere is refused here at most CACHE_MS after the revocation (README "API keys and scopes").
+ * No credential cache: every request's answer comes from a D1 read that began after the request arrived, so
+ * a key revoked anywhere, by any path (the API, the portal, an operator in D1), and every OAuth token issued
+ * from it are refused by every isolate from the next request on (issue 17 point 5, "revoked at once").
+ * Concurrent requests with the same credential share reads: while one read is in flight, the requests that
+ * arrive wait for the next one, which starts when it ends (one read per round trip per credential, not per
+ * request; `npm run bench:api`, README "API keys and scopes").
  */
-const CACHE_MS = 30_000;
-type CachedCredential = { caller: Caller | null; expiresMs: number; tokenExpiresMs: number };
-const cache = new Map<string, CachedCredential>();
-/** One D1 lookup per hash at a time: when a busy key's entry expires, the requests in flight share it. */
-const pendingLookups = new Map<string, Promise<CachedCredential>>();
+type Found = Awaited<ReturnType<typeof findCaller>>;
+const inFlight = new Map<string, Promise<Found>>();
+const nextRead = new Map<string, Promise<Found>>();
 
-function lookUp(db: D1Database, hash: string, now: number): Promise<CachedCredential> {
-  let pending = pendingLookups.get(hash);
-  if (!pending) {
-    pending = findCaller(db, hash, new Date(now).toISOString())
-      .then((found) => {
-        const entry = { caller: found?.caller ?? null, expiresMs: now + CACHE_MS, tokenExpiresMs: found?.expiresMs ?? Infinity };
-        if (cache.size > 10_000) cache.clear();
-        cache.set(hash, entry);
-        return entry;
-      })
-      .finally(() => pendingLookups.delete(hash));
-    pendingLookups.set(hash, pending);
-  }
-  return pending;
+function lookUp(db: D1Database, hash: string): Promise<Found> {
+  const queued = nextRead.get(hash);
+  if (queued) return queued;
+  const start = (): Promise<Found> => {
+    nextRead.delete(hash);
+    const read = findCaller(db, hash, new Date().toISOString()).finally(() => {
+      if (inFlight.get(hash) === read) inFlight.delete(hash);
+    });
+    inFlight.set(hash, read);
+    return read;
+  };
+  const running = inFlight.get(hash);
+  if (!running) return start();
+  // Begins after the read in flight (which may have begun before this request arrived) has ended.
+  const next = running.then(start, start);
+  nextRead.set(hash, next);
+  return next;
 }
 
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
@@ -44,10 +48,8 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError("auth.missing", { headers: { "www-authenticate": 'Bearer realm="edgefax"' } });
   }
   const hash = await sha256Hex(match[1]);
-  const now = Date.now();
-  let hit = cache.get(hash);
-  if (!hit || hit.expiresMs < now || hit.tokenExpiresMs < now) hit = await lookUp(c.env.DB, hash, now);
-  if (!hit.caller) {
+  const hit = await lookUp(c.env.DB, hash);
+  if (!hit) {
     throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
   }
   c.set("caller", hit.caller);
@@ -55,9 +57,3 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   c.set("log", ((c.get("log") as Logger | undefined) ?? log).child({ account_id: hit.caller.accountId }));
   await next();
 });
-
-/** Forget cached credentials (a key was revoked in this isolate). */
-export function forgetCachedCredentials(): void {
-  cache.clear();
-  pendingLookups.clear();
-}

@@ -9,6 +9,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../errors/api-error";
 import { sha256Hex } from "../../lib/crypto";
+import { fieldCipher, isSealedField } from "../../storage/fields";
 import type { AppEnv } from "../context";
 import type { IdempotencyObject, StoredResponse } from "./idempotency-object";
 
@@ -38,10 +39,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (begun.outcome === "in_flight") {
     throw new ApiError("idempotency.in_flight", { headers: { "retry-after": "1" } });
   }
+  // The stored body is sealed (a fax's response carries its metadata and cover page: issue 17 point 4), bound to
+  // the account and the key; bodies stored before that are replayed as they are.
+  const context = `idempotent response\n${caller.accountId}\n${key}`;
   if (begun.outcome === "replay") {
     const headers = new Headers(begun.response.headers);
     headers.set("idempotent-replayed", "true");
-    return c.newResponse(begun.response.body, begun.response.status as 200, Object.fromEntries(headers));
+    const replayed = isSealedField(begun.response.body) ? await fieldCipher(c.env).open(context, begun.response.body) : begun.response.body;
+    return c.newResponse(replayed, begun.response.status as 200, Object.fromEntries(headers));
   }
   try {
     await next();
@@ -59,7 +64,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       const value = c.res.headers.get(name);
       return value === null ? [] : [[name, value] as [string, string]];
     }),
-    body: await c.res.clone().text(),
+    body: await fieldCipher(c.env).seal(context, await c.res.clone().text()),
   };
   await record.complete(fingerprint, stored);
 });

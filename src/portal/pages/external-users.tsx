@@ -19,6 +19,7 @@ import { cursorOf, Empty, Layout, Pager, Table, Time } from "../layout";
 import { allow } from "../session";
 import { notFoundPage } from "./errors";
 import { StatusBadge } from "./faxes";
+import { fieldCipher } from "../../storage/fields";
 
 const PAGE_SIZE = 50;
 
@@ -93,11 +94,11 @@ export function registerExternalUserPages(portal: Hono<PortalEnv>): void {
     let next: string | null;
     if (q) {
       const offset = searchOffset(c.req.query("cursor"));
-      const found = await searchFaxText<Fax>(db, member, q, { limit: PAGE_SIZE, offset, externalUserId: user.externalUserId, toNumbers: numbers.map((n) => n.number) });
+      const found = await searchFaxText<Fax>(db, member, q, { limit: PAGE_SIZE, offset, externalUserId: user.externalUserId, toNumbers: numbers.map((n) => n.number) }, fieldCipher(c.env));
       rows = found.hits.map((h) => ({ fax: h.fax, snippet: h.snippet }));
       next = found.hasMore ? encodeSearchCursor(offset + PAGE_SIZE) : null;
     } else {
-      const page = await listReceivedFaxes<Fax>(db, member, { externalUserId: user.externalUserId, before: cursorOf(c.req.query("cursor")), limit: PAGE_SIZE });
+      const page = await listReceivedFaxes<Fax>(db, member, { externalUserId: user.externalUserId, before: cursorOf(c.req.query("cursor")), limit: PAGE_SIZE }, fieldCipher(c.env));
       rows = page.data.map((fax) => ({ fax }));
       const last = page.data.at(-1);
       next = page.hasMore && last ? encodeCursor(last.id) : null;

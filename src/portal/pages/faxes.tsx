@@ -23,6 +23,7 @@ import { auditMember } from "../audit";
 import { allow } from "../session";
 import { notFoundPage } from "./errors";
 import { faxReading } from "./fax-reading";
+import { fieldCipher } from "../../storage/fields";
 
 const PAGE_SIZE = 25;
 /** Statuses whose pages exist as previews: rendered (outbound) or received (inbound). */
@@ -113,7 +114,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     const statusQuery = c.req.query("status");
     const status = (FAX_STATUSES as readonly string[]).includes(statusQuery ?? "") ? statusQuery : undefined;
     const before = cursorOf(c.req.query("cursor"));
-    const page = await listFaxes<Fax>(database(c.env.DB), member, { direction, status, before, limit: PAGE_SIZE });
+    const page = await listFaxes<Fax>(database(c.env.DB), member, { direction, status, before, limit: PAGE_SIZE }, fieldCipher(c.env));
     const last = page.data.at(-1);
     const zone = c.get("timeZone");
     const thumbs = await Promise.all(page.data.map((f) => (HAS_PREVIEWS.has(f.status) && f.page_count > 0 ? signed(c, faxFileKeys(member.accountId, f.id).preview(1)) : null)));
@@ -183,9 +184,9 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
     const member = c.get("member");
     const id = c.req.param("id");
     const db = database(c.env.DB);
-    const fax = isId(id, "fax") ? await findFax<Fax>(db, member, id) : null;
+    const fax = isId(id, "fax") ? await findFax<Fax>(db, member, id, fieldCipher(c.env)) : null;
     if (!fax) return notFoundPage(c);
-    const [events, stored] = await Promise.all([listFaxEvents(db, member.accountId, id), findFaxDocumentKey(db, member, id)]);
+    const [events, stored] = await Promise.all([listFaxEvents(db, member.accountId, id, fieldCipher(c.env)), findFaxDocumentKey(db, member, id)]);
     const keys = faxFileKeys(member.accountId, id);
     const pageNumbers = Array.from({ length: Math.min(fax.page_count, 20) }, (_, i) => i + 1);
     const present = await Promise.all(pageNumbers.map(async (n) => ((await documentStore(c.env).head(keys.preview(n))) ? signed(c, keys.preview(n)) : null)));
@@ -290,7 +291,7 @@ export function registerFaxPages(portal: Hono<PortalEnv>): void {
   portal.post("/portal/faxes/:id/cancel", allow("faxes.cancel"), async (c) => {
     const member = c.get("member");
     const id = c.req.param("id");
-    const fax = isId(id, "fax") ? await findFax<Fax>(database(c.env.DB), member, id) : null;
+    const fax = isId(id, "fax") ? await findFax<Fax>(database(c.env.DB), member, id, fieldCipher(c.env)) : null;
     if (!fax) return notFoundPage(c);
     const result = await faxObject(c.env, id).cancel();
     if (!result.ok) throw new ApiError("fax.not_cancelable", { detail: `The fax is ${result.status ?? "unknown"}; only queued faxes can be canceled.` });

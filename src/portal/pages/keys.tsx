@@ -4,7 +4,6 @@
  * (ROLE_KEY_SCOPE in src/portal/permissions.ts).
  */
 import type { Context, Hono } from "hono";
-import { forgetCachedCredentials } from "../../api/middleware/auth";
 import { encodeCursor } from "../../api/pagination";
 import { createApiKey, findApiKey, listApiKeys, revokeApiKey } from "../../db/api-key-store";
 import { database } from "../../db/client";
@@ -134,8 +133,6 @@ export function registerKeyPages(portal: Hono<PortalEnv>): void {
     if ("refused" in result) {
       return keysPage(c, { error: result.refused === "not_found" ? "There is no such key." : "This is the account's last active key: create another first." }, 409);
     }
-    // This isolate's API may hold the key in its credential cache: drop it, so the key stops at once here too.
-    forgetCachedCredentials();
     auditMember(c, "api_key.revoke", { type: "api_key", id });
     return c.redirect("/portal/keys?done=revoked", 303);
   });
