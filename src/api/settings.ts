@@ -23,7 +23,7 @@ const MAX_RETENTION_DAYS = 3650;
 export const SettingsSchema = z
   .object({
     webhook_url: z.string().nullable().openapi({
-      description: "Every event is POSTed here (the default webhook endpoint, subscribed to `*`). Manage it further under /v1/webhooks/{webhook_endpoint_id}.",
+      description: "Every event of your key's mode is POSTed here (that mode's default webhook endpoint, subscribed to `*`; test and live keys each have their own). Manage it further under /v1/webhooks/{webhook_endpoint_id}.",
       example: "https://partner.example.com/edgefax",
     }),
     webhook_endpoint_id: z.string().nullable().openapi({ example: "whe_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
@@ -94,7 +94,7 @@ export function registerSettingsRoutes(app: App): void {
     async (c) => {
       const accountId = c.get("caller").accountId;
       const row = await readAccountSettings(database(c.env.DB), accountId);
-      return c.json(await presentSettings(c.env, row, await findDefaultEndpoint(c.env, accountId)), 200);
+      return c.json(await presentSettings(c.env, row, await findDefaultEndpoint(c.env, c.get("caller"))), 200);
     },
   );
 
@@ -127,9 +127,9 @@ export function registerSettingsRoutes(app: App): void {
         ...(body.retention_days !== undefined ? { retentionDays: body.retention_days } : {}),
         ...(body.low_balance_threshold !== undefined ? { lowBalanceThreshold: body.low_balance_threshold } : {}),
       };
-      const hook = body.webhook_url !== undefined ? await setDefaultWebhookUrl(c.env, accountId, body.webhook_url) : null;
+      const hook = body.webhook_url !== undefined ? await setDefaultWebhookUrl(c.env, c.get("caller"), body.webhook_url) : null;
       const row = await updateAccountSettings(db, accountId, changes);
-      const endpoint = hook ? hook.endpoint : await findDefaultEndpoint(c.env, accountId);
+      const endpoint = hook ? hook.endpoint : await findDefaultEndpoint(c.env, c.get("caller"));
       audit(c, "settings.update", { type: "account", id: accountId });
       return c.json({ ...(await presentSettings(c.env, row, endpoint)), ...(hook?.secret ? { webhook_secret: hook.secret } : {}) }, 200);
     },

@@ -191,7 +191,7 @@ export async function dashboardCounts(db: Db, accountId: string, mode: "test" | 
       .where(and(eq(faxes.accountId, accountId), eq(faxes.mode, mode), gte(faxes.createdAt, sinceIso)))
       .groupBy(faxes.direction, faxes.status),
     db.select({ n: sql<number>`count(*)` }).from(numbers).where(and(eq(numbers.accountId, accountId), eq(numbers.mode, mode), isNull(numbers.releasedAt))),
-    db.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).where(and(eq(webhookEndpoints.accountId, accountId), isNull(webhookEndpoints.deletedAt))),
+    db.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).where(and(eq(webhookEndpoints.accountId, accountId), eq(webhookEndpoints.mode, mode), isNull(webhookEndpoints.deletedAt))),
     db.select({ n: sql<number>`count(*)` }).from(portalMembers).where(and(eq(portalMembers.accountId, accountId), isNull(portalMembers.removedAt))),
   ]);
   return { faxes: faxRows, numbers: numberRows[0]?.n ?? 0, endpoints: endpointRows[0]?.n ?? 0, members: memberRows[0]?.n ?? 0 };

@@ -190,6 +190,10 @@ export const webhookEndpoints = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     deletedAt: text("deleted_at"),
+    // webhook mode (migration 0017): an endpoint receives only its mode's events.
+    mode: text("mode", { enum: ["test", "live"] }).notNull().default("live"),
+    /** The row id the secrets' ciphertexts are bound to, when it is not this row's (a copy made by migration 0017). */
+    secretOwner: text("secret_owner"),
   },
   (t) => [index("webhook_endpoints_account").on(t.accountId, t.id)],
 );
@@ -280,6 +284,8 @@ export const accountSettings = sqliteTable("account_settings", {
   extractionSchema: text("extraction_schema"),
   extractionSchemaVersion: integer("extraction_schema_version").notNull().default(0),
   updatedAt: text("updated_at").notNull(),
+  // webhook mode (migration 0017): defaultWebhookEndpointId is the live mode's default endpoint, this the test mode's.
+  defaultTestWebhookEndpointId: text("default_test_webhook_endpoint_id"),
 });
 
 // Audit (issue 17, migration 0006): the hash-chained log, its outbox and the daily signed checkpoints.

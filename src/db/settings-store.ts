@@ -15,6 +15,7 @@ export function defaultAccountSettings(accountId: string): AccountSettingsRow {
   return {
     accountId,
     defaultWebhookEndpointId: null,
+    defaultTestWebhookEndpointId: null,
     retentionDays: null,
     lowBalanceThreshold: 10,
     extractionSchema: null,

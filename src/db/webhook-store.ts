@@ -1,10 +1,12 @@
 /**
  * Webhook endpoints, the account's callback secret, deliveries and their attempts. Every query a
- * caller can reach filters by account_id; only the cron's sweeps look across accounts.
+ * caller can reach filters by account_id, and an endpoint's also by mode (migration 0017); only the
+ * cron's sweeps look across accounts.
  */
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
+import type { Tenant } from "./tenant";
 import { accountEvents, accountSecrets, faxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "./schema";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -24,26 +26,27 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 // ---- endpoints ----
 
-const liveEndpoint = (accountId: string, id: string) =>
-  and(eq(webhookEndpoints.accountId, accountId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt));
+/** An endpoint the tenant may see: its account's and its mode's (an endpoint of the other mode is as absent as another account's). */
+const liveEndpoint = (tenant: Tenant, id: string) =>
+  and(eq(webhookEndpoints.accountId, tenant.accountId), eq(webhookEndpoints.mode, tenant.mode), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt));
 
 export async function insertEndpoint(db: Db, row: WebhookEndpointRow): Promise<WebhookEndpointRow> {
   await db.insert(webhookEndpoints).values(row);
   return row;
 }
 
-export async function findEndpoint(db: Db, accountId: string, id: string): Promise<WebhookEndpointRow | undefined> {
-  return db.select().from(webhookEndpoints).where(liveEndpoint(accountId, id)).get();
+export async function findEndpoint(db: Db, tenant: Tenant, id: string): Promise<WebhookEndpointRow | undefined> {
+  return db.select().from(webhookEndpoints).where(liveEndpoint(tenant, id)).get();
 }
 
-export async function listEndpoints(db: Db, accountId: string, limit: number, before?: string) {
-  const where = [eq(webhookEndpoints.accountId, accountId), isNull(webhookEndpoints.deletedAt)];
+export async function listEndpoints(db: Db, tenant: Tenant, limit: number, before?: string) {
+  const where = [eq(webhookEndpoints.accountId, tenant.accountId), eq(webhookEndpoints.mode, tenant.mode), isNull(webhookEndpoints.deletedAt)];
   if (before) where.push(lt(webhookEndpoints.id, before));
   const rows = await db.select().from(webhookEndpoints).where(and(...where)).orderBy(desc(webhookEndpoints.id)).limit(limit + 1).all();
   return { data: rows.slice(0, limit), hasMore: rows.length > limit };
 }
 
-/** The account's enabled endpoints; the caller filters by subscribed event type. */
+/** The account's enabled endpoints of both modes; the fan-out filters by the event's mode and type. */
 export async function enabledEndpoints(db: Db, accountId: string): Promise<WebhookEndpointRow[]> {
   return db
     .select()
@@ -53,25 +56,25 @@ export async function enabledEndpoints(db: Db, accountId: string): Promise<Webho
 }
 
 export type EndpointChanges = Partial<
-  Pick<WebhookEndpointRow, "url" | "description" | "eventTypes" | "enabled" | "disabledReason" | "secret" | "previousSecret" | "previousSecretExpiresAt">
+  Pick<WebhookEndpointRow, "url" | "description" | "eventTypes" | "enabled" | "disabledReason" | "secret" | "previousSecret" | "previousSecretExpiresAt" | "secretOwner">
 >;
 
-export async function updateEndpoint(db: Db, accountId: string, id: string, changes: EndpointChanges): Promise<WebhookEndpointRow | undefined> {
+export async function updateEndpoint(db: Db, tenant: Tenant, id: string, changes: EndpointChanges): Promise<WebhookEndpointRow | undefined> {
   return db
     .update(webhookEndpoints)
     .set({ ...changes, updatedAt: new Date().toISOString() })
-    .where(liveEndpoint(accountId, id))
+    .where(liveEndpoint(tenant, id))
     .returning()
     .get();
 }
 
 /** Soft delete: the endpoint stops receiving, its delivery log stays for the record. */
-export async function deleteEndpoint(db: Db, accountId: string, id: string): Promise<WebhookEndpointRow | undefined> {
+export async function deleteEndpoint(db: Db, tenant: Tenant, id: string): Promise<WebhookEndpointRow | undefined> {
   const now = new Date().toISOString();
   return db
     .update(webhookEndpoints)
     .set({ deletedAt: now, updatedAt: now, enabled: false })
-    .where(liveEndpoint(accountId, id))
+    .where(liveEndpoint(tenant, id))
     .returning()
     .get();
 }

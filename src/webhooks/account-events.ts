@@ -41,7 +41,9 @@ export interface RecordedAccountEvent {
  * holds as the statement runs (place the statement before the change it is conditional on).
  */
 export function accountEvent(db: Db, draft: AccountEventDraft, onlyIf?: SQL): RecordedAccountEvent {
-  const event: PlatformEvent = { id: newId("evt"), type: draft.type, created_at: isoNow(), data: draft.data };
+  // data.mode says whose event it is (src/events/event-mode.ts): a test endpoint or stream never gets a live one.
+  const data = draft.mode ? { ...draft.data, mode: draft.mode } : draft.data;
+  const event: PlatformEvent = { id: newId("evt"), type: draft.type, created_at: isoNow(), data };
   const row = { id: event.id, accountId: draft.accountId, mode: draft.mode, type: event.type, createdAt: event.created_at, data: JSON.stringify(event.data) };
   return { event, statement: insertAccountEvent(db, row, onlyIf) };
 }

@@ -6,6 +6,7 @@
  */
 import { database, type Db } from "../db/client";
 import { openPayload } from "../db/delivery-payload";
+import type { Tenant } from "../db/tenant";
 import {
   claimAttempt,
   ensureAccountSecret,
@@ -61,6 +62,8 @@ interface Target {
   url: string;
   secrets: string[];
   endpointId: string | null;
+  /** The endpoint's tenant (its account and mode); null for a fax's own webhook_url. */
+  tenant: Tenant | null;
 }
 
 /**
@@ -136,8 +139,8 @@ export async function attemptDelivery(
     return { kind: "done" };
   }
   if (statusCode === 410) {
-    if (target.endpointId !== null) {
-      const disabled = await updateEndpoint(db, claimed.accountId, target.endpointId, {
+    if (target.endpointId !== null && target.tenant !== null) {
+      const disabled = await updateEndpoint(db, target.tenant, target.endpointId, {
         enabled: false,
         disabledReason: `The receiver answered 410 Gone on ${log.attemptedAt}.`,
       });
@@ -164,13 +167,15 @@ async function resolveTarget(env: Env, db: Db, delivery: WebhookDeliveryRow, cac
     const endpoint = await cached(cache.endpoints, endpointId, () => findEndpointForDelivery(db, delivery.accountId, endpointId));
     if (!endpoint || endpoint.accountId !== delivery.accountId || endpoint.deletedAt !== null || !endpoint.enabled) return null;
     const secrets = await cached(cache.secrets, `${endpoint.id}@${endpoint.updatedAt}`, async () => {
-      const active = [await decryptSecret(env, endpoint.id, endpoint.secret)];
+      // A copy made by migration 0017 has its original's ciphertexts, bound to the original's id.
+      const owner = endpoint.secretOwner ?? endpoint.id;
+      const active = [await decryptSecret(env, owner, endpoint.secret)];
       if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && Date.parse(endpoint.previousSecretExpiresAt) > now) {
-        active.push(await decryptSecret(env, endpoint.id, endpoint.previousSecret));
+        active.push(await decryptSecret(env, owner, endpoint.previousSecret));
       }
       return active;
     });
-    return { url: endpoint.url, secrets, endpointId: endpoint.id };
+    return { url: endpoint.url, secrets, endpointId: endpoint.id, tenant: { accountId: endpoint.accountId, mode: endpoint.mode } };
   }
   if (!delivery.url) return null;
   const secrets = await cached(cache.secrets, delivery.accountId, async () => {
@@ -183,7 +188,7 @@ async function resolveTarget(env: Env, db: Db, delivery: WebhookDeliveryRow, cac
     }
     return active;
   });
-  return { url: delivery.url, secrets, endpointId: null };
+  return { url: delivery.url, secrets, endpointId: null, tenant: null };
 }
 
 /** The first KB of the response body as text; the rest is not read. */

@@ -6,13 +6,14 @@
  * ping it, send a delivery again): the API (src/api/webhooks/) and the portal both call these.
  */
 import { database } from "../db/client";
-import { readAccountSettings, updateAccountSettings } from "../db/settings-store";
+import { readAccountSettings, updateAccountSettings, type AccountSettingsChanges } from "../db/settings-store";
+import type { Tenant } from "../db/tenant";
 import { deleteEndpoint, findEndpoint, insertEndpoint, reopenDelivery, updateEndpoint, type WebhookDeliveryRow, type WebhookEndpointRow } from "../db/webhook-store";
 import type { PlatformEvent } from "../events/catalog";
 import { newId } from "../lib/ids";
 import { fanOut } from "./fan-out";
 import type { WebhookDeliveryMessage, WebhookEventMessage } from "./messages";
-import { encryptSecret, newWebhookSecret } from "./secrets";
+import { decryptSecret, encryptSecret, newWebhookSecret } from "./secrets";
 
 export interface NewEndpoint {
   url: string;
@@ -22,13 +23,14 @@ export interface NewEndpoint {
 }
 
 /** A new endpoint with a fresh secret; the plain secret is returned once, for the response. */
-export async function createEndpoint(env: Env, accountId: string, fields: NewEndpoint): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
+export async function createEndpoint(env: Env, tenant: Tenant, fields: NewEndpoint): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
   const id = newId("whe");
   const secret = newWebhookSecret();
   const now = new Date().toISOString();
   const endpoint = await insertEndpoint(database(env.DB), {
     id,
-    accountId,
+    accountId: tenant.accountId,
+    mode: tenant.mode,
     url: fields.url,
     description: fields.description,
     eventTypes: JSON.stringify([...new Set(fields.eventTypes)]),
@@ -37,6 +39,7 @@ export async function createEndpoint(env: Env, accountId: string, fields: NewEnd
     secret: await encryptSecret(env, id, secret),
     previousSecret: null,
     previousSecretExpiresAt: null,
+    secretOwner: null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -46,11 +49,14 @@ export async function createEndpoint(env: Env, accountId: string, fields: NewEnd
 
 export const DEFAULT_ENDPOINT_DESCRIPTION = "Default endpoint (PATCH /v1/settings webhook_url)";
 
-/** The account's default endpoint while it exists (a user may have deleted it through /v1/webhooks). */
-export async function findDefaultEndpoint(env: Env, accountId: string): Promise<WebhookEndpointRow | undefined> {
+/** Where the default endpoint of each mode is recorded (migration 0017: one per mode, like every endpoint). */
+const defaultColumn = (tenant: Tenant) => (tenant.mode === "live" ? "defaultWebhookEndpointId" : "defaultTestWebhookEndpointId") satisfies keyof AccountSettingsChanges;
+
+/** The default endpoint of the tenant's mode while it exists (a user may have deleted it through /v1/webhooks). */
+export async function findDefaultEndpoint(env: Env, tenant: Tenant): Promise<WebhookEndpointRow | undefined> {
   const db = database(env.DB);
-  const { defaultWebhookEndpointId } = await readAccountSettings(db, accountId);
-  return defaultWebhookEndpointId ? findEndpoint(db, accountId, defaultWebhookEndpointId) : undefined;
+  const id = (await readAccountSettings(db, tenant.accountId))[defaultColumn(tenant)];
+  return id ? findEndpoint(db, tenant, id) : undefined;
 }
 
 /**
@@ -59,22 +65,22 @@ export async function findDefaultEndpoint(env: Env, accountId: string): Promise<
  */
 export async function setDefaultWebhookUrl(
   env: Env,
-  accountId: string,
+  tenant: Tenant,
   url: string | null,
 ): Promise<{ endpoint: WebhookEndpointRow | null; secret: string | null }> {
   const db = database(env.DB);
-  const current = await findDefaultEndpoint(env, accountId);
+  const current = await findDefaultEndpoint(env, tenant);
   if (url === null) {
-    if (current) await deleteEndpoint(db, accountId, current.id);
-    await updateAccountSettings(db, accountId, { defaultWebhookEndpointId: null });
+    if (current) await deleteEndpoint(db, tenant, current.id);
+    await updateAccountSettings(db, tenant.accountId, { [defaultColumn(tenant)]: null });
     return { endpoint: null, secret: null };
   }
   if (current) {
-    const moved = await updateEndpoint(db, accountId, current.id, { url });
+    const moved = await updateEndpoint(db, tenant, current.id, { url });
     if (moved) return { endpoint: moved, secret: null };
   }
-  const created = await createEndpoint(env, accountId, { url, eventTypes: ["*"], description: DEFAULT_ENDPOINT_DESCRIPTION, enabled: true });
-  await updateAccountSettings(db, accountId, { defaultWebhookEndpointId: created.endpoint.id });
+  const created = await createEndpoint(env, tenant, { url, eventTypes: ["*"], description: DEFAULT_ENDPOINT_DESCRIPTION, enabled: true });
+  await updateAccountSettings(db, tenant.accountId, { [defaultColumn(tenant)]: created.endpoint.id });
   return created;
 }
 
@@ -89,19 +95,22 @@ export function graceUntil(seconds: number | undefined): string {
 /** A new secret; the current one moves to previous_secret and keeps signing until the grace ends. Undefined: no such endpoint. */
 export async function rotateEndpointSecret(
   env: Env,
-  accountId: string,
+  tenant: Tenant,
   id: string,
   graceSeconds?: number,
 ): Promise<{ endpoint: WebhookEndpointRow; secret: string } | undefined> {
   const db = database(env.DB);
-  const current = await findEndpoint(db, accountId, id);
+  const current = await findEndpoint(db, tenant, id);
   if (!current) return undefined;
-  // The ciphertext is bound to the endpoint id, so it moves to previous_secret as it is.
+  // The ciphertext is bound to the endpoint id, so it moves to previous_secret as it is; a copy's (bound to
+  // the row it was copied from, migration 0017) is sealed again for this row, which then owns both.
+  const previousSecret = current.secretOwner ? await encryptSecret(env, id, await decryptSecret(env, current.secretOwner, current.secret)) : current.secret;
   const secret = newWebhookSecret();
-  const endpoint = await updateEndpoint(db, accountId, id, {
+  const endpoint = await updateEndpoint(db, tenant, id, {
     secret: await encryptSecret(env, id, secret),
-    previousSecret: current.secret,
+    previousSecret,
     previousSecretExpiresAt: graceUntil(graceSeconds),
+    secretOwner: null,
   });
   return endpoint ? { endpoint, secret } : undefined;
 }

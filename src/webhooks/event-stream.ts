@@ -7,6 +7,7 @@
  * it back as Last-Event-ID), `event:` the type, `data:` the envelope; comment lines are heartbeats.
  */
 import type { PlatformEvent } from "../events/catalog";
+import { eventMode } from "../events/event-mode";
 import type { EventStreamObject } from "./event-stream-object";
 import { envelope } from "./fan-out";
 
@@ -55,14 +56,6 @@ export function eventStreamObject(env: Env, accountId: string, mode: StreamMode)
   return ns.get(ns.idFromName(`${accountId}:${mode}`));
 }
 
-/** The mode an event belongs to (its fax's or number's, or data.mode); null: both modes' streams. */
-export function eventMode(event: PlatformEvent): StreamMode | null {
-  for (const subject of [event.data.fax, event.data.number, event.data]) {
-    const mode = (subject as { mode?: unknown } | undefined)?.mode;
-    if (mode === "test" || mode === "live") return mode;
-  }
-  return null;
-}
 
 export type StreamFeeder = (accountId: string, event: PlatformEvent) => Promise<void>;
 

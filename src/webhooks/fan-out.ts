@@ -1,5 +1,5 @@
 /**
- * Fan-out: one event becomes one delivery per enabled endpoint subscribed to its type, plus one to
+ * Fan-out: one event becomes one delivery per enabled endpoint of its mode subscribed to its type, plus one to
  * the fax's own webhook_url. A delivery's id (msg_…, the `webhook-id` on the wire) is derived from
  * (event id, target), so when an event is enqueued twice (a crash between enqueue and clearing the
  * outbox, or the cron's re-enqueue) the second fan-out finds the same rows and sends nothing new.
@@ -10,6 +10,7 @@ import { enabledEndpoints, findEndpointForDelivery, insertDeliveries, type Webho
 import type { EventType, PlatformEvent } from "../events/catalog";
 import { sha256Hex } from "../lib/crypto";
 import { newDeliveryCache, type DeliveryCache } from "./deliver";
+import { eventMode } from "../events/event-mode";
 
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
@@ -62,8 +63,10 @@ export async function fanOut(
       cache.accountEndpoints.set(accountId, endpoints);
       for (const endpoint of await endpoints) cache.endpoints.set(endpoint.id, Promise.resolve(endpoint));
     }
+    // Endpoints receive their own mode's events only (migration 0017); an event of no mode concerns both.
+    const mode = eventMode(event);
     for (const endpoint of await endpoints) {
-      if (subscribes(endpoint, event.type)) targets.push({ endpointId: endpoint.id, url: null, key: endpoint.id });
+      if ((mode === null || endpoint.mode === mode) && subscribes(endpoint, event.type)) targets.push({ endpointId: endpoint.id, url: null, key: endpoint.id });
     }
     const callback = callbackUrlOf(event);
     if (callback) targets.push({ endpointId: null, url: callback, key: `url:${callback}` });

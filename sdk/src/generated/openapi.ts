@@ -731,13 +731,13 @@ export interface paths {
         };
         /**
          * List webhook endpoints
-         * @description The account's endpoints, newest first.
+         * @description The endpoints of your key's mode (test or live), newest first.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
         /**
          * Add a webhook endpoint
-         * @description Events of the subscribed types are POSTed to `url`, signed with Standard Webhooks v1. The response carries the signing secret: it is not shown again. Only public https URLs are accepted.
+         * @description Events of the subscribed types are POSTed to `url`, signed with Standard Webhooks v1. The endpoint belongs to your key's mode (test or live) and receives only that mode's events. The response carries the signing secret: it is not shown again. Only public https URLs are accepted.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -1777,7 +1777,7 @@ export interface components {
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             webhook_endpoint_id: string | null;
             /**
-             * @description Every event is POSTed here (the default webhook endpoint, subscribed to `*`). Manage it further under /v1/webhooks/{webhook_endpoint_id}.
+             * @description Every event of your key's mode is POSTed here (that mode's default webhook endpoint, subscribed to `*`; test and live keys each have their own). Manage it further under /v1/webhooks/{webhook_endpoint_id}.
              * @example https://partner.example.com/edgefax
              */
             webhook_url: string | null;

@@ -35,7 +35,7 @@ export function registerEndpointRoutes(app: App): void {
       tags: ["Webhooks"],
       summary: "Add a webhook endpoint",
       description:
-        "Events of the subscribed types are POSTed to `url`, signed with Standard Webhooks v1. The response carries the signing secret: it is not shown again. Only public https URLs are accepted.",
+        "Events of the subscribed types are POSTed to `url`, signed with Standard Webhooks v1. The endpoint belongs to your key's mode (test or live) and receives only that mode's events. The response carries the signing secret: it is not shown again. Only public https URLs are accepted.",
       security: bearerSecurity,
       request: { headers: IdempotencyKeyHeader, body: { required: true, content: { "application/json": { schema: EndpointCreateSchema } } } },
       responses: {
@@ -46,7 +46,7 @@ export function registerEndpointRoutes(app: App): void {
     async (c) => {
       const body = c.req.valid("json");
       assertReceivable(c.env, body.url);
-      const { endpoint: row, secret } = await createEndpoint(c.env, c.get("caller").accountId, {
+      const { endpoint: row, secret } = await createEndpoint(c.env, c.get("caller"), {
         url: body.url,
         eventTypes: body.event_types,
         description: body.description ?? null,
@@ -64,7 +64,7 @@ export function registerEndpointRoutes(app: App): void {
       operationId: "listWebhookEndpoints",
       tags: ["Webhooks"],
       summary: "List webhook endpoints",
-      description: "The account's endpoints, newest first.",
+      description: "The endpoints of your key's mode (test or live), newest first.",
       security: bearerSecurity,
       request: { query: ListQuerySchema },
       responses: {
@@ -74,7 +74,7 @@ export function registerEndpointRoutes(app: App): void {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listEndpoints(database(c.env.DB), c.get("caller").accountId, q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
+      const page = await listEndpoints(database(c.env.DB), c.get("caller"), q.limit, q.cursor ? decodeCursor(q.cursor) : undefined);
       const last = page.data.at(-1);
       return c.json({ data: page.data.map(presentEndpoint), has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null }, 200);
     },
@@ -96,7 +96,7 @@ export function registerEndpointRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const row = await findEndpoint(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const row = await findEndpoint(database(c.env.DB), c.get("caller"), c.req.valid("param").id);
       if (!row) throw new ApiError("webhook.not_found");
       return c.json(presentEndpoint(row), 200);
     },
@@ -120,7 +120,7 @@ export function registerEndpointRoutes(app: App): void {
     async (c) => {
       const body = c.req.valid("json");
       if (body.url !== undefined) assertReceivable(c.env, body.url);
-      const row = await updateEndpoint(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id, {
+      const row = await updateEndpoint(database(c.env.DB), c.get("caller"), c.req.valid("param").id, {
         ...(body.url !== undefined ? { url: body.url } : {}),
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.event_types !== undefined ? { eventTypes: JSON.stringify([...new Set(body.event_types)]) } : {}),
@@ -148,7 +148,7 @@ export function registerEndpointRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const row = await deleteEndpoint(database(c.env.DB), c.get("caller").accountId, c.req.valid("param").id);
+      const row = await deleteEndpoint(database(c.env.DB), c.get("caller"), c.req.valid("param").id);
       if (!row) throw new ApiError("webhook.not_found");
       audit(c, "webhook_endpoint.delete", { type: "webhook_endpoint", id: row.id });
       return c.json(presentEndpoint(row), 200);
@@ -172,10 +172,9 @@ export function registerEndpointRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const accountId = c.get("caller").accountId;
       const id = c.req.valid("param").id;
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
-      const rotated = await rotateEndpointSecret(c.env, accountId, id, body.expire_old_after);
+      const rotated = await rotateEndpointSecret(c.env, c.get("caller"), id, body.expire_old_after);
       if (!rotated) throw new ApiError("webhook.not_found");
       const { endpoint: row, secret } = rotated;
       audit(c, "webhook_endpoint.rotate_secret", { type: "webhook_endpoint", id });
@@ -200,7 +199,7 @@ export function registerEndpointRoutes(app: App): void {
     }),
     async (c) => {
       const accountId = c.get("caller").accountId;
-      const endpoint = await findEndpoint(database(c.env.DB), accountId, c.req.valid("param").id);
+      const endpoint = await findEndpoint(database(c.env.DB), c.get("caller"), c.req.valid("param").id);
       if (!endpoint) throw new ApiError("webhook.not_found");
       const delivery = await pingEndpoint(c.env, accountId, endpoint);
       if (!delivery) throw new ApiError("webhook.not_found");

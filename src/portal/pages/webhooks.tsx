@@ -29,7 +29,7 @@ const SecretOnce = ({ secret }: { secret: string }) => (
 
 async function endpointOf(c: Context<PortalEnv>): Promise<WebhookEndpointRow | undefined> {
   const id = c.req.param("id") ?? "";
-  return isId(id, "whe") ? findEndpoint(database(c.env.DB), c.get("member").accountId, id) : undefined;
+  return isId(id, "whe") ? findEndpoint(database(c.env.DB), c.get("member"), id) : undefined;
 }
 
 function listPage(c: Context<PortalEnv>, endpoints: { data: WebhookEndpointRow[]; hasMore: boolean }, extra: { error?: string; url?: string } = {}, status: 200 | 422 = 200) {
@@ -39,6 +39,9 @@ function listPage(c: Context<PortalEnv>, endpoints: { data: WebhookEndpointRow[]
   return c.html(
     <Layout title="Webhooks" member={member} csrf={c.get("csrf")} current="/portal/webhooks">
       {c.req.query("done") === "deleted" ? <Notice kind="ok">The endpoint was deleted.</Notice> : null}
+      <p>
+        These endpoints receive {member.mode} events only; the {member.mode === "test" ? "live" : "test"} context has its own.
+      </p>
       {endpoints.data.length === 0 ? (
         <Empty>No endpoints yet. Add one below to receive signed events (Standard Webhooks v1) such as fax.delivered and fax.received.</Empty>
       ) : (
@@ -180,7 +183,7 @@ async function detailPage(c: Context<PortalEnv>, endpoint: WebhookEndpointRow, f
 
 export function registerWebhookPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/webhooks", allow("webhooks.view"), async (c) =>
-    listPage(c, await listEndpoints(database(c.env.DB), c.get("member").accountId, 25, cursorOf(c.req.query("cursor")))),
+    listPage(c, await listEndpoints(database(c.env.DB), c.get("member"), 25, cursorOf(c.req.query("cursor")))),
   );
 
   portal.post("/portal/webhooks", allow("webhooks.manage"), async (c) => {
@@ -195,11 +198,11 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
       refusal = "it is not a URL";
     }
     if (refusal) {
-      const endpoints = await listEndpoints(database(c.env.DB), member.accountId, 25);
+      const endpoints = await listEndpoints(database(c.env.DB), member, 25);
       return listPage(c, endpoints, { error: `The URL was refused: ${refusal}.`, url }, 422);
     }
     const description = typeof form.description === "string" && form.description.trim() ? form.description.trim().slice(0, 500) : null;
-    const { endpoint, secret } = await createEndpoint(c.env, member.accountId, { url, description, eventTypes: picked.length > 0 ? picked : ["*"], enabled: true });
+    const { endpoint, secret } = await createEndpoint(c.env, member, { url, description, eventTypes: picked.length > 0 ? picked : ["*"], enabled: true });
     auditMember(c, "webhook_endpoint.create", { type: "webhook_endpoint", id: endpoint.id });
     c.header("cache-control", "no-store");
     return detailPage(c, endpoint, { secret });
@@ -229,7 +232,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
   portal.post("/portal/webhooks/:id/rotate", allow("webhooks.manage"), async (c) => {
     const endpoint = await endpointOf(c);
     if (!endpoint) return notFoundPage(c);
-    const rotated = await rotateEndpointSecret(c.env, c.get("member").accountId, endpoint.id);
+    const rotated = await rotateEndpointSecret(c.env, c.get("member"), endpoint.id);
     if (!rotated) throw new ApiError("webhook.not_found");
     auditMember(c, "webhook_endpoint.rotate_secret", { type: "webhook_endpoint", id: endpoint.id });
     c.header("cache-control", "no-store");
@@ -240,7 +243,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
     portal.post(`/portal/webhooks/:id/${path}`, allow("webhooks.manage"), async (c) => {
       const endpoint = await endpointOf(c);
       if (!endpoint) return notFoundPage(c);
-      await updateEndpoint(database(c.env.DB), c.get("member").accountId, endpoint.id, enabled ? { enabled, disabledReason: null } : { enabled });
+      await updateEndpoint(database(c.env.DB), c.get("member"), endpoint.id, enabled ? { enabled, disabledReason: null } : { enabled });
       auditMember(c, "webhook_endpoint.update", { type: "webhook_endpoint", id: endpoint.id });
       return c.redirect(`/portal/webhooks/${endpoint.id}?done=${path}d`, 303);
     });
@@ -249,7 +252,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
   portal.post("/portal/webhooks/:id/delete", allow("webhooks.manage"), async (c) => {
     const endpoint = await endpointOf(c);
     if (!endpoint) return notFoundPage(c);
-    await deleteEndpoint(database(c.env.DB), c.get("member").accountId, endpoint.id);
+    await deleteEndpoint(database(c.env.DB), c.get("member"), endpoint.id);
     auditMember(c, "webhook_endpoint.delete", { type: "webhook_endpoint", id: endpoint.id });
     return c.redirect("/portal/webhooks?done=deleted", 303);
   });

@@ -3,11 +3,13 @@
  * names a mode-bound object in its path (from scopes.ts's table, so a new route is covered without a line
  * here) answers a key of the other mode exactly as it answers another account's key: 404, same code.
  */
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATION_SCOPES } from "../../../src/api/middleware/scopes";
 import { api, createTestAccount, pdfDocument, sendFax, type TestAccount } from "../helpers";
 import { createKey } from "../audit/helpers";
 import { provisionFor, putUser, receiveFax } from "../partners/partner-helpers";
+import { createEndpoint, newReceiver } from "../webhooks/receiver";
 
 type Mode = "test" | "live";
 
@@ -19,6 +21,8 @@ interface ModeWorld {
   numberId: string;
   externalUserId: string;
   keyId: string;
+  endpointId: string;
+  deliveryId: string;
 }
 
 async function json<T>(res: Response): Promise<T> {
@@ -36,18 +40,21 @@ async function populate(key: string, mode: Mode): Promise<ModeWorld> {
   expect(outbound.status).toBe("scheduled");
   const inboundFaxId = await receiveFax(number.number, "+14155552671");
   const extraKey = await createKey(key, { name: `extra ${mode}`, mode });
-  return { key, outboundFaxId: outbound.id, inboundFaxId, numberId: number.id, externalUserId, keyId: extraKey.id };
+  const endpoint = await createEndpoint(key, { url: newReceiver().url() });
+  const ping = await json<{ id: string }>(await api(`/v1/webhooks/${endpoint.id}/ping`, { method: "POST", key }));
+  return { key, outboundFaxId: outbound.id, inboundFaxId, numberId: number.id, externalUserId, keyId: extraKey.id, endpointId: endpoint.id, deliveryId: ping.id };
 }
 
 /** The operations whose path names a mode-bound object; everything else with a path id is account-level (README). */
-const MODE_BOUND = /^\/v1\/(faxes|numbers|external-users|api-keys)\/\{/;
-/** Account-level or separated elsewhere: webhook endpoints (README "Test and live data"), statements (test/worker/billing). */
-const NOT_MODE_BOUND = /^\/v1\/(webhooks|invoices)\//;
+const MODE_BOUND = /^\/v1\/(faxes|numbers|external-users|api-keys|webhooks)\/\{/;
+/** Account-level or separated elsewhere: a fax's own webhook_url deliveries (README "Test and live data"), statements (test/worker/billing). */
+const NOT_MODE_BOUND = /^\/v1\/(webhooks\/callback-|invoices\/)/;
 
 const BODIES: Record<string, unknown> = {
   "PATCH /v1/numbers/{id}": { label: "changed" },
   "PUT /v1/numbers/{id}/extraction-schema": { extraction_schema: null },
   "PATCH /v1/external-users/{external_user_id}/inbox/{fax_id}": { read: true },
+  "PATCH /v1/webhooks/{id}": { description: "changed" },
 };
 
 const operations = Object.keys(OPERATION_SCOPES).map((op) => {
@@ -64,7 +71,9 @@ function requestsFor(path: string, world: ModeWorld): string[] {
       .replace("/v1/numbers/{id}", `/v1/numbers/${world.numberId}`)
       .replace("{external_user_id}", world.externalUserId)
       .replace("{fax_id}", faxId)
-      .replace("/v1/api-keys/{id}", `/v1/api-keys/${world.keyId}`);
+      .replace("/v1/api-keys/{id}", `/v1/api-keys/${world.keyId}`)
+      .replace("/v1/webhooks/{id}", `/v1/webhooks/${world.endpointId}`)
+      .replace("{delivery_id}", world.deliveryId);
   return path.includes("fax") ? [fill(world.outboundFaxId), fill(world.inboundFaxId)] : [fill(world.outboundFaxId)];
 }
 
@@ -87,7 +96,10 @@ describe("test and live keys of one account", () => {
 
   beforeAll(async () => {
     account = await createTestAccount("live");
-    const testKey = (await createKey(account.key, { mode: "test", name: "test key" })).key;
+    const created = await createKey(account.key, { mode: "test", name: "test key" });
+    // As high a rate limit as createTestAccount's keys: this suite makes more than a default key's 60 requests a minute.
+    await env.DB.prepare("UPDATE api_keys SET rate_limit_per_minute = 100000 WHERE id = ?").bind(created.id).run();
+    const testKey = created.key;
     worlds.live = await populate(account.key, "live");
     worlds.test = await populate(testKey, "test");
     foreign.test = (await createTestAccount("test")).key;
@@ -129,6 +141,8 @@ describe("test and live keys of one account", () => {
       expect(inbox.data).toMatchObject([{ id: world.inboundFaxId, read_at: null }]);
       const keys = await json<{ data: { id: string; revoked_at: string | null }[] }>(await api("/v1/api-keys", { key: own }));
       expect(keys.data.find((k) => k.id === world.keyId)?.revoked_at).toBeNull();
+      const endpoint = await json<{ enabled: boolean; description: string | null }>(await api(`/v1/webhooks/${world.endpointId}`, { key: own }));
+      expect(endpoint).toMatchObject({ enabled: true, description: null });
     }, 60_000);
   }
 

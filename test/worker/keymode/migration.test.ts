@@ -2,10 +2,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../../src/lib/ids";
+import { api, createTestAccount } from "../helpers";
+import { createKey } from "../audit/helpers";
+import { createEndpoint, newReceiver, verified, waitFor, type Receiver } from "../webhooks/receiver";
 
-const backfill = () => {
-  const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0015_"));
-  if (!migration) throw new Error("migration 0015 not found");
+const backfill = (number = "0015") => {
+  const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith(`${number}_`));
+  if (!migration) throw new Error(`migration ${number} not found`);
   // The back-fill only: the column and the index exist already in the test database.
   return migration.queries.filter((q) => !/\b(?:ALTER TABLE|INDEX)\b/.test(q));
 };
@@ -67,5 +70,65 @@ describe("migration 0015 back-fills external users' mode", () => {
     // Running it again changes nothing (no second copy).
     for (const q of backfill()) await env.DB.prepare(q).run();
     expect((await env.DB.prepare("SELECT count(*) AS n FROM external_users WHERE account_id = ?").bind(accountId).first<{ n: number }>())!.n).toBe(5);
+  });
+});
+
+describe("migration 0017 gives webhook endpoints a mode without stopping a delivery", () => {
+  interface Row { id: string; mode: string; url: string; secret_owner: string | null; deleted_at: string | null }
+  const endpointsOf = async (accountId: string) =>
+    (await env.DB.prepare("SELECT id, mode, url, secret_owner, deleted_at FROM webhook_endpoints WHERE account_id = ? ORDER BY deleted_at IS NULL, mode").bind(accountId).all<Row>()).results;
+  const defaults = async (accountId: string) =>
+    env.DB.prepare("SELECT default_webhook_endpoint_id AS live, default_test_webhook_endpoint_id AS test FROM account_settings WHERE account_id = ?").bind(accountId).first<{ live: string | null; test: string | null }>();
+  const setDefault = async (key: string, receiver: Receiver) => {
+    const res = await api("/v1/settings", { method: "PATCH", key, json: { webhook_url: receiver.url() } });
+    expect(res.status).toBe(200);
+    return res.json<{ webhook_endpoint_id: string; webhook_secret: string }>();
+  };
+  const ping = async (key: string, id: string, receiver: Receiver, count: number) => {
+    expect((await api(`/v1/webhooks/${id}/ping`, { method: "POST", key })).status).toBe(202);
+    return waitFor("the ping", () => receiver.requests.length >= count && receiver.requests[count - 1]);
+  };
+
+  it("keeps each endpoint in its key's mode and copies it into the other mode, with its secret and default", async () => {
+    // Before 0017: an account with only a test key (npm start's) and one with both, each with a default endpoint.
+    const testOnly = await createTestAccount("test");
+    const testOnlyReceiver = newReceiver();
+    const testOnlyDefault = await setDefault(testOnly.key, testOnlyReceiver);
+    const gone = await createEndpoint(testOnly.key, { url: newReceiver().url() });
+    expect((await api(`/v1/webhooks/${gone.id}`, { method: "DELETE", key: testOnly.key })).status).toBe(200);
+    await env.DB.prepare("UPDATE webhook_endpoints SET mode = 'live' WHERE account_id = ?").bind(testOnly.accountId).run();
+    await env.DB.prepare("UPDATE account_settings SET default_webhook_endpoint_id = default_test_webhook_endpoint_id, default_test_webhook_endpoint_id = NULL WHERE account_id = ?").bind(testOnly.accountId).run();
+    const both = await createTestAccount("live");
+    const bothTestKey = (await createKey(both.key, { mode: "test", name: "test key" })).key;
+    const bothReceiver = newReceiver();
+    const bothDefault = await setDefault(both.key, bothReceiver);
+
+    for (const q of backfill("0017")) await env.DB.prepare(q).run();
+
+    const [testOnlyGone, testOnlyCopy, testOnlyOriginal] = await endpointsOf(testOnly.accountId);
+    expect(testOnlyGone).toMatchObject({ id: gone.id, mode: "test", secret_owner: null });
+    expect(testOnlyOriginal).toMatchObject({ id: testOnlyDefault.webhook_endpoint_id, mode: "test", secret_owner: null, deleted_at: null });
+    expect(testOnlyCopy).toMatchObject({ mode: "live", url: testOnlyReceiver.url(), secret_owner: testOnlyDefault.webhook_endpoint_id, deleted_at: null });
+    expect(testOnlyCopy!.id).toMatch(/^whe_[0-9a-hjkmnp-tv-z]{26}$/);
+    expect(await defaults(testOnly.accountId)).toEqual({ test: testOnlyDefault.webhook_endpoint_id, live: testOnlyCopy!.id });
+    // The test key still finds its endpoint by the id it knew.
+    expect(await (await api("/v1/settings", { key: testOnly.key })).json()).toMatchObject({ webhook_endpoint_id: testOnlyDefault.webhook_endpoint_id, webhook_url: testOnlyReceiver.url() });
+
+    const [bothOriginal, bothCopy] = await endpointsOf(both.accountId);
+    expect(bothOriginal).toMatchObject({ id: bothDefault.webhook_endpoint_id, mode: "live", secret_owner: null });
+    expect(bothCopy).toMatchObject({ mode: "test", url: bothReceiver.url(), secret_owner: bothDefault.webhook_endpoint_id });
+    expect(await defaults(both.accountId)).toEqual({ live: bothDefault.webhook_endpoint_id, test: bothCopy!.id });
+    expect(await (await api("/v1/settings", { key: bothTestKey })).json()).toMatchObject({ webhook_endpoint_id: bothCopy!.id, webhook_url: bothReceiver.url() });
+
+    // The copy signs with the secret the receiver knows; after a rotation, with the new one beside it.
+    const first = await ping(bothTestKey, bothCopy!.id, bothReceiver, 1);
+    expect(verified(bothDefault.webhook_secret, first).type).toBe("webhook.ping");
+    const rotated = await api(`/v1/webhooks/${bothCopy!.id}/rotate-secret`, { method: "POST", key: bothTestKey });
+    expect(rotated.status).toBe(200);
+    const { secret } = await rotated.json<{ secret: string }>();
+    const second = await ping(bothTestKey, bothCopy!.id, bothReceiver, 2);
+    expect(verified(secret, second).type).toBe("webhook.ping");
+    expect(verified(bothDefault.webhook_secret, second).type).toBe("webhook.ping");
+    expect((await endpointsOf(both.accountId))[1]!.secret_owner).toBeNull();
   });
 });

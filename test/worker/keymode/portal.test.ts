@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { api, createTestAccount, pdfDocument, sendFax } from "../helpers";
 import { memberWithRole, page, post } from "../portal/helpers";
+import { createEndpoint, newReceiver } from "../webhooks/receiver";
 
 describe("the portal's test context and live objects", () => {
   it("a live fax and a live user are not found in the test context, and cancel leaves the fax alone", async () => {
@@ -20,5 +21,22 @@ describe("the portal's test context and live objects", () => {
     expect((await post("/portal/mode", member, { mode: "live" })).status).toBe(303);
     expect((await page(`/portal/faxes/${fax.id}`, member)).status).toBe(200);
     expect((await page("/portal/external-users/pat-live", member)).status).toBe(200);
+  });
+
+  it("a live webhook endpoint is not listed nor found in the test context, and cannot be changed there", async () => {
+    const account = await createTestAccount("live");
+    const member = await memberWithRole("owner", { accountId: account.accountId, key: account.key });
+    const receiver = newReceiver();
+    const endpoint = await createEndpoint(account.key, { url: receiver.url() });
+
+    expect(await (await page("/portal/webhooks", member)).text()).not.toContain(receiver.url());
+    expect((await page(`/portal/webhooks/${endpoint.id}`, member)).status).toBe(404);
+    for (const action of ["ping", "rotate", "disable", "delete"]) expect((await post(`/portal/webhooks/${endpoint.id}/${action}`, member)).status, action).toBe(404);
+    expect(await (await api(`/v1/webhooks/${endpoint.id}`, { key: account.key })).json()).toMatchObject({ enabled: true });
+    expect(await (await api(`/v1/webhooks/${endpoint.id}/deliveries`, { key: account.key })).json()).toMatchObject({ data: [] });
+
+    expect((await post("/portal/mode", member, { mode: "live" })).status).toBe(303);
+    expect(await (await page("/portal/webhooks", member)).text()).toContain(receiver.url());
+    expect((await page(`/portal/webhooks/${endpoint.id}`, member)).status).toBe(200);
   });
 });
