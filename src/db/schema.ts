@@ -223,6 +223,11 @@ export const webhookDeliveries = sqliteTable(
     endpointId: text("endpoint_id"),
     /** For a fax's webhook_url: the URL; endpoint deliveries use the endpoint's current URL. */
     url: text("url"),
+    /**
+     * The event's mode (src/events/event-mode.ts), null for an event of both modes. Callback deliveries (to a
+     * fax's webhook_url) have no endpoint whose mode scopes them, so their log is filtered by this (migration 0018).
+     */
+    mode: text("mode", { enum: ["test", "live"] }),
     eventId: text("event_id").notNull(),
     eventType: text("event_type").notNull(),
     /** The envelope exactly as sent: { id, type, created_at, data }. */

@@ -3,7 +3,7 @@
  * caller can reach filters by account_id, and an endpoint's also by mode (migration 0017); only the
  * cron's sweeps look across accounts.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import type { Tenant } from "./tenant";
@@ -192,21 +192,36 @@ export async function findDelivery(db: Db, accountId: string, id: string): Promi
     .get();
 }
 
-/** The delivery of one endpoint (or of fax webhook_urls when endpointId is null), newest first. */
-export async function findEndpointDelivery(db: Db, accountId: string, endpointId: string | null, id: string) {
-  const row = await findDelivery(db, accountId, id);
-  return row && row.endpointId === endpointId ? row : undefined;
+/**
+ * Whose deliveries a log shows: one endpoint's (the caller found the endpoint in its own mode first), or the
+ * deliveries to faxes' own webhook_url of one mode, so a test key never sees a live fax's callbacks.
+ */
+export type DeliveryOwner = { endpointId: string } | { callbacksOfMode: "test" | "live" };
+
+function ownedBy(owner: DeliveryOwner): SQL {
+  return "endpointId" in owner
+    ? eq(webhookDeliveries.endpointId, owner.endpointId)
+    : and(isNull(webhookDeliveries.endpointId), eq(webhookDeliveries.mode, owner.callbacksOfMode))!;
+}
+
+/** One delivery of an owner's log, or undefined (another owner's, another mode's, another account's). */
+export async function findEndpointDelivery(db: Db, accountId: string, owner: DeliveryOwner, id: string): Promise<WebhookDeliveryRow | undefined> {
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.accountId, accountId), eq(webhookDeliveries.id, id), ownedBy(owner)))
+    .get();
 }
 
 export async function listDeliveries(
   db: Db,
   accountId: string,
-  endpointId: string | null,
+  owner: DeliveryOwner,
   filter: { status?: DeliveryStatus; limit: number; before?: string },
 ): Promise<{ data: { delivery: WebhookDeliveryRow; attempts: WebhookAttemptRow[] }[]; hasMore: boolean }> {
   const where = [
     eq(webhookDeliveries.accountId, accountId),
-    endpointId === null ? isNull(webhookDeliveries.endpointId) : eq(webhookDeliveries.endpointId, endpointId),
+    ownedBy(owner),
   ];
   if (filter.status) where.push(eq(webhookDeliveries.status, filter.status));
   if (filter.before) where.push(lt(webhookDeliveries.id, filter.before));

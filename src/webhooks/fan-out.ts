@@ -82,6 +82,7 @@ export async function fanOut(
         accountId,
         endpointId: t.endpointId,
         url: t.url,
+        mode: eventMode(event),
         eventId: event.id,
         eventType: event.type,
         payload: await sealPayload(env, accountId, id, payload),

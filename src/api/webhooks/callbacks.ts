@@ -100,7 +100,7 @@ export function registerCallbackRoutes(app: App): void {
       },
     }),
     async (c) => {
-      return c.json(await deliveryPage(database(c.env.DB), c.get("caller").accountId, null, c.req.valid("query")), 200);
+      return c.json(await deliveryPage(database(c.env.DB), c.get("caller").accountId, { callbacksOfMode: c.get("caller").mode }, c.req.valid("query")), 200);
     },
   );
 
@@ -121,7 +121,7 @@ export function registerCallbackRoutes(app: App): void {
     }),
     async (c) => {
       const db = database(c.env.DB);
-      const found = await findEndpointDelivery(db, c.get("caller").accountId, null, c.req.valid("param").delivery_id);
+      const found = await findEndpointDelivery(db, c.get("caller").accountId, { callbacksOfMode: c.get("caller").mode }, c.req.valid("param").delivery_id);
       if (!found) throw new ApiError("webhook.delivery_not_found");
       const delivery = await redeliver(c.env, found);
       audit(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: c.req.valid("param").delivery_id });

@@ -32,7 +32,7 @@ export function registerDeliveryRoutes(app: App): void {
       const endpointId = c.req.valid("param").id;
       // A deleted endpoint's log stays readable through its delivery ids, not through this list.
       if (!(await findEndpoint(db, c.get("caller"), endpointId))) throw new ApiError("webhook.not_found");
-      return c.json(await deliveryPage(db, accountId, endpointId, c.req.valid("query")), 200);
+      return c.json(await deliveryPage(db, accountId, { endpointId }, c.req.valid("query")), 200);
     },
   );
 
@@ -56,7 +56,7 @@ export function registerDeliveryRoutes(app: App): void {
       const { id, delivery_id } = c.req.valid("param");
       const db = database(c.env.DB);
       if (!(await findEndpoint(db, c.get("caller"), id))) throw new ApiError("webhook.not_found");
-      const found = await findEndpointDelivery(db, accountId, id, delivery_id);
+      const found = await findEndpointDelivery(db, accountId, { endpointId: id }, delivery_id);
       if (!found) throw new ApiError("webhook.delivery_not_found");
       const delivery = await redeliver(c.env, found);
       audit(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: delivery_id });

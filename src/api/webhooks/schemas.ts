@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Db } from "../../db/client";
 import { DELIVERY_STATUSES } from "../../db/schema";
-import { listDeliveries, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
+import { listDeliveries, type DeliveryOwner, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from "../../db/webhook-store";
 import { ApiError } from "../../errors/api-error";
 import { closedObject } from "../../lib/closed-object";
 import { EVENT_TYPES, NOT_YET_EMITTED } from "../../events/catalog";
@@ -206,9 +206,9 @@ export const RotateSchema = closedObject({
 
 export const ENDPOINT_ERRORS = ["webhook.not_found", ...AUTH_ERRORS] as const;
 
-/** One page of a delivery log: an endpoint's (endpointId), or the fax webhook_url deliveries (null). */
-export async function deliveryPage(db: Db, accountId: string, endpointId: string | null, q: z.infer<typeof DeliveryListQuery>) {
-  const page = await listDeliveries(db, accountId, endpointId, { status: q.status, limit: q.limit, before: q.cursor ? decodeCursor(q.cursor) : undefined });
+/** One page of a delivery log: an endpoint's, or the fax webhook_url deliveries of the caller's mode. */
+export async function deliveryPage(db: Db, accountId: string, owner: DeliveryOwner, q: z.infer<typeof DeliveryListQuery>) {
+  const page = await listDeliveries(db, accountId, owner, { status: q.status, limit: q.limit, before: q.cursor ? decodeCursor(q.cursor) : undefined });
   const last = page.data.at(-1);
   return { data: page.data.map((d) => presentDelivery(d.delivery, d.attempts)), has_more: page.hasMore, next_cursor: page.hasMore && last ? encodeCursor(last.delivery.id) : null };
 }

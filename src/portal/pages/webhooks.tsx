@@ -95,7 +95,7 @@ async function detailPage(c: Context<PortalEnv>, endpoint: WebhookEndpointRow, f
   const member = c.get("member");
   const zone = c.get("timeZone");
   const csrf = c.get("csrf");
-  const page = await listDeliveries(database(c.env.DB), member.accountId, endpoint.id, { limit: 25, before: cursorOf(c.req.query("cursor")) });
+  const page = await listDeliveries(database(c.env.DB), member.accountId, { endpointId: endpoint.id }, { limit: 25, before: cursorOf(c.req.query("cursor")) });
   const last = page.data.at(-1);
   const action = (path: string, label: string, kind: "secondary" | "danger" = "secondary") => (
     <PostButton action={`/portal/webhooks/${endpoint.id}/${path}`} csrf={csrf} label={label} kind={kind} />
@@ -260,7 +260,7 @@ export function registerWebhookPages(portal: Hono<PortalEnv>): void {
   portal.post("/portal/webhooks/:id/deliveries/:delivery/redeliver", allow("webhooks.manage"), async (c) => {
     const endpoint = await endpointOf(c);
     if (!endpoint) return notFoundPage(c);
-    const found = await findEndpointDelivery(database(c.env.DB), c.get("member").accountId, endpoint.id, c.req.param("delivery"));
+    const found = await findEndpointDelivery(database(c.env.DB), c.get("member").accountId, { endpointId: endpoint.id }, c.req.param("delivery"));
     if (!found) throw new ApiError("webhook.delivery_not_found");
     await redeliver(c.env, found);
     auditMember(c, "webhook_delivery.redeliver", { type: "webhook_delivery", id: c.req.param("delivery") });

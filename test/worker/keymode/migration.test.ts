@@ -132,3 +132,41 @@ describe("migration 0017 gives webhook endpoints a mode without stopping a deliv
     expect((await endpointsOf(both.accountId))[1]!.secret_owner).toBeNull();
   });
 });
+
+describe("migration 0018 gives deliveries their event's mode", () => {
+  it("a callback delivery takes its fax's mode through its event, an endpoint's delivery its endpoint's, an orphan is live", async () => {
+    const account = await createTestAccount("live");
+    const now = new Date().toISOString();
+    const fax = { test: newId("fax"), live: newId("fax") };
+    const event = { test: newId("evt"), live: newId("evt"), gone: newId("evt"), endpoint: newId("evt") };
+    for (const mode of ["test", "live"] as const) {
+      await run(
+        "INSERT INTO faxes (id, account_id, mode, direction, status, \"to\", \"from\", max_attempts, body, created_at, updated_at, version) VALUES (?, ?, ?, 'outbound', 'scheduled', '+15550100001', '+15550100002', 1, '{}', ?, ?, 1)",
+        fax[mode], account.accountId, mode, now, now,
+      );
+      await run("INSERT INTO fax_events (id, account_id, fax_id, type, created_at, data) VALUES (?, ?, ?, 'fax.scheduled', ?, '{}')", event[mode], account.accountId, fax[mode], now);
+    }
+    const endpoint = await createEndpoint(account.key, { url: newReceiver().url() });
+    const delivery = (eventId: string, endpointId: string | null) => ({ id: newId("msg"), eventId, endpointId });
+    const rows = {
+      test: delivery(event.test, null),
+      live: delivery(event.live, null),
+      gone: delivery(event.gone, null),
+      endpoint: delivery(event.endpoint, endpoint.id),
+    };
+    for (const r of Object.values(rows)) {
+      await run(
+        "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, url, mode, event_id, event_type, payload, status, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, 'fax.scheduled', '{}', 'delivered', 1, ?, ?)",
+        r.id, account.accountId, r.endpointId, r.endpointId ? null : "https://example.com/cb", r.eventId, now, now,
+      );
+    }
+
+    for (const q of backfill("0018")) await env.DB.prepare(q).run();
+
+    const modeOf = async (id: string) => (await env.DB.prepare("SELECT mode FROM webhook_deliveries WHERE id = ?").bind(id).first<{ mode: string | null }>())?.mode;
+    expect(await modeOf(rows.test.id)).toBe("test");
+    expect(await modeOf(rows.live.id)).toBe("live");
+    expect(await modeOf(rows.gone.id)).toBe("live");
+    expect(await modeOf(rows.endpoint.id)).toBe("live");
+  });
+});

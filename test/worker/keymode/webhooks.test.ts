@@ -90,4 +90,26 @@ describe("webhook endpoints of test and live keys", () => {
     expect(await settings("test")).toMatchObject({ webhook_url: "https://test-moved.example.com/hooks" });
     await expectProblem(await api(`/v1/webhooks/${liveDefault.webhook_endpoint_id}`, { key: keys.live }), 404, "webhook.not_found");
   });
+
+  it("the callback deliveries (to a fax's own webhook_url) of one mode are invisible and not resendable with the other mode's key", async () => {
+    const sendAt = new Date(Date.now() + 86_400_000).toISOString();
+    const urls = { test: receivers.test.url("/callback-test"), live: receivers.live.url("/callback-live") };
+    for (const mode of ["test", "live"] as const) {
+      expect((await putUser(keys[mode], `callback-${mode}`)).status).toBe(201);
+      await provisionFor(keys[mode], `callback-${mode}`);
+      await json(await sendFax(keys[mode], { to: "+15550100001", external_user_id: `callback-${mode}`, documents: [await pdfDocument()], send_at: sendAt, webhook_url: urls[mode] }));
+    }
+    type Delivery = { id: string; url: string | null; event_type: string };
+    const listed = async (mode: Mode) => (await json<{ data: Delivery[] }>(await api("/v1/webhooks/callback-deliveries", { key: keys[mode] }))).data;
+    await waitFor("both modes' callback deliveries", async () => (await listed("test")).some((d) => d.url === urls.test) && (await listed("live")).some((d) => d.url === urls.live));
+    for (const [mode, other] of [["test", "live"], ["live", "test"]] as const) {
+      const own = await listed(mode);
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.every((d) => d.url === urls[mode])).toBe(true);
+      const theirs = (await listed(other)).find((d) => d.url === urls[other])!;
+      await expectProblem(await api(`/v1/webhooks/callback-deliveries/${theirs.id}/redeliver`, { method: "POST", key: keys[mode] }), 404, "webhook.delivery_not_found");
+    }
+    const live = (await listed("live"))[0]!;
+    expect((await api(`/v1/webhooks/callback-deliveries/${live.id}/redeliver`, { method: "POST", key: keys.live })).status).toBe(202);
+  });
 });
