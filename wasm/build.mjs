@@ -1,10 +1,12 @@
-// Builds the AssemblyScript codec into wasm/build/codec.wasm. Run by `npm install` (postinstall) and
-// `npm run build:wasm`; uses only the installed `assemblyscript` package, so it works offline.
+// Builds the AssemblyScript codec into wasm/build/codec.wasm and the patched PDFium into wasm/build/pdfium.wasm.
+// Run by `npm install` (postinstall) and `npm run build:wasm`; uses only installed packages (assemblyscript and
+// its binaryen), so it works offline.
 //
 // Step 1 checks the T.4 code tables in t4-codes.mjs (every set prefix-free, runs complete) and writes them as
 // numbers into wasm/build/tables.ts, so the AssemblyScript source never holds hand-converted bit patterns.
 // Step 2 compiles wasm/assembly/codec.ts with -O3 --runtime stub: an import-free module that both Node
 // (new WebAssembly.Module(bytes)) and workerd (wrangler's CompiledWasm import) can instantiate with {}.
+// Step 3 (wasm/pdfium-glyphs.mjs) writes wasm/build/pdfium.wasm, PDFium with byte-wide 1-bit glyph loops.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,3 +63,7 @@ if (result.error) {
   process.exit(1);
 }
 console.log("wasm: built wasm/build/codec.wasm");
+
+// Step 3: PDFium with byte-wide 1-bit glyph loops (wasm/pdfium-glyphs.mjs).
+const { buildPatchedPdfium } = await import("./pdfium-glyphs.mjs");
+buildPatchedPdfium();

@@ -3,14 +3,12 @@
 // the two WASM modules beside them, so the package has no runtime dependencies. Run after tsc by `npm run sdk:build`
 // (and by the package's prepack). esbuild is a pinned devDependency (the same version wrangler and the vitest pool use).
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const out = join(root, "sdk/dist/tools/cli");
-const require = createRequire(join(root, "package.json"));
 
 // In the bundle, PDFium's bytes sit beside it rather than in node_modules.
 const pdfiumBeside = {
@@ -41,7 +39,8 @@ await build({
   // Emscripten's glue calls require() for node: modules; an ES module has none of its own.
   banner: { js: 'import { createRequire as __edgefaxRequire } from "node:module"; const require = __edgefaxRequire(import.meta.url);' },
 });
-copyFileSync(require.resolve("@embedpdf/pdfium/pdfium.wasm"), join(out, "pdfium.wasm"));
+// The glyph-patched build (wasm/pdfium-glyphs.mjs), as the Worker and the repository's own Node code use.
+copyFileSync(join(root, "wasm/build/pdfium.wasm"), join(out, "pdfium.wasm"));
 // src/codec/node.ts reads ../../wasm/build/codec.wasm relative to itself: from dist/tools/cli/ that is dist/wasm/build/.
 mkdirSync(join(root, "sdk/dist/wasm/build"), { recursive: true });
 copyFileSync(join(root, "wasm/build/codec.wasm"), join(root, "sdk/dist/wasm/build/codec.wasm"));

@@ -4,16 +4,14 @@
  * test/worker/render/guards.test.ts, checks the same inside workerd.)
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import "../../src/codec/node.js";
 import { RenderError } from "../../src/fax/render/errors.js";
 import { renderPdfToFax } from "../../src/fax/render/pdf-to-fax.js";
-import { nodePdfium } from "../../src/fax/render/pdfium-node.js";
+import { nodePdfium, PDFIUM_WASM_URL } from "../../src/fax/render/pdfium-node.js";
 import { PdfiumHolder } from "../../src/fax/render/pdfium.js";
 import { pdfWithManyPaths, steppingClock } from "../fixtures/render-deadline.js";
 
-const require = createRequire(import.meta.url);
 const compile = (bytes: Uint8Array) => new (WebAssembly.Module as unknown as new (b: Uint8Array) => WebAssembly.Module)(bytes);
 const callbackBytes = readFileSync(new URL("../../src/fax/render/pause-callback.wasm", import.meta.url));
 
@@ -34,7 +32,7 @@ describe("a page past the time limit", () => {
     ["Node (Emscripten's own callback)", nodePdfium],
     [
       "the callback module workerd uses",
-      new PdfiumHolder(() => ({ bytes: readFileSync(require.resolve("@embedpdf/pdfium/pdfium.wasm")), callbackModule: compile(callbackBytes) })),
+      new PdfiumHolder(() => ({ bytes: readFileSync(PDFIUM_WASM_URL), callbackModule: compile(callbackBytes) })),
     ],
   ];
   for (const [name, holder] of holders) {

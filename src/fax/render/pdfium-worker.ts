@@ -10,7 +10,7 @@
  * ./pause-callback.wasm (32 bytes, also a CompiledWasm import) lets PDFium call back into JS here, which its
  * progressive rendering needs to hand control back mid-page (./pdfium.ts explains the module).
  */
-import pdfiumModule from "@embedpdf/pdfium/pdfium.wasm";
+import pdfiumModule from "../../../wasm/build/pdfium.wasm";
 import callbackModule from "./pause-callback.wasm";
 import { PdfiumHolder } from "./pdfium";
 
