@@ -5,12 +5,17 @@
 // Why: a fax page is 1-bit, so we render text without anti-aliasing (FPDF_RENDER_NO_SMOOTHTEXT), and PDFium then
 // draws every text object in two steps, each testing one bit per pel (`npm run bench:render` profile: 83% of
 // PDFium's render time on a page of text):
-//   1. CFX_DIBitmap::CompositeOneBPPMask ORs each glyph's 1-bit bitmap into a 1-bit mask of the text object;
+//   1. CFX_DIBitmap::CompositeOneBPPMask ORs each glyph's 1-bit bitmap into a 1-bit mask of the text object, row
+//      by row, with two std::variant visits and a virtual GetScanline call per glyph row;
 //   2. CFX_ScanlineCompositor's 1-bit-mask-to-grey row (CompositeRow_BitMask2Gray) blends the mask into the page,
 //      pel by pel, through all the blank pels between glyphs.
-// The replacements compute the same bytes: step 1 ORs whole source bytes (shifted to the destination's bit
-// offset) and step 2 skips mask bytes that are 0 and blends the rest with PDFium's own formula. Anything outside
-// the fast paths (a negative bit offset) runs the original per-pel arithmetic, div_s and all.
+// The replacements compute the same bytes:
+//   1. edgefax_or_glyph_rows takes a glyph that is a plain CFX_DIBitmap (its vtable slot is GetScanline's) and
+//      ORs all its rows in one call of edgefax_or_bit_rows, a whole destination byte at a time; other sources
+//      keep the original row loop, whose inner loop also calls edgefax_or_bit_rows;
+//   2. edgefax_mask_to_grey skips blank mask bytes (eight at once where it can), writes opaque ink 8 pels per
+//      store, and blends the rest with PDFium's own formula.
+// Anything outside the fast paths (a negative bit offset) runs the original per-pel arithmetic, div_s and all.
 // test/render/pdfium-glyphs.test.ts renders the same pages with the original and the patched module and
 // requires identical bitmaps (text in every size, angle, colour, opacity and clip), and unit-tests both loops.
 //
@@ -61,59 +66,68 @@ export function patchPdfium(bytes) {
       m.loop(label, m.block(null, [m.br(`${label}_done`, m.i32.ge_s(get(i), end())), ...body, set(i, add(get(i), c(1))), m.br(label)])),
     ]);
 
-  // or_glyph_row(src, srcLeft, dst, dstLeft, n): for i in 0..n, if bit srcLeft+i of src is set, set bit dstLeft+i
-  // of dst. Fast path: one step per destination byte. Its 8 source bits are read from a 16-bit window of the two
-  // source bytes they straddle (bytes outside the row's own read as 0), and bits of the destination byte outside
-  // dstLeft..dstLeft+n are masked off.
+  // or_bit_rows(src, srcPitch, srcLeft, dst, dstPitch, dstLeft, n, rows): in each of `rows` rows, for i in 0..n, if
+  // bit srcLeft+i of the source row is set, set bit dstLeft+i of the destination row (CompositeOneBPPMask's loop).
+  // Fast path: one step per destination byte. Its 8 source bits come from a 16-bit window of the two source bytes
+  // they straddle, at a shift that is the same for every byte (bytes outside the row's own read as 0), and the
+  // first and last destination bytes are masked to dstLeft..dstLeft+n. All of that is worked out once per glyph.
   {
-    const [src, sl, dst, dl, n, i, q, k, kEnd, s, v, first, last, end] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+    const [src, sp, sl, dst, dp, dl, n, rows, row, k, kStart, kEnd, dq, r, first, last, head, tail, v, q, i] = Array.from({ length: 21 }, (_, x) => x);
     // An `if`, not a `select`: a byte outside the row is never loaded.
     const byteAt = (b) => m.if(and(ges(b(), get(first)), les(b(), get(last))), ld(add(get(src), b())), c(0));
+    const nextRow = () => [set(src, add(get(src), get(sp))), set(dst, add(get(dst), get(dp)))];
     const body = [
-      set(i, c(0)),
+      m.if(m.i32.or(les(get(n), c(0)), les(get(rows), c(0))), m.return()),
+      set(row, c(0)),
       m.if(
         and(ges(get(sl), c(0)), ges(get(dl), c(0))),
         m.block(null, [
-          set(end, add(get(dl), get(n))),
-          set(k, shrs(get(dl), c(3))),
-          set(kEnd, shrs(sub(get(end), c(1)), c(3))),
+          set(kStart, shrs(get(dl), c(3))),
+          set(kEnd, shrs(sub(add(get(dl), get(n)), c(1)), c(3))),
+          set(dq, shrs(sub(get(sl), get(dl)), c(3))),
+          set(r, and(sub(get(sl), get(dl)), c(7))),
           set(first, shrs(get(sl), c(3))),
           set(last, shrs(sub(add(get(sl), get(n)), c(1)), c(3))),
-          m.block("bytes_done", [
-            m.loop(
-              "bytes",
-              m.block(null, [
-                m.br("bytes_done", gts(get(k), get(kEnd))),
-                // s: the source bit that lands on this destination byte's first pel (may lie before the row).
-                set(s, add(shl(get(k), c(3)), sub(get(sl), get(dl)))),
-                set(q, shrs(get(s), c(3))),
-                set(v, and(shru(or(shl(byteAt(() => get(q)), c(8)), byteAt(() => add(get(q), c(1)))), sub(c(8), and(get(s), c(7)))), c(255))),
-                m.if(gts(sub(get(dl), shl(get(k), c(3))), c(0)), set(v, and(get(v), shru(c(255), sub(get(dl), shl(get(k), c(3))))))),
-                m.if(
-                  gts(sub(add(shl(get(k), c(3)), c(8)), get(end)), c(0)),
-                  set(v, and(get(v), and(shl(c(255), sub(add(shl(get(k), c(3)), c(8)), get(end))), c(255)))),
-                ),
-                m.if(get(v), m.block(null, [set(q, add(get(dst), get(k))), st(get(q), or(ld(get(q)), get(v)))])),
-                set(k, add(get(k), c(1))),
-                m.br("bytes"),
-              ]),
-            ),
+          set(head, shru(c(255), and(get(dl), c(7)))),
+          set(tail, and(shl(c(255), sub(c(7), and(sub(add(get(dl), get(n)), c(1)), c(7)))), c(255))),
+          forEach("rows", row, () => get(rows), [
+            set(k, get(kStart)),
+            m.block("bytes_done", [
+              m.loop(
+                "bytes",
+                m.block(null, [
+                  m.br("bytes_done", gts(get(k), get(kEnd))),
+                  set(q, add(get(k), get(dq))),
+                  set(v, and(shru(or(shl(byteAt(() => get(q)), c(8)), byteAt(() => add(get(q), c(1)))), sub(c(8), get(r))), c(255))),
+                  m.if(m.i32.eq(get(k), get(kStart)), set(v, and(get(v), get(head)))),
+                  m.if(m.i32.eq(get(k), get(kEnd)), set(v, and(get(v), get(tail)))),
+                  m.if(get(v), m.block(null, [set(q, add(get(dst), get(k))), st(get(q), or(ld(get(q)), get(v)))])),
+                  set(k, add(get(k), c(1))),
+                  m.br("bytes"),
+                ]),
+              ),
+            ]),
+            ...nextRow(),
           ]),
-          set(i, get(n)),
+          m.return(),
         ]),
       ),
       // Otherwise (a negative offset), pel by pel with PDFium's own arithmetic.
-      forEach("pels", i, () => get(n), [
-        m.if(
-          bitOf(get(src), () => add(get(sl), get(i)), q),
-          st(
-            add(get(dst), m.local.tee(q, divs(add(get(dl), get(i)), c(8)), i32)),
-            or(ld(add(get(dst), get(q))), shl(c(1), add(sub(shl(get(q), c(3)), add(get(dl), get(i))), c(7)))),
+      forEach("generic_rows", row, () => get(rows), [
+        set(i, c(0)),
+        forEach("pels", i, () => get(n), [
+          m.if(
+            bitOf(get(src), () => add(get(sl), get(i)), q),
+            st(
+              add(get(dst), m.local.tee(q, divs(add(get(dl), get(i)), c(8)), i32)),
+              or(ld(add(get(dst), get(q))), shl(c(1), add(sub(shl(get(q), c(3)), add(get(dl), get(i))), c(7)))),
+            ),
           ),
-        ),
+        ]),
+        ...nextRow(),
       ]),
     ];
-    m.addFunction("edgefax_or_glyph_row", binaryen.createType([i32, i32, i32, i32, i32]), none, Array(9).fill(i32), m.block(null, body));
+    m.addFunction("edgefax_or_bit_rows", binaryen.createType(Array(8).fill(i32)), none, Array(13).fill(i32), m.block(null, body));
   }
 
   // or_glyph_rows(mask, glyph, frame, visitors, getScanlineSlot) → 1 when done, 0 to leave it to the original loop.
@@ -145,11 +159,7 @@ export function patchPdfium(bytes) {
       set(dstRow, add(get(maskBase), mul(f(24), m.i32.load(32, 4, get(mask))))),
       m.if(
         gts(f(20), c(0)),
-        forEach("rows", row, () => get(height), [
-          m.call("edgefax_or_glyph_row", [get(srcRow), f(12), get(dstRow), f(28), f(20)], none),
-          set(srcRow, add(get(srcRow), m.i32.load(32, 4, get(glyph)))),
-          set(dstRow, add(get(dstRow), m.i32.load(32, 4, get(mask)))),
-        ]),
+        m.call("edgefax_or_bit_rows", [get(srcRow), m.i32.load(32, 4, get(glyph)), f(12), get(dstRow), m.i32.load(32, 4, get(mask)), f(28), f(20), get(height)], none),
       ),
       m.return(c(1)),
     ];
@@ -161,7 +171,9 @@ export function patchPdfium(bytes) {
   // per mask byte, bits outside srcLeft..srcLeft+n masked off, then only its set bits visited (clz), so the blank
   // pels between glyphs cost nothing.
   {
-    const [dst, src, sl, n, clip, alpha, grey, col, q, a, b, bEnd, v, j] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+    const [dst, src, sl, n, clip, alpha, grey, col, q, a, b, bEnd, v, j, solid, splat, lanes] = Array.from({ length: 17 }, (_, x) => x);
+    const l64 = (x) => m.local.get(x, binaryen.i64);
+    const i64and = m.i64.and;
     const blend = () =>
       m.block(null, [
         set(a, get(alpha)),
@@ -173,6 +185,10 @@ export function patchPdfium(bytes) {
       ]);
     const body = [
       set(col, c(0)),
+      // Opaque ink without a clip mask, the usual text: ((0 · dst) + 255 · grey) / 255 is grey itself, so set pels
+      // are stored as grey, and a whole byte of ink as 8 greys at once.
+      set(solid, and(eqz(get(clip)), m.i32.eq(get(alpha), c(255)))),
+      m.local.set(splat, m.i64.mul(m.i64.extend_u(get(grey)), m.i64.const(0x0101010101010101n))),
       m.if(
         ges(get(sl), c(0)),
         m.block(null, [
@@ -183,11 +199,31 @@ export function patchPdfium(bytes) {
               "bytes",
               m.block(null, [
                 m.br("bytes_done", gts(get(b), get(bEnd))),
+                // Eight blank mask bytes (64 pels between glyphs or above them) in one test; all within the row.
+                m.if(
+                  m.i32.and(les(add(get(b), c(7)), get(bEnd)), m.i64.eqz(m.i64.load(0, 1, add(get(src), get(b))))),
+                  m.block(null, [set(b, add(get(b), c(8))), m.br("bytes")]),
+                ),
                 set(v, ld(add(get(src), get(b)))),
                 m.if(gts(sub(get(sl), shl(get(b), c(3))), c(0)), set(v, and(get(v), shru(c(255), sub(get(sl), shl(get(b), c(3))))))),
                 m.if(
                   gts(sub(add(shl(get(b), c(3)), c(8)), add(get(sl), get(n))), c(0)),
                   set(v, and(get(v), and(shl(c(255), sub(add(shl(get(b), c(3)), c(8)), add(get(sl), get(n)))), c(255)))),
+                ),
+                // Opaque ink, a whole byte of pels inside the row: the byte's bits spread to a mask of 8 byte lanes
+                // (first pel, the top bit, in the lowest address), and the 8 pels written in one store.
+                m.if(
+                  m.i32.and(
+                    m.i32.and(get(solid), get(v)),
+                    m.i32.and(ges(sub(shl(get(b), c(3)), get(sl)), c(0)), les(add(sub(shl(get(b), c(3)), get(sl)), c(8)), get(n))),
+                  ),
+                  m.block(null, [
+                    m.local.set(lanes, i64and(m.i64.mul(m.i64.extend_u(get(v)), m.i64.const(0x0101010101010101n)), m.i64.const(0x0102040810204080n))),
+                    m.local.set(lanes, m.i64.mul(m.i64.shr_u(i64and(m.i64.add(l64(lanes), m.i64.const(0x7f7f7f7f7f7f7f7fn)), m.i64.const(0x8080808080808080n)), m.i64.const(7n)), m.i64.const(255n))),
+                    set(q, add(get(dst), sub(shl(get(b), c(3)), get(sl)))),
+                    m.i64.store(0, 1, get(q), m.i64.or(i64and(m.i64.load(0, 1, get(q)), m.i64.xor(l64(lanes), m.i64.const(-1n))), i64and(l64(splat), l64(lanes)))),
+                    set(v, c(0)),
+                  ]),
                 ),
                 m.block("set_done", [
                   m.loop(
@@ -196,7 +232,7 @@ export function patchPdfium(bytes) {
                       m.br("set_done", eqz(get(v))),
                       set(j, sub(m.i32.clz(get(v)), c(24))),
                       set(col, sub(add(shl(get(b), c(3)), get(j)), get(sl))),
-                      blend(),
+                      m.if(get(solid), st(add(get(dst), get(col)), get(grey)), blend()),
                       set(v, xor(get(v), shru(c(128), get(j)))),
                       m.br("set"),
                     ]),
@@ -212,7 +248,7 @@ export function patchPdfium(bytes) {
       ),
       forEach("pels", col, () => get(n), [m.if(bitOf(get(src), () => add(get(col), get(sl)), q), blend())]),
     ];
-    m.addFunction("edgefax_mask_to_grey", binaryen.createType([i32, i32, i32, i32, i32, i32, i32]), none, Array(7).fill(i32), m.block(null, body));
+    m.addFunction("edgefax_mask_to_grey", binaryen.createType([i32, i32, i32, i32, i32, i32, i32]), none, [...Array(8).fill(i32), binaryen.i64, binaryen.i64], m.block(null, body));
   }
   // Find each loop (by the hash of its text) and the block holding it.
   const LOOP = binaryen.LoopId;
@@ -267,7 +303,7 @@ export function patchPdfium(bytes) {
   {
     const { parent, index } = found.orGlyphRow[0];
     const frame = (offset) => m.i32.load(offset, 4, get(8));
-    binaryen.Block.setChildAt(parent, index, m.call("edgefax_or_glyph_row", [get(6), frame(12), get(7), frame(28), frame(20)], none));
+    binaryen.Block.setChildAt(parent, index, m.call("edgefax_or_bit_rows", [get(6), c(0), frame(12), get(7), c(0), frame(28), frame(20), c(1)], none));
   }
   // glyphRows: locals 0 = the mask (dest), 5 = the glyph bitmap (source), 8 = frame, 11 = the variant visitors
   // (i64: two function table slots). Where the glyph is a plain CFX_DIBitmap the rows go in one call; otherwise
@@ -289,7 +325,7 @@ export function patchPdfium(bytes) {
     binaryen.Block.setChildAt(parent, index, m.block(null, [m.call("edgefax_mask_to_grey", [get(0), get(8), get(3), get(4), get(5), get(10), get(9)], none), exit]));
   }
   // Exported so that test/render/pdfium-glyphs.test.ts can check them against the original loops' arithmetic.
-  m.addFunctionExport("edgefax_or_glyph_row", "edgefax_or_glyph_row");
+  m.addFunctionExport("edgefax_or_bit_rows", "edgefax_or_bit_rows");
   m.addFunctionExport("edgefax_mask_to_grey", "edgefax_mask_to_grey");
   if (!m.validate()) throw new Error("pdfium-glyphs: the patched module does not validate");
   const out = m.emitBinary();

@@ -37,7 +37,7 @@ const original = new PdfiumHolder(() => ({ bytes: readFileSync(require.resolve("
 interface GlyphExports {
   malloc(n: number): number;
   free(p: number): void;
-  edgefax_or_glyph_row(src: number, srcLeft: number, dst: number, dstLeft: number, n: number): void;
+  edgefax_or_bit_rows(src: number, srcPitch: number, srcLeft: number, dst: number, dstPitch: number, dstLeft: number, n: number, rows: number): void;
   edgefax_mask_to_grey(dst: number, src: number, srcLeft: number, n: number, clip: number, alpha: number, grey: number): void;
 }
 const exportsOf = (p: Pdfium) => p.runtime.wasmExports as unknown as GlyphExports;
@@ -70,22 +70,31 @@ describe("the byte-wide glyph loops", () => {
   const bytes = fc.uint8Array({ minLength: 48, maxLength: 48 });
   const sparse = fc.array(fc.oneof(fc.constant(0), fc.constant(255), fc.integer({ min: 0, max: 255 })), { minLength: 48, maxLength: 48 }).map((a) => Uint8Array.from(a));
 
-  it("OR a glyph row into the mask as the original loop does", async () => {
+  it("OR glyph rows into the mask as the original loop does, row by row", async () => {
     const p = await nodePdfium.get();
     const ex = exportsOf(p);
-    const src = ex.malloc(64);
-    const dst = ex.malloc(64);
+    const src = ex.malloc(256);
+    const dst = ex.malloc(256);
     fc.assert(
-      fc.property(sparse, bytes, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 200 }), (s, d, srcLeft, dstLeft, n) => {
-        n = Math.min(n, 8 * 40 - Math.max(srcLeft, dstLeft));
-        heap(p).set(s, src);
-        heap(p).set(d, dst);
-        ex.edgefax_or_glyph_row(src, srcLeft, dst, dstLeft, n);
-        const want = d.slice();
-        referenceOrRow(s, srcLeft, want, dstLeft, n);
-        expect(heap(p).slice(dst, dst + 48)).toEqual(want);
-        expect(heap(p).slice(src, src + 48)).toEqual(s);
-      }),
+      fc.property(
+        fc.array(sparse, { minLength: 1, maxLength: 4 }),
+        fc.array(bytes, { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: -2, max: 200 }),
+        (s, d, srcLeft, dstLeft, n) => {
+          n = Math.min(n, 8 * 40 - Math.max(srcLeft, dstLeft));
+          s.forEach((row, r) => heap(p).set(row, src + 48 * r));
+          d.forEach((row, r) => heap(p).set(row, dst + 64 * r));
+          ex.edgefax_or_bit_rows(src, 48, srcLeft, dst, 64, dstLeft, n, s.length);
+          d.forEach((row, r) => {
+            const want = row.slice();
+            if (r < s.length) referenceOrRow(s[r]!, srcLeft, want, dstLeft, n);
+            expect(heap(p).slice(dst + 64 * r, dst + 64 * r + 48), `row ${r}`).toEqual(want);
+          });
+          s.forEach((row, r) => expect(heap(p).slice(src + 48 * r, src + 48 * r + 48)).toEqual(row));
+        },
+      ),
       { numRuns: 3000 },
     );
     ex.free(src);
