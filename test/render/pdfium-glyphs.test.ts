@@ -228,6 +228,12 @@ describe("the patched build renders what the package's build renders", () => {
 });
 
 describe("the patcher", () => {
+  it("is what Node's PDFium holder loads", async () => {
+    const exported = (await nodePdfium.get()).runtime.wasmExports as unknown as Record<string, unknown>;
+    for (const name of ["edgefax_or_bit_rows", "edgefax_mask_to_grey"]) expect(typeof exported[name]).toBe("function");
+  });
+
+
   it("refuses a module whose loops it does not know", () => {
     const other = readFileSync(new URL("../../wasm/build/codec.wasm", import.meta.url));
     expect(() => patchPdfium(other)).toThrow(/found 0 times.*pinned version/);

@@ -162,6 +162,12 @@ describe("the render pipeline's limits", () => {
     expect(result).toMatchObject({ pageCount: 3 });
   });
 
+  it("runs the glyph-patched PDFium (wasm/build/pdfium.wasm), not the package's own build", async () => {
+    const pdfium = await workerPdfium.get();
+    const exported = pdfium.runtime.wasmExports as unknown as Record<string, unknown>;
+    for (const name of ["edgefax_or_bit_rows", "edgefax_mask_to_grey"]) expect(typeof exported[name]).toBe("function");
+  });
+
   it("turns anything unexpected into document.unreadable", () => {
     expect(renderFailure(new TypeError("x is undefined"))).toMatchObject({ code: "document.unreadable" });
     expect(renderFailure(new RenderError("document.too_many_pages", "201 pages"))).toEqual({ code: "document.too_many_pages", detail: "201 pages" });
