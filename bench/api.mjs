@@ -2,7 +2,8 @@
 // D1/R2/Durable Objects), measured with autocannon at 50 connections against a bare route on the same
 // Worker in the same run:
 //   GET /health             bare Hono route, no auth, no storage: the ceiling of this Worker here
-//   GET /v1/faxes/{id}      auth (one D1 lookup), rate limit (leased from a Durable Object), one call to
+//   GET /v1/faxes/{id}      auth (one call to the key's ApiKeyObject; an isolate's first request of the key:
+//                           a D1 lookup), rate limit (leased from a Durable Object), one call to
 //                           the fax's FaxObject (its JSON, serialized once per state version)
 //   POST /v1/faxes          1-page PDF as base64 JSON, test mode, to +15550100001 (each one is a real fax)
 // Target (the backbone issue): GET at least half the bare route's requests/s, GET p99 under 100 ms.

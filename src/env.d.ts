@@ -48,6 +48,7 @@ declare namespace Cloudflare {
 		AUDIT_LOG: DurableObjectNamespace<import("./worker").AuditLogObject>;
 		LEDGER: DurableObjectNamespace<import("./worker").LedgerObject>;
 		STREAMS: DurableObjectNamespace<import("./worker").EventStreamObject>;
+		API_KEYS: DurableObjectNamespace<import("./worker").ApiKeyObject>;
 	}
 }
 interface Env extends Cloudflare.Env {}

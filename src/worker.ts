@@ -18,6 +18,7 @@ export { RateLimiterObject } from "./api/middleware/rate-limiter-object";
 export { AuditLogObject } from "./audit/log-object";
 export { LedgerObject } from "./billing/ledger-object";
 export { EventStreamObject } from "./webhooks/event-stream-object";
+export { ApiKeyObject } from "./db/api-key-object";
 
 const app = createApp();
 // The partner portal (issue 19): its pages under /portal, beside the API.

@@ -1,7 +1,8 @@
 /** /v1/api-keys (issue 17 point 5): list the account's keys, create one (its secret is shown once), revoke one. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "../db/api-key-store";
+import { apiKeyObject } from "../db/api-key-object";
+import { createApiKey, listApiKeys, type ApiKeyRow } from "../db/api-key-store";
 import { API_KEY_SCOPES } from "../db/schema";
 import { ApiError } from "../errors/api-error";
 import { closedObject } from "../lib/closed-object";
@@ -124,7 +125,9 @@ export function registerApiKeyRoutes(app: App): void {
     }),
     async (c) => {
       const caller = c.get("caller");
-      const result = await revokeApiKey(database(c.env.DB), caller.accountId, c.req.valid("param").id, managedMode(caller));
+      // Through the key's ApiKeyObject, so every isolate refuses the key and its tokens from the next request on.
+      const id = c.req.valid("param").id;
+      const result = await apiKeyObject(c.env, id).revoke(caller.accountId, id, managedMode(caller));
       if ("refused" in result) throw new ApiError(result.refused === "not_found" ? "api_key.not_found" : "api_key.last_key");
       audit(c, "api_key.revoke", { type: "api_key", id: result.revoked.id });
       return c.json(present(result.revoked), 200);

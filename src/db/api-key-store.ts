@@ -56,6 +56,9 @@ export type RevokeResult = { revoked: ApiKeyRow } | { refused: "not_found" | "la
  * Revokes a key and deletes the OAuth tokens issued from it, in one batch. The count of the account's
  * other active keys is part of the UPDATE's condition, so two concurrent revocations cannot both pass
  * the "not the last key" check and leave the account with none.
+ * Call it only through the key's ApiKeyObject (src/db/api-key-object.ts revoke): the auth middleware asks that
+ * object, not D1, whether a key it has seen may still be used, so a revocation made around it is not seen
+ * at once (only after the object's REREAD_MS).
  */
 export async function revokeApiKey(db: Db, accountId: string, keyId: string, mode?: "test" | "live"): Promise<RevokeResult> {
   const ofMode = mode ? eq(apiKeys.mode, mode) : undefined;

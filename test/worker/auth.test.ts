@@ -64,32 +64,72 @@ describe("OAuth 2.0 client credentials", () => {
 });
 
 describe("revocation reaches every isolate at once (issue 17 point 5)", () => {
-  it("refuses a key and its OAuth token on the next request after a revocation this isolate never saw", async () => {
-    const { env } = await import("cloudflare:test");
-    const account = await createTestAccount();
-    const other = await (await api("/v1/api-keys", { method: "POST", key: account.key, json: { mode: "test", name: "elsewhere" } })).json<{ id: string; key: string }>();
+  async function keyWithToken(accountKey: string) {
+    const other = await (await api("/v1/api-keys", { method: "POST", key: accountKey, json: { mode: "test", name: "elsewhere" } })).json<{ id: string; key: string }>();
     const grant = new URLSearchParams({ grant_type: "client_credentials", client_id: other.id, client_secret: other.key });
     const token = await (await api("/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: grant })).json<{ access_token: string }>();
-    // Warm: whatever this isolate might keep about both credentials, it has seen them accepted just now.
+    // Warm: this isolate has seen both credentials accepted just now, more than once.
     for (let i = 0; i < 3; i++) {
       expect((await api("/v1/faxes", { key: other.key })).status).toBe(200);
       expect((await api("/v1/faxes", { key: token.access_token })).status).toBe(200);
     }
-    // Another isolate (or an operator) revokes the key: only D1 changes, nothing in this isolate hears of it.
-    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ?").bind(new Date().toISOString(), other.id, account.accountId).run();
+    return { ...other, token: token.access_token };
+  }
+
+  it("refuses a key and its OAuth token on the next request after a revocation made elsewhere", async () => {
+    const { env } = await import("cloudflare:test");
+    const { apiKeyObject } = await import("../../src/db/api-key-object");
+    const account = await createTestAccount();
+    const other = await keyWithToken(account.key);
+    // Another isolate's DELETE /v1/api-keys/{id} (or the portal's Revoke): it reaches D1 and the key's
+    // ApiKeyObject, nothing in this isolate's memory.
+    const result = await apiKeyObject(env, other.id).revoke(account.accountId, other.id);
+    expect("revoked" in result).toBe(true);
     await expectProblem(await api("/v1/faxes", { key: other.key }), 401, "auth.invalid");
-    await expectProblem(await api("/v1/faxes", { key: token.access_token }), 401, "auth.invalid");
+    await expectProblem(await api("/v1/faxes", { key: other.token }), 401, "auth.invalid");
     // The account's other key is untouched.
     expect((await api("/v1/faxes", { key: account.key })).status).toBe(200);
   });
 
-  it("concurrent requests share reads, each answered by a read that began after it arrived", async () => {
+  it("a check that arrives while the revocation's D1 write is in flight waits for it and is refused", async () => {
+    const { env } = await import("cloudflare:test");
+    const { apiKeyObject } = await import("../../src/db/api-key-object");
+    const account = await createTestAccount();
+    const other = await keyWithToken(account.key);
+    const stub = apiKeyObject(env, other.id);
+    const revoking = stub.revoke(account.accountId, other.id);
+    const during = stub.check(other.id);
+    expect("revoked" in (await revoking)).toBe(true);
+    expect(await during).toBeNull();
+  });
+
+  it("a revocation made by hand in D1 (no product path) is refused once the key's standing is REREAD_MS old", async () => {
+    const { env, runInDurableObject } = await import("cloudflare:test");
+    const { apiKeyObject, REREAD_MS } = await import("../../src/db/api-key-object");
+    const account = await createTestAccount();
+    const other = await keyWithToken(account.key);
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ?").bind(new Date().toISOString(), other.id, account.accountId).run();
+    // The documented limit (README "API keys and scopes"): the key's object has not heard of a hand edit yet.
+    expect((await api("/v1/faxes", { key: other.key })).status).toBe(200);
+    // REREAD_MS later (aged here instead of waited for), the next check reads D1 again.
+    await runInDurableObject(apiKeyObject(env, other.id), async (instance) => {
+      const held = instance as unknown as { standing: Promise<{ loadedAtMs: number }> };
+      (await held.standing).loadedAtMs -= REREAD_MS;
+    });
+    await expectProblem(await api("/v1/faxes", { key: other.key }), 401, "auth.invalid");
+    await expectProblem(await api("/v1/faxes", { key: other.token }), 401, "auth.invalid");
+  });
+
+  it("concurrent requests share questions, each answered by one asked after it arrived", async () => {
     const { env } = await import("cloudflare:test");
     const { Hono } = await import("hono");
     const { requireAuth } = await import("../../src/api/middleware/auth");
+    const { apiKeyObject } = await import("../../src/db/api-key-object");
     const account = await createTestAccount();
-    // Counts the statements the auth lookup prepares against the real local D1.
+    const other = await (await api("/v1/api-keys", { method: "POST", key: account.key, json: { mode: "test", name: "concurrent" } })).json<{ id: string; key: string }>();
+    // Counts the statements the auth lookup prepares against the real local D1, and the key object's checks.
     let prepared = 0;
+    let checks = 0;
     const db = new Proxy(env.DB, {
       get(target, prop) {
         if (prop === "prepare") {
@@ -102,20 +142,35 @@ describe("revocation reaches every isolate at once (issue 17 point 5)", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
+    const keys = {
+      idFromName: (name: string) => env.API_KEYS.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = env.API_KEYS.get(id);
+        return { check: (keyId: string) => ((checks += 1), stub.check(keyId)) };
+      },
+    };
     const app = new Hono<{ Bindings: Env }>();
     app.use(requireAuth);
     app.get("/whoami", (c) => c.text((c.var as { caller: { accountId: string } }).caller.accountId));
-    const request = () => app.request("/whoami", { headers: { authorization: `Bearer ${account.key}` } }, { ...env, DB: db });
-    const answers = await Promise.all(Array.from({ length: 25 }, request));
-    expect(answers.map((r) => r.status)).toEqual(Array(25).fill(200));
-    expect(await answers[0]!.text()).toBe(account.accountId);
-    // The first read, and one more for everyone who arrived while it was in flight: not one per request.
+    const request = () => app.request("/whoami", { headers: { authorization: `Bearer ${other.key}` } }, { ...env, DB: db, API_KEYS: keys });
+    // First sight in this isolate: D1, shared.
+    const first = await Promise.all(Array.from({ length: 25 }, request));
+    expect(first.map((r) => r.status)).toEqual(Array(25).fill(200));
+    expect(await first[0]!.text()).toBe(account.accountId);
     expect(prepared).toBeGreaterThanOrEqual(1);
     expect(prepared).toBeLessThanOrEqual(2);
-    // Nothing is kept: the next request reads again, and sees a revocation made meanwhile.
+    // Seen before: the key's object, shared the same way, and no D1 read here.
+    const again = await Promise.all(Array.from({ length: 25 }, request));
+    expect(again.map((r) => r.status)).toEqual(Array(25).fill(200));
+    expect(prepared).toBeLessThanOrEqual(2);
+    // A few questions (requests whose hash is ready while one is in flight share the next), not one per request.
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThanOrEqual(5);
+    // Nothing is kept as "valid": the next request asks again, and sees a revocation made meanwhile.
+    const before = checks;
     expect((await request()).status).toBe(200);
-    expect(prepared).toBeLessThanOrEqual(3);
-    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(new Date().toISOString(), account.keyId).run();
+    expect(checks).toBe(before + 1);
+    expect("revoked" in (await apiKeyObject(env, other.id).revoke(account.accountId, other.id))).toBe(true);
     // Refused (this bare app has no problem renderer, so the ApiError shows as 500; the API answers 401, above).
     const refused = await request();
     expect(refused.status).toBe(500);

@@ -4,41 +4,73 @@
  * raw secret is never compared byte by byte in our code.
  */
 import { createMiddleware } from "hono/factory";
-import { findCaller } from "../../db/account-store";
+import { findCaller, type Caller } from "../../db/account-store";
+import { apiKeyObject } from "../../db/api-key-object";
 import { ApiError } from "../../errors/api-error";
 import { sha256Hex } from "../../lib/crypto";
 import { log, type Logger } from "../../lib/log";
-import type { AppEnv, Caller } from "../context";
+import type { AppEnv } from "../context";
 
 /**
- * No credential cache: every request's answer comes from a D1 read that began after the request arrived, so
- * a key revoked anywhere, by any path (the API, the portal, an operator in D1), and every OAuth token issued
- * from it are refused by every isolate from the next request on (issue 17 point 5, "revoked at once").
- * Concurrent requests with the same credential share reads: while one read is in flight, the requests that
- * arrive wait for the next one, which starts when it ends (one read per round trip per credential, not per
- * request; `npm run bench:api`, README "API keys and scopes").
+ * Revoked at once (issue 17 point 5): every request's answer comes from a question asked after it arrived.
+ * - A credential this isolate has not seen yet is looked up in D1 (findCaller). What the answer says about
+ *   which key the hash belongs to never changes, so the isolate keeps that (`sightings`), never the answer
+ *   "valid": a key or token found here is not trusted again without asking.
+ * - A credential seen before is asked of its key's ApiKeyObject (src/db/api-key-object.ts), which holds the
+ *   key's standing in memory and through which every revocation by the API or the portal is made: a key
+ *   revoked anywhere, and every OAuth token issued from it, is refused by every isolate from the next request
+ *   on. An access token's own expiry is checked here, against the time it was issued with.
+ * Concurrent requests with the same credential share questions: while one is in flight, the requests that
+ * arrive wait for the next one, which starts when it ends (one question per round trip per credential).
  */
-type Found = Awaited<ReturnType<typeof findCaller>>;
-const inFlight = new Map<string, Promise<Found>>();
-const nextRead = new Map<string, Promise<Found>>();
+interface Sighting {
+  keyId: string;
+  /** Infinity for an API key (keys do not expire); an access token's expiry. */
+  expiresMs: number;
+}
+const MAX_SIGHTINGS = 10_000;
+const sightings = new Map<string, Sighting>();
 
-function lookUp(db: D1Database, hash: string): Promise<Found> {
-  const queued = nextRead.get(hash);
+type Answer = Caller | null;
+const inFlight = new Map<string, Promise<Answer>>();
+const nextAsk = new Map<string, Promise<Answer>>();
+
+/** Runs `ask` for this credential, or joins the one that starts after the question in flight has ended. */
+function shared(hash: string, ask: () => Promise<Answer>): Promise<Answer> {
+  const queued = nextAsk.get(hash);
   if (queued) return queued;
-  const start = (): Promise<Found> => {
-    nextRead.delete(hash);
-    const read = findCaller(db, hash, new Date().toISOString()).finally(() => {
-      if (inFlight.get(hash) === read) inFlight.delete(hash);
+  const start = (): Promise<Answer> => {
+    nextAsk.delete(hash);
+    const question = ask().finally(() => {
+      if (inFlight.get(hash) === question) inFlight.delete(hash);
     });
-    inFlight.set(hash, read);
-    return read;
+    inFlight.set(hash, question);
+    return question;
   };
   const running = inFlight.get(hash);
   if (!running) return start();
-  // Begins after the read in flight (which may have begun before this request arrived) has ended.
+  // Begins after the question in flight (which may have begun before this request arrived) has ended.
   const next = running.then(start, start);
-  nextRead.set(hash, next);
+  nextAsk.set(hash, next);
   return next;
+}
+
+async function ask(env: Env, hash: string): Promise<Answer> {
+  const seen = sightings.get(hash);
+  if (seen) {
+    if (Date.now() >= seen.expiresMs) {
+      sightings.delete(hash);
+      return null;
+    }
+    const caller = await apiKeyObject(env, seen.keyId).check(seen.keyId);
+    if (!caller) sightings.delete(hash);
+    return caller;
+  }
+  const found = await findCaller(env.DB, hash, new Date().toISOString());
+  if (!found) return null;
+  if (sightings.size >= MAX_SIGHTINGS) sightings.delete(sightings.keys().next().value!);
+  sightings.set(hash, { keyId: found.caller.keyId, expiresMs: found.expiresMs });
+  return found.caller;
 }
 
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
@@ -48,12 +80,12 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError("auth.missing", { headers: { "www-authenticate": 'Bearer realm="edgefax"' } });
   }
   const hash = await sha256Hex(match[1]);
-  const hit = await lookUp(c.env.DB, hash);
-  if (!hit) {
+  const caller = await shared(hash, () => ask(c.env, hash));
+  if (!caller) {
     throw new ApiError("auth.invalid", { headers: { "www-authenticate": 'Bearer realm="edgefax", error="invalid_token"' } });
   }
-  c.set("caller", hit.caller);
+  c.set("caller", caller);
   // The request-id middleware runs first in the app; a bare use of this middleware starts from the root logger.
-  c.set("log", ((c.get("log") as Logger | undefined) ?? log).child({ account_id: hit.caller.accountId }));
+  c.set("log", ((c.get("log") as Logger | undefined) ?? log).child({ account_id: caller.accountId }));
   await next();
 });

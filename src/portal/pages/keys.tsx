@@ -5,7 +5,8 @@
  */
 import type { Context, Hono } from "hono";
 import { encodeCursor } from "../../api/pagination";
-import { createApiKey, findApiKey, listApiKeys, revokeApiKey } from "../../db/api-key-store";
+import { apiKeyObject } from "../../db/api-key-object";
+import { createApiKey, findApiKey, listApiKeys } from "../../db/api-key-store";
 import { database } from "../../db/client";
 import { API_KEY_SCOPES } from "../../db/schema";
 import type { PortalEnv } from "../context";
@@ -129,7 +130,8 @@ export function registerKeyPages(portal: Hono<PortalEnv>): void {
     if (!scopesHeldBy(member.role).includes(key.scope)) {
       return keysPage(c, { error: `A ${member.role} may not revoke a ${key.scope} key: ask an owner or admin.` }, 403);
     }
-    const result = await revokeApiKey(db, member.accountId, id);
+    // Through the key's ApiKeyObject, as the API's DELETE: refused everywhere from the next request on.
+    const result = await apiKeyObject(c.env, id).revoke(member.accountId, id);
     if ("refused" in result) {
       return keysPage(c, { error: result.refused === "not_found" ? "There is no such key." : "This is the account's last active key: create another first." }, 409);
     }

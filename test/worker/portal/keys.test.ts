@@ -20,8 +20,16 @@ describe("API keys page", () => {
     const row = listed.split("<tr>").find((r) => r.includes(key!.slice(0, 12)));
     const id = /action="\/portal\/keys\/(key_[a-z0-9]+)\/revoke"/.exec(row ?? "")?.[1];
     expect(id).toBeDefined();
+    // An OAuth token issued from the key, seen accepted (twice: the second is answered by the key's ApiKeyObject).
+    const grant = new URLSearchParams({ grant_type: "client_credentials", client_id: id!, client_secret: key! });
+    const token = await (await SELF.fetch(`${ORIGIN}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: grant })).json<{ access_token: string }>();
+    for (let i = 0; i < 2; i++) {
+      expect((await api(key!)).status).toBe(200);
+      expect((await api(token.access_token)).status).toBe(200);
+    }
     const revoked = await post(`/portal/keys/${id}/revoke`, m);
     expect(revoked.headers.get("location")).toBe("/portal/keys?done=revoked");
     expect((await api(key!)).status).toBe(401);
+    expect((await api(token.access_token)).status).toBe(401);
   });
 });
