@@ -1889,6 +1889,11 @@ export interface components {
             event_types: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping") | "*")[];
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
+            /**
+             * @description The key mode the endpoint belongs to: it receives only that mode's events, and only keys of that mode see it.
+             * @enum {string}
+             */
+            mode: "test" | "live";
             /** @description While set and in the future, the previous secret signs beside the current one. */
             previous_secret_expires_at: string | null;
             updated_at: string;
@@ -7339,6 +7344,7 @@ export interface operations {
                      *         {
                      *           "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *           "url": "https://example.com/webhooks/edgefax",
+                     *           "mode": "live",
                      *           "description": "Order system",
                      *           "event_types": [
                      *             "fax.delivered",
@@ -7449,6 +7455,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7551,6 +7558,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7652,6 +7660,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7757,6 +7766,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
