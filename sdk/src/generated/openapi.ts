@@ -1818,6 +1818,13 @@ export interface components {
             data: {
                 /** @description Credits the faxes took (held, for a fax still in progress). */
                 credits: number;
+                /** @description group_by=external_user only: the partner's id of the group's user; null for faxes of no user. */
+                external_user?: {
+                    /** @description The user record was deleted (its external_user_id may now name another user, who is another group). */
+                    deleted: boolean;
+                    /** @example patient-8841 */
+                    external_user_id: string;
+                } | null;
                 faxes_received: number;
                 faxes_sent: number;
                 /** @example 2026-11-03 */
@@ -7234,7 +7241,7 @@ export interface operations {
             query?: {
                 /** @description Start (inclusive): a date or a time. Default: the first day of this month (UTC). */
                 from?: string;
-                /** @description day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (external_user_id, null for faxes of no user). */
+                /** @description day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (the user record, `usr_…`, with the partner's external_user_id beside it: a deleted user and a later one under the same external_user_id are two groups; null for faxes of no user). */
                 group_by?: "day" | "number" | "external_user";
                 /** @description End (exclusive). Default: now. */
                 to?: string;
