@@ -3,15 +3,20 @@
  * (external_user_id). Every query carries the account id and the mode (a test key's users are not a live
  * key's, src/db/tenant.ts); a deleted user is kept for the record
  * (deleted_at) and its external_user_id can be used again.
+ *
+ * A user's metadata is sealed in D1 (data-protection gaps point 1, ./external-user-private.ts) and filtered
+ * through its blind index; a row stored in clear before that is read and filtered as it is until rewritten.
  */
 import { and, desc, eq, gte, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import { newId } from "../lib/ids";
+import type { FieldCipher } from "../storage/fields";
 import type { Db } from "./client";
+import { metadataIndexWrites, metadataMatch, sealUserMetadata } from "./external-user-private";
 import { externalUsers } from "./schema";
 import type { Tenant } from "./tenant";
 
 export type ExternalUserRow = typeof externalUsers.$inferSelect;
-export type ExternalUserFields = Pick<ExternalUserRow, "name" | "email" | "metadata">;
+export type ExternalUserFields = Pick<ExternalUserRow, "name" | "email"> & { metadata: Record<string, string> };
 
 const activeUser = (tenant: Tenant, externalUserId: string) =>
   and(eq(externalUsers.accountId, tenant.accountId), eq(externalUsers.mode, tenant.mode), eq(externalUsers.externalUserId, externalUserId), isNull(externalUsers.deletedAt));
@@ -22,22 +27,38 @@ export async function findExternalUser(db: Db, tenant: Tenant, externalUserId: s
 
 /**
  * Creates the user or replaces its fields (PUT): one statement, so two racing PUTs of a new user end
- * in one row. `created` is true when this call inserted it.
+ * in one row. `created` is true when this call inserted it. The metadata is sealed bound to the user's row
+ * id, so the row is updated only when it has the id it was sealed for; a user created meanwhile by another
+ * request (another id) is looked up and written again.
  */
-export async function upsertExternalUser(db: Db, tenant: Tenant, externalUserId: string, fields: ExternalUserFields): Promise<{ user: ExternalUserRow; created: boolean }> {
-  const now = new Date().toISOString();
-  const id = newId("usr");
-  const user = await db
-    .insert(externalUsers)
-    .values({ id, accountId: tenant.accountId, mode: tenant.mode, externalUserId, ...fields, createdAt: now, updatedAt: now, deletedAt: null })
-    .onConflictDoUpdate({
-      target: [externalUsers.accountId, externalUsers.mode, externalUsers.externalUserId],
-      targetWhere: sql`deleted_at IS NULL`,
-      set: { ...fields, updatedAt: now },
-    })
-    .returning()
-    .get();
-  return { user, created: user.id === id };
+export async function upsertExternalUser(
+  db: Db,
+  tenant: Tenant,
+  externalUserId: string,
+  fields: ExternalUserFields,
+  cipher: FieldCipher,
+): Promise<{ user: ExternalUserRow; created: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    const existing = await findExternalUser(db, tenant, externalUserId);
+    const id = existing?.id ?? newId("usr");
+    const now = new Date().toISOString();
+    const metadata = await sealUserMetadata(cipher, tenant.accountId, id, fields.metadata);
+    const set = { name: fields.name, email: fields.email, metadata, updatedAt: now };
+    const upsert = db
+      .insert(externalUsers)
+      .values({ id, accountId: tenant.accountId, mode: tenant.mode, externalUserId, ...set, createdAt: now, deletedAt: null })
+      .onConflictDoUpdate({
+        target: [externalUsers.accountId, externalUsers.mode, externalUsers.externalUserId],
+        targetWhere: sql`deleted_at IS NULL`,
+        set,
+        setWhere: sql`${externalUsers.id} = ${id}`,
+      })
+      .returning();
+    const [written] = await db.batch([upsert, ...(await metadataIndexWrites(db, cipher, tenant.accountId, id, metadata, fields.metadata))]);
+    const user = written[0];
+    if (user) return { user, created: !existing };
+    if (attempt >= 2) throw new Error(`external user ${externalUserId} kept changing while it was written`);
+  }
 }
 
 export async function deleteExternalUser(db: Db, tenant: Tenant, externalUserId: string): Promise<ExternalUserRow | undefined> {
@@ -55,14 +76,11 @@ export interface ExternalUserFilter {
 }
 
 /** Newest first, with the list filters; fetches limit + 1 rows to know whether there is a next page. */
-export async function listExternalUsers(db: Db, tenant: Tenant, f: ExternalUserFilter): Promise<{ data: ExternalUserRow[]; hasMore: boolean }> {
+export async function listExternalUsers(db: Db, tenant: Tenant, f: ExternalUserFilter, cipher: FieldCipher): Promise<{ data: ExternalUserRow[]; hasMore: boolean }> {
   const where: SQL[] = [eq(externalUsers.accountId, tenant.accountId), eq(externalUsers.mode, tenant.mode), isNull(externalUsers.deletedAt)];
   if (f.createdAfter) where.push(gte(externalUsers.createdAt, f.createdAfter));
   if (f.createdBefore) where.push(lte(externalUsers.createdAt, f.createdBefore));
-  // json_each with bound key and value: no JSON path is built from input.
-  for (const [key, value] of f.metadata ?? []) {
-    where.push(sql`EXISTS (SELECT 1 FROM json_each(${externalUsers.metadata}) WHERE json_each.key = ${key} AND json_each.value = ${value})`);
-  }
+  for (const [key, value] of f.metadata ?? []) where.push(await metadataMatch(cipher, tenant.accountId, key, value));
   if (f.before) where.push(lt(externalUsers.id, f.before));
   const rows = await db.select().from(externalUsers).where(and(...where)).orderBy(desc(externalUsers.id)).limit(f.limit + 1).all();
   return { data: rows.slice(0, f.limit), hasMore: rows.length > f.limit };
