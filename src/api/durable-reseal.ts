@@ -9,12 +9,17 @@ import { accountIdsPage } from "../db/account-store";
 import type { Db } from "../db/client";
 import type { ResealPage } from "../db/fax-reseal";
 import { idempotentRepliesPage, setIdempotentReplyKey } from "../db/idempotency-store";
+import { ApiError } from "../errors/api-error";
 import type { FieldCipher } from "../storage/fields";
 import { eventStreamObject } from "../webhooks/event-stream";
 import type { IdempotencyObject } from "./middleware/idempotency-object";
 
 /** One page of the registry: each reply not known to be under the current key is re-sealed by its object. */
 export async function resealIdempotentReplies(env: Env, db: Db, cipher: FieldCipher, o: { cursor?: string; limit: number }): Promise<ResealPage> {
+  // This table's cursor is a rowid (the registry's key is two columns): what an earlier page returned.
+  if (o.cursor !== undefined && !/^\d{1,15}$/.test(o.cursor)) {
+    throw new ApiError("request.invalid", { detail: "The idempotency cursor is a row number from an earlier page.", errors: [{ pointer: "/cursor", detail: "a row number from an earlier page" }] });
+  }
   const current = await cipher.currentKeyId();
   const rows = await idempotentRepliesPage(db, new Date().toISOString(), o);
   const ns = env.IDEMPOTENCY as DurableObjectNamespace<IdempotencyObject>;

@@ -2,6 +2,7 @@
 // Idempotency-Key replays, each account's event-stream log), so after a rotation the old key can leave
 // DOCUMENT_ENCRYPTION_KEY at once: an idempotent replay and a Last-Event-ID resume still work without it.
 import { env, runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../../src/lib/signature";
 import { isSealedField, sealedKeyId } from "../../../src/storage/fields";
@@ -13,14 +14,18 @@ import { waitFor } from "../webhooks/receiver";
 
 const TABLES = ["faxes", "deliveries", "external_users", "idempotency", "streams"] as const;
 
+async function resealPage(table: string, cursor: string | null): Promise<Response> {
+  const body = JSON.stringify({ table, cursor, limit: 500 });
+  return api("/internal/documents/reseal", { method: "POST", body, headers: { "content-type": "application/json", ...(await signedHeaders([env.SIGNING_SECRET!], `reseal_${crypto.randomUUID()}`, body)) } });
+}
+
 async function resealAll(): Promise<Record<string, { resealed: number; unavailable: number }>> {
   const totals: Record<string, { resealed: number; unavailable: number }> = {};
   for (const table of TABLES) {
     totals[table] = { resealed: 0, unavailable: 0 };
     let cursor: string | null = null;
     do {
-      const body = JSON.stringify({ table, cursor, limit: 500 });
-      const res = await api("/internal/documents/reseal", { method: "POST", body, headers: { "content-type": "application/json", ...(await signedHeaders([env.SIGNING_SECRET!], `reseal_${crypto.randomUUID()}`, body)) } });
+      const res = await resealPage(table, cursor);
       expect(res.status, await res.clone().text()).toBe(200);
       const page = await res.json<{ resealed: number; unavailable: number; cursor: string | null }>();
       totals[table]!.resealed += page.resealed;
@@ -93,6 +98,10 @@ describe("a key rotation reaches Durable Object storage", () => {
     const frames = reader.events().filter((e) => after.includes(e.id));
     expect(frames.map((e) => e.id)).toEqual(after);
     for (const frame of frames) expect(JSON.parse(frame.data).data.fax).toMatchObject({ id: sent.id, metadata: body.metadata });
+
+    // Put back for the other tests (the Worker runs with the old key only): a rotation back to it.
+    useEnv({ DOCUMENT_ENCRYPTION_KEY: `${oldKey},${newKey}` });
+    for (const [table, total] of Object.entries(await resealAll())) expect(total.unavailable, table).toBe(0);
   });
 
   it("without the re-wrap, removing the old key leaves the reply unreadable: the problem names the key", async () => {
@@ -102,5 +111,20 @@ describe("a key rotation reaches Durable Object storage", () => {
     expect((await sendFax(account.key, body, { "idempotency-key": idempotencyKey })).status).toBe(202);
     useEnv({ DOCUMENT_ENCRYPTION_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) });
     await expectProblem(await sendFax(account.key, body, { "idempotency-key": idempotencyKey }), 500, "document.key_unavailable");
+  });
+
+  it("the Durable Object tables' cursors: any text is a page or 422 request.invalid, never a server error (fuzz)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("idempotency", "streams"), fc.oneof(fc.string({ maxLength: 40 }), fc.nat().map(String), fc.constant("1e3"), fc.constant("-1")), async (table, cursor) => {
+        const res = await resealPage(table, cursor);
+        if (res.status === 200) {
+          expect(await res.json()).toMatchObject({ scanned: expect.any(Number), resealed: expect.any(Number), unavailable: 0 });
+        } else {
+          await expectProblem(res, 422, "request.invalid");
+        }
+      }),
+      { numRuns: 40 },
+    );
+    await expectProblem(await resealPage("idempotency", "not-a-row"), 422, "request.invalid");
   });
 });
