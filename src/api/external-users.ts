@@ -125,7 +125,7 @@ export function registerExternalUserRoutes(app: App): void {
       responses: {
         200: { description: "The user, replaced.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
         201: { description: "The user, created.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
-        ...problemResponses("external_user.id_in_grace", "request.invalid", ...AUTH_ERRORS),
+        ...problemResponses("external_user.id_in_grace", "external_user.changed_concurrently", "request.invalid", ...AUTH_ERRORS),
       },
     }),
     async (c) => {

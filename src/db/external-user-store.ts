@@ -7,7 +7,8 @@
  * A user's metadata is sealed in D1 (data-protection gaps point 1, ./external-user-private.ts) and filtered
  * through its blind index; a row stored in clear before that is read and filtered as it is until rewritten.
  */
-import { and, desc, eq, gte, isNull, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, lte, type SQL } from "drizzle-orm";
+import { ApiError } from "../errors/api-error";
 import { newId } from "../lib/ids";
 import type { FieldCipher } from "../storage/fields";
 import type { Db } from "./client";
@@ -26,10 +27,10 @@ export async function findExternalUser(db: Db, tenant: Tenant, externalUserId: s
 }
 
 /**
- * Creates the user or replaces its fields (PUT): one statement, so two racing PUTs of a new user end
- * in one row. `created` is true when this call inserted it. The metadata is sealed bound to the user's row
- * id, so the row is updated only when it has the id it was sealed for; a user created meanwhile by another
- * request (another id) is looked up and written again.
+ * Creates the user or replaces its fields (PUT). The metadata is sealed bound to the user's record id, so a
+ * known user is updated only while it is that record (not deleted), and a new one is inserted only if no
+ * active user has the id (two racing PUTs of a new user end in one row, external_users_active); otherwise
+ * the user is looked up and written again. `created` is true when this call inserted it.
  */
 export async function upsertExternalUser(
   db: Db,
@@ -38,27 +39,20 @@ export async function upsertExternalUser(
   fields: ExternalUserFields,
   cipher: FieldCipher,
 ): Promise<{ user: ExternalUserRow; created: boolean }> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await findExternalUser(db, tenant, externalUserId);
     const id = existing?.id ?? newId("usr");
     const now = new Date().toISOString();
     const metadata = await sealUserMetadata(cipher, tenant.accountId, id, fields.metadata);
     const set = { name: fields.name, email: fields.email, metadata, updatedAt: now };
-    const upsert = db
-      .insert(externalUsers)
-      .values({ id, accountId: tenant.accountId, mode: tenant.mode, externalUserId, ...set, createdAt: now, deletedAt: null })
-      .onConflictDoUpdate({
-        target: [externalUsers.accountId, externalUsers.mode, externalUsers.externalUserId],
-        targetWhere: sql`deleted_at IS NULL`,
-        set,
-        setWhere: sql`${externalUsers.id} = ${id}`,
-      })
-      .returning();
-    const [written] = await db.batch([upsert, ...(await metadataIndexWrites(db, cipher, tenant.accountId, id, metadata, fields.metadata))]);
+    const write = existing
+      ? db.update(externalUsers).set(set).where(and(eq(externalUsers.id, id), isNull(externalUsers.deletedAt))).returning()
+      : db.insert(externalUsers).values({ id, accountId: tenant.accountId, mode: tenant.mode, externalUserId, ...set, createdAt: now, deletedAt: null }).onConflictDoNothing().returning();
+    const [written] = await db.batch([write, ...(await metadataIndexWrites(db, cipher, tenant.accountId, id, metadata, fields.metadata))]);
     const user = written[0];
     if (user) return { user, created: !existing };
-    if (attempt >= 2) throw new Error(`external user ${externalUserId} kept changing while it was written`);
   }
+  throw new ApiError("external_user.changed_concurrently", { detail: `External user ${externalUserId} was created or deleted by other requests three times while this PUT ran.` });
 }
 
 export async function deleteExternalUser(db: Db, tenant: Tenant, externalUserId: string): Promise<ExternalUserRow | undefined> {

@@ -3622,7 +3622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The external user id still receives faxes for its former user */
+            /** @description The external user id still receives faxes for its former user; The external user changed while it was being written */
             409: {
                 headers: {
                     [name: string]: unknown;

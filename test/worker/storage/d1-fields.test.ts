@@ -414,6 +414,18 @@ describe("external users' metadata in D1", () => {
     expect(await userIds(account.key, `metadata[rotate]=${metadata.rotate}`)).toEqual(["rot"]);
   });
 
+  it("racing PUTs of a new user end in one record whose metadata and index agree", async () => {
+    const account = await createTestAccount();
+    const values = Array.from({ length: 5 }, (_, i) => unique(`race-${i}`));
+    const answers = await Promise.all(values.map((v) => putUser(account.key, "racer", { v })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const rows = await env.DB.prepare("SELECT id FROM external_users WHERE account_id = ? AND external_user_id = 'racer'").bind(account.accountId).all<{ id: string }>();
+    expect(rows.results).toHaveLength(1);
+    const final = (await (await api("/v1/external-users/racer", { key: account.key })).json<UserBody>()).metadata.v!;
+    expect(values).toContain(final);
+    for (const v of values) expect(await userIds(account.key, `metadata[v]=${v}`)).toEqual(v === final ? ["racer"] : []);
+  });
+
   it("a user's sealed metadata copied to another user does not decrypt", async () => {
     const account = await createTestAccount();
     expect((await putUser(account.key, "first", { k: unique("one") })).status).toBe(201);
