@@ -4,8 +4,9 @@
 // stored before encryption existed (README "Encryption at rest"). It pages through the running Worker's
 // POST /internal/documents/rewrap, signed (Standard Webhooks) with SIGNING_SECRET: from the environment, else
 // the local .dev.vars that `npm start` writes. Then (unless --prefix limits it to some R2 objects) the same for
-// what D1 keeps sealed under that secret: fax metadata and cover pages with their events and blind index, and
-// webhook delivery payloads (POST /internal/documents/reseal). Exit 0 when nothing is left under another key
+// what D1 keeps sealed under that secret: fax metadata and cover pages with their events and blind index,
+// webhook delivery payloads, and external users' metadata with its blind index, then the Idempotency-Key replies
+// and event-stream logs Durable Objects keep (POST /internal/documents/reseal). Exit 0 when nothing is left under another key
 // (the old keys can then be removed from the secret); 1 when something remains under a key the Worker no longer has.
 import { cliArgs, ensureDevVars, postSignedToWorker, workerPort } from "./local-env.mjs";
 
@@ -39,9 +40,9 @@ do {
   cursor = page.cursor;
 } while (cursor);
 /** D1 rows re-sealed, per table, and those under a key the Worker no longer has. */
-const rows = { faxes: 0, deliveries: 0, objects: 0, unavailable: 0 };
+const rows = { faxes: 0, deliveries: 0, external_users: 0, idempotency: 0, streams: 0, objects: 0, unavailable: 0 };
 if (!values.prefix) {
-  for (const table of /** @type {const} */ (["faxes", "deliveries"])) {
+  for (const table of /** @type {const} */ (["faxes", "deliveries", "external_users", "idempotency", "streams"])) {
     /** @type {string | null} */
     let after = null;
     do {
@@ -55,7 +56,7 @@ if (!values.prefix) {
     } while (after);
   }
 }
-const d1 = values.prefix ? "" : `; in D1, ${rows.faxes} faxes and ${rows.deliveries} webhook deliveries, and ${rows.objects} faxes' own storage, sealed under the current key`;
+const d1 = values.prefix ? "" : `; in D1, ${rows.faxes} faxes and ${rows.deliveries} webhook deliveries and ${rows.external_users} external users, and ${rows.objects} faxes' own storage, ${rows.idempotency} Idempotency-Key replies and ${rows.streams} event-stream log entries, sealed under the current key`;
 const summary = `${total.scanned} objects scanned, ${total.rewrapped} re-wrapped under the current key, ${total.sealed} stored before encryption encrypted${d1}`;
 if (total.unavailable > 0 || rows.unavailable > 0) {
   console.error(`FAIL: ${summary}; ${total.unavailable} objects and ${rows.unavailable} D1 rows are under a key that is no longer in DOCUMENT_ENCRYPTION_KEY: add it back (after the current key) and run again`);

@@ -4,11 +4,14 @@
  * and objects stored before encryption are encrypted. Signed like the gateway's messages (Standard Webhooks v1)
  * with SIGNING_SECRET; a repeat is harmless (an object already under the current key is left alone).
  * POST /internal/documents/reseal is the same for what D1 keeps sealed (fax metadata and cover pages, events,
- * delivery payloads: src/db/fax-reseal.ts), one table at a time.
+ * delivery payloads: src/db/fax-reseal.ts; external users' metadata: src/db/external-user-private.ts), one table
+ * at a time, and for what Durable Objects keep sealed (Idempotency-Key replies, event-stream logs: ./durable-reseal.ts).
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database } from "../db/client";
+import { resealIdempotentReplies, resealStreamLogs } from "./durable-reseal";
+import { resealExternalUsers } from "../db/external-user-private";
 import { resealDeliveries, resealFaxes } from "../db/fax-reseal";
 import { ApiError } from "../errors/api-error";
 import { faxObject } from "../fax/fax-stub";
@@ -31,8 +34,11 @@ const RewrapRequest = closedObject({
 });
 
 const ResealRequest = closedObject({
-  /** faxes: faxes.body, their events and blind index; deliveries: webhook_deliveries.payload. */
-  table: z.enum(["faxes", "deliveries"]),
+  /**
+   * faxes: faxes.body, their events and blind index; deliveries: webhook_deliveries.payload; external_users: their
+   * metadata and its blind index; idempotency: the replies Idempotency-Keys keep; streams: each account's event-stream logs.
+   */
+  table: z.enum(["faxes", "deliveries", "external_users", "idempotency", "streams"]),
   cursor: z.string().max(1024).nullish(),
   limit: z.number().int().min(1).max(500).default(100),
 });
@@ -61,6 +67,9 @@ export function registerDocumentKeyRoutes(app: App): void {
     const db = database(c.env.DB);
     const page = { cursor: cursor ?? undefined, limit };
     if (table === "deliveries") return c.json(await resealDeliveries(db, c.env, fieldCipher(c.env), page), 200);
+    if (table === "external_users") return c.json(await resealExternalUsers(db, fieldCipher(c.env), page), 200);
+    if (table === "idempotency") return c.json(await resealIdempotentReplies(c.env, db, fieldCipher(c.env), page), 200);
+    if (table === "streams") return c.json(await resealStreamLogs(c.env, db, page), 200);
     const { faxIds, ...rows } = await resealFaxes(db, fieldCipher(c.env), page);
     // Each fax's own storage (its FaxObject) keeps the values sealed too: re-sealed here, one fax at a time.
     let objects = 0;

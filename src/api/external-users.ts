@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { database, type Db } from "../db/client";
+import { openUserMetadata } from "../db/external-user-private";
 import { findExternalUser, listExternalUsers, upsertExternalUser, type ExternalUserRow } from "../db/external-user-store";
 import { findFax, listReceivedFaxes } from "../db/fax-store";
 import { inboxReadTimes, setInboxRead } from "../db/inbox-store";
@@ -90,13 +91,13 @@ const InboxFaxPatchSchema = closedObject({
 
 const presentNumber = (n: NumberRow) => ({ id: n.id, number: n.number, tier: n.tier });
 
-function presentUser(user: ExternalUserRow, numbers: NumberRow[]): z.infer<typeof ExternalUserSchema> {
+async function presentUser(env: Env, user: ExternalUserRow, numbers: NumberRow[]): Promise<z.infer<typeof ExternalUserSchema>> {
   return {
     id: user.id,
     external_user_id: user.externalUserId,
     name: user.name,
     email: user.email,
-    metadata: JSON.parse(user.metadata) as Record<string, string>,
+    metadata: await openUserMetadata(fieldCipher(env), user),
     numbers: numbers.filter((n) => n.externalUserId === user.externalUserId).map(presentNumber),
     created_at: user.createdAt,
     updated_at: user.updatedAt,
@@ -124,7 +125,7 @@ export function registerExternalUserRoutes(app: App): void {
       responses: {
         200: { description: "The user, replaced.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
         201: { description: "The user, created.", content: { "application/json": { schema: ExternalUserSchema, example: userExample } } },
-        ...problemResponses("external_user.id_in_grace", "request.invalid", ...AUTH_ERRORS),
+        ...problemResponses("external_user.id_in_grace", "external_user.changed_concurrently", "request.invalid", ...AUTH_ERRORS),
       },
     }),
     async (c) => {
@@ -133,15 +134,12 @@ export function registerExternalUserRoutes(app: App): void {
       const body = c.req.valid("json");
       const db = database(c.env.DB);
       await refuseIdInGrace(c.env, db, tenant, external_user_id);
-      const { user, created } = await upsertExternalUser(db, tenant, external_user_id, {
-        name: body.name ?? null,
-        email: body.email ?? null,
-        metadata: JSON.stringify(body.metadata ?? {}),
-      });
+      const { user, created } = await upsertExternalUser(db, tenant, external_user_id, { name: body.name ?? null, email: body.email ?? null, metadata: body.metadata ?? {} }, fieldCipher(c.env));
       const numbers = created ? [] : await numbersOfExternalUsers(db, tenant, [external_user_id]);
       audit(c, created ? "external_user.create" : "external_user.update", { type: "external_user", id: user.id });
       const location = { location: `/v1/external-users/${encodeURIComponent(external_user_id)}` };
-      return created ? c.json(presentUser(user, numbers), 201, location) : c.json(presentUser(user, numbers), 200, location);
+      const shown = await presentUser(c.env, user, numbers);
+      return created ? c.json(shown, 201, location) : c.json(shown, 200, location);
     },
   );
 
@@ -165,7 +163,7 @@ export function registerExternalUserRoutes(app: App): void {
       const { external_user_id } = c.req.valid("param");
       const db = database(c.env.DB);
       const user = await userOr404(db, tenant, external_user_id);
-      return c.json(presentUser(user, await numbersOfExternalUsers(db, tenant, [external_user_id])), 200);
+      return c.json(await presentUser(c.env, user, await numbersOfExternalUsers(db, tenant, [external_user_id])), 200);
     },
   );
 
@@ -194,15 +192,21 @@ export function registerExternalUserRoutes(app: App): void {
       const tenant = c.get("caller");
       const q = c.req.valid("query");
       const db = database(c.env.DB);
-      const page = await listExternalUsers(db, tenant, {
-        metadata: metadataFilters(new URL(c.req.url).searchParams),
-        createdAfter: q.created_after ? new Date(q.created_after).toISOString() : undefined,
-        createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
-        before: q.cursor ? decodeCursor(q.cursor) : undefined,
-        limit: q.limit,
-      });
+      const page = await listExternalUsers(
+        db,
+        tenant,
+        {
+          metadata: metadataFilters(new URL(c.req.url).searchParams),
+          createdAfter: q.created_after ? new Date(q.created_after).toISOString() : undefined,
+          createdBefore: q.created_before ? new Date(q.created_before).toISOString() : undefined,
+          before: q.cursor ? decodeCursor(q.cursor) : undefined,
+          limit: q.limit,
+        },
+        fieldCipher(c.env),
+      );
       const numbers = await numbersOfExternalUsers(db, tenant, page.data.map((u) => u.externalUserId));
-      return c.json(pageResponse(page, (user) => presentUser(user, numbers)), 200);
+      const shown = await Promise.all(page.data.map((user) => presentUser(c.env, user, numbers)));
+      return c.json(pageResponse({ ...page, data: shown }), 200);
     },
   );
 
@@ -229,7 +233,7 @@ export function registerExternalUserRoutes(app: App): void {
       if (!removed) throw new ApiError("external_user.not_found", { detail: `No external user ${external_user_id} in this account.` });
       audit(c, "external_user.delete", { type: "external_user", id: removed.user.id });
       for (const number of removed.released) audit(c, "number.release", { type: "number", id: number.id });
-      return c.json({ ...presentUser(removed.user, []), deleted_at: removed.user.deletedAt ?? removed.user.updatedAt, released_numbers: removed.released.map(presentNumber) }, 200);
+      return c.json({ ...(await presentUser(c.env, removed.user, [])), deleted_at: removed.user.deletedAt ?? removed.user.updatedAt, released_numbers: removed.released.map(presentNumber) }, 200);
     },
   );
 

@@ -16,7 +16,7 @@ const UsageQuerySchema = z.object({
   group_by: z
     .enum(Object.keys(USAGE_GROUPS) as [UsageGroup, ...UsageGroup[]])
     .default("day")
-    .openapi({ param: { name: "group_by", in: "query" }, description: "day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (external_user_id, null for faxes of no user)." }),
+    .openapi({ param: { name: "group_by", in: "query" }, description: "day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (the user record, `usr_…`, with the partner's external_user_id beside it: a deleted user and a later one under the same external_user_id are two groups; null for faxes of no user)." }),
 });
 
 const UsageCountsSchema = z.object({
@@ -32,7 +32,19 @@ const UsageSchema = z
     from: z.string(),
     to: z.string(),
     group_by: z.enum(Object.keys(USAGE_GROUPS) as [UsageGroup, ...UsageGroup[]]),
-    data: z.array(UsageCountsSchema.extend({ group: z.string().nullable().openapi({ example: "2026-11-03" }) })),
+    data: z.array(
+      UsageCountsSchema.extend({
+        group: z.string().nullable().openapi({ example: "2026-11-03" }),
+        external_user: z
+          .object({
+            external_user_id: z.string().openapi({ example: "patient-8841" }),
+            deleted: z.boolean().openapi({ description: "The user record was deleted (its external_user_id may now name another user, who is another group)." }),
+          })
+          .nullable()
+          .optional()
+          .openapi({ description: "group_by=external_user only: the partner's id of the group's user; null for faxes of no user." }),
+      }),
+    ),
     totals: UsageCountsSchema,
   })
   .openapi("Usage");
@@ -68,7 +80,10 @@ export function registerUsageRoutes(app: App): void {
       const rows = await usageBetween(database(c.env.DB), accountId, mode, from.toISOString(), to.toISOString(), q.group_by);
       const totals = { faxes_sent: 0, faxes_received: 0, pages_sent: 0, pages_received: 0, credits: 0 };
       for (const row of rows) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += row[k];
-      return c.json({ from: from.toISOString(), to: to.toISOString(), group_by: q.group_by, data: rows, totals }, 200);
+      const data = rows.map(({ external_user_id, user_deleted, ...counts }) =>
+        q.group_by === "external_user" ? { ...counts, external_user: external_user_id ? { external_user_id, deleted: user_deleted === 1 } : null } : counts,
+      );
+      return c.json({ from: from.toISOString(), to: to.toISOString(), group_by: q.group_by, data, totals }, 200);
     },
   );
 }

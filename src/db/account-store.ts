@@ -1,8 +1,8 @@
 /** Accounts, API keys and OAuth access tokens. Secrets are stored only as SHA-256 hashes. */
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import { sha256Hex, randomToken } from "../lib/crypto";
 import { newId } from "../lib/ids";
-import { database } from "./client";
+import { database, type Db } from "./client";
 import { accessTokens, accountSecrets, accounts, apiKeys, type API_KEY_SCOPES } from "./schema";
 
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -109,4 +109,10 @@ export async function issueAccessToken(
     expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
   });
   return { accessToken, expiresIn: ttlSeconds, accountId: key.accountId, keyId: key.id };
+}
+
+/** One page of account ids, across accounts (an operator's command, e.g. documents:rewrap's Durable Objects). */
+export async function accountIdsPage(db: Db, o: { cursor?: string; limit: number }): Promise<string[]> {
+  const rows = await db.select({ id: accounts.id }).from(accounts).where(o.cursor ? gt(accounts.id, o.cursor) : undefined).orderBy(asc(accounts.id)).limit(o.limit).all();
+  return rows.map((r) => r.id);
 }

@@ -622,3 +622,33 @@ export const faxMetadataIndex = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.hash, t.faxId] }), index("fax_metadata_index_fax").on(t.faxId)],
 );
+
+// ---- data-protection gaps (migration 0019) ----
+
+/**
+ * The blind index of external users' metadata (point 1), as fax_metadata_index is fax metadata's: one row per
+ * pair of a user (external_users.id), `hash` an HMAC of (scope, account, key, value) (src/storage/fields.ts).
+ */
+export const externalUserMetadataIndex = sqliteTable(
+  "external_user_metadata_index",
+  {
+    accountId: text("account_id").notNull(),
+    userId: text("user_id").notNull(),
+    keyId: text("key_id").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.hash, t.userId] }), index("external_user_metadata_index_user").on(t.userId)],
+);
+
+/** Idempotency-Key replies still kept (point 2), each in its own Durable Object: what documents:rewrap re-seals. */
+export const idempotencyReplies = sqliteTable(
+  "idempotency_replies",
+  {
+    accountId: text("account_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    /** The DOCUMENT_ENCRYPTION_KEY key id the stored reply is sealed under. */
+    keyId: text("key_id").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.idempotencyKey] }), index("idempotency_replies_expires").on(t.expiresAt)],
+);

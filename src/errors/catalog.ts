@@ -206,6 +206,13 @@ export const REQUEST_ERRORS = {
     title: "The external user id still receives faxes for its former user",
     next: "A deleted user's numbers still receive faxes (with this external_user_id) until the time the detail gives: choose another external_user_id for the new user, or PUT again after that time.",
   },
+  // data-protection gaps point 1: a user's metadata is sealed for one record, so a PUT that keeps racing a DELETE or
+  // another PUT's creation gives up rather than write it for the wrong one.
+  "external_user.changed_concurrently": {
+    status: 409,
+    title: "The external user changed while it was being written",
+    next: "Another request created or deleted this external user at the same moment: send the PUT again.",
+  },
   "document.purged": {
     status: 410,
     title: "The fax's files were deleted by the retention policy",

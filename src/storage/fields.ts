@@ -37,11 +37,12 @@ export interface FieldCipher {
   open(context: string, sealed: string): Promise<string>;
   /**
    * The blind index of one metadata pair of an account under the current key: HMAC-SHA-256 over the account,
-   * the key and the value, so equal pairs of two accounts never share an entry.
+   * the key and the value, so equal pairs of two accounts never share an entry. `scope` names what else than
+   * a fax the pair belongs to (e.g. "external_user"), so equal pairs of a fax and a user differ too.
    */
-  index(accountId: string, key: string, value: string): Promise<{ keyId: string; hash: string }>;
+  index(accountId: string, key: string, value: string, scope?: string): Promise<{ keyId: string; hash: string }>;
   /** The pair's index under every key of the secret: what a filter looks for while a rotation is under way. */
-  indexes(accountId: string, key: string, value: string): Promise<string[]>;
+  indexes(accountId: string, key: string, value: string, scope?: string): Promise<string[]>;
 }
 
 /** Whether a stored value is sealed by this module (anything else was stored before encryption). */
@@ -81,8 +82,10 @@ function hex(bytes: ArrayBuffer): string {
   return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function indexUnder(key: FieldKey, accountId: string, pairKey: string, value: string): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", key.index, new TextEncoder().encode(JSON.stringify([accountId, pairKey, value]))));
+async function indexUnder(key: FieldKey, accountId: string, pairKey: string, value: string, scope: string | undefined): Promise<string> {
+  // A fax's pairs have no scope: their entries were written before scopes existed.
+  const input = scope === undefined ? [accountId, pairKey, value] : [scope, accountId, pairKey, value];
+  return hex(await crypto.subtle.sign("HMAC", key.index, new TextEncoder().encode(JSON.stringify(input))));
 }
 
 const ciphers = new Map<string, FieldCipher>();
@@ -131,13 +134,13 @@ export function fieldCipher(env: Pick<Env, "DOCUMENT_ENCRYPTION_KEY">): FieldCip
       }
     },
 
-    async index(accountId, pairKey, value) {
+    async index(accountId, pairKey, value, scope) {
       const key = (await ring())[0]!;
-      return { keyId: key.id, hash: await indexUnder(key, accountId, pairKey, value) };
+      return { keyId: key.id, hash: await indexUnder(key, accountId, pairKey, value, scope) };
     },
 
-    async indexes(accountId, pairKey, value) {
-      return Promise.all((await ring()).map((key) => indexUnder(key, accountId, pairKey, value)));
+    async indexes(accountId, pairKey, value, scope) {
+      return Promise.all((await ring()).map((key) => indexUnder(key, accountId, pairKey, value, scope)));
     },
   };
   if (secret) ciphers.set(secret, cipher);

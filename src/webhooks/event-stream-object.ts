@@ -12,7 +12,7 @@ import { listFaxEvents } from "../db/fax-store";
 import type { PlatformEvent } from "../events/catalog";
 import { faxesShownByEvents } from "../audit/extraction-reads";
 import { recordAudits } from "../audit/recorder";
-import { fieldCipher, isSealedField } from "../storage/fields";
+import { fieldCipher, isSealedField, sealedKeyId } from "../storage/fields";
 import { faxStreamEnded, STREAM_REQUEST_HEADER, sseFrame, type StreamRequest } from "./event-stream";
 
 /** Events kept for resuming; older resumes read D1 once. */
@@ -71,6 +71,31 @@ export class EventStreamObject extends DurableObject<Env> {
       for (const client of this.clients) this.offer(client, event);
     }
     this.ctx.storage.sql.exec("DELETE FROM log WHERE pos <= (SELECT max(pos) FROM log) - ?", LOG_LIMIT);
+  }
+
+  /**
+   * `npm run documents:rewrap` (POST /internal/documents/reseal): every logged event sealed under the current key
+   * of DOCUMENT_ENCRYPTION_KEY (plain rows logged before encryption too), so a resume needs no older key.
+   * Events under a key no longer listed are counted and left alone.
+   */
+  async resealLog(): Promise<{ resealed: number; unavailable: number }> {
+    const cipher = fieldCipher(this.env);
+    const current = await cipher.currentKeyId();
+    const known = await cipher.keyIds();
+    let resealed = 0;
+    let unavailable = 0;
+    for (const row of this.ctx.storage.sql.exec<{ id: string; event: string }>("SELECT id, event FROM log ORDER BY pos").toArray()) {
+      const kid = isSealedField(row.event) ? sealedKeyId(row.event) : null;
+      if (kid === current) continue;
+      if (kid !== null && !known.includes(kid)) {
+        unavailable++;
+        continue;
+      }
+      const plain = kid === null ? row.event : await cipher.open(logContext(row.id), row.event);
+      this.ctx.storage.sql.exec("UPDATE log SET event = ? WHERE id = ? AND event = ?", await cipher.seal(logContext(row.id), plain), row.id, row.event);
+      resealed++;
+    }
+    return { resealed, unavailable };
   }
 
   override async fetch(request: Request): Promise<Response> {

@@ -54,21 +54,29 @@ describe("npm run documents:rewrap", () => {
     ]);
   });
 
-  it("without --prefix, then re-seals D1 (faxes, then webhook deliveries) page by page, and sums those too", async () => {
+  it("without --prefix, then re-seals D1 (faxes, webhook deliveries, external users) and Durable Objects (idempotent replies, stream logs) page by page, and sums those too", async () => {
     const { url, requests } = await worker([
       { scanned: 4, rewrapped: 4, sealed: 0, unavailable: 0, cursor: null },
       { scanned: 200, resealed: 120, unavailable: 0, cursor: "fax_2", objects: 150 },
       { scanned: 3, resealed: 1, unavailable: 0, cursor: null, objects: 2 },
       { scanned: 9, resealed: 9, unavailable: 0, cursor: null },
+      { scanned: 5, resealed: 2, unavailable: 0, cursor: null },
+      { scanned: 200, resealed: 7, unavailable: 0, cursor: "200" },
+      { scanned: 1, resealed: 1, unavailable: 0, cursor: null },
+      { scanned: 3, resealed: 40, unavailable: 0, cursor: null },
     ]);
     const result = await rewrap(["--url", url]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
-    expect(result.stdout).toContain("OK: 4 objects scanned, 4 re-wrapped under the current key, 0 stored before encryption encrypted; in D1, 121 faxes and 9 webhook deliveries, and 152 faxes' own storage, sealed under the current key");
+    expect(result.stdout).toContain("OK: 4 objects scanned, 4 re-wrapped under the current key, 0 stored before encryption encrypted; in D1, 121 faxes and 9 webhook deliveries and 2 external users, and 152 faxes' own storage, 8 Idempotency-Key replies and 40 event-stream log entries, sealed under the current key");
     expect(requests).toEqual([
       { path: "/internal/documents/rewrap", body: { cursor: null, limit: 200 }, signed: true },
       { path: "/internal/documents/reseal", body: { table: "faxes", cursor: null, limit: 200 }, signed: true },
       { path: "/internal/documents/reseal", body: { table: "faxes", cursor: "fax_2", limit: 200 }, signed: true },
       { path: "/internal/documents/reseal", body: { table: "deliveries", cursor: null, limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "external_users", cursor: null, limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "idempotency", cursor: null, limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "idempotency", cursor: "200", limit: 200 }, signed: true },
+      { path: "/internal/documents/reseal", body: { table: "streams", cursor: null, limit: 200 }, signed: true },
     ]);
   });
 
@@ -76,6 +84,9 @@ describe("npm run documents:rewrap", () => {
     const { url } = await worker([
       { scanned: 0, rewrapped: 0, sealed: 0, unavailable: 0, cursor: null },
       { scanned: 2, resealed: 0, unavailable: 2, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
       { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
     ]);
     const result = await rewrap(["--url", url]);
@@ -86,6 +97,9 @@ describe("npm run documents:rewrap", () => {
   it("exits 1 and says which objects stay behind when some are under a key the Worker no longer has", async () => {
     const { url } = await worker([
       { scanned: 5, rewrapped: 2, sealed: 0, unavailable: 3, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
+      { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
       { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
       { scanned: 0, resealed: 0, unavailable: 0, cursor: null },
     ]);

@@ -1818,6 +1818,13 @@ export interface components {
             data: {
                 /** @description Credits the faxes took (held, for a fax still in progress). */
                 credits: number;
+                /** @description group_by=external_user only: the partner's id of the group's user; null for faxes of no user. */
+                external_user?: {
+                    /** @description The user record was deleted (its external_user_id may now name another user, who is another group). */
+                    deleted: boolean;
+                    /** @example patient-8841 */
+                    external_user_id: string;
+                } | null;
                 faxes_received: number;
                 faxes_sent: number;
                 /** @example 2026-11-03 */
@@ -1889,6 +1896,11 @@ export interface components {
             event_types: (("fax.queued" | "fax.scheduled" | "fax.sending" | "fax.page_sent" | "fax.retrying" | "fax.delivered" | "fax.failed" | "fax.canceled" | "fax.received" | "fax.extracted" | "number.provisioned" | "number.released" | "usage.tier_limit_reached" | "balance.low" | "invoice.paid" | "webhook.ping") | "*")[];
             /** @example whe_01jd8x6r3q5v7w9y0a2b4c6d8e */
             id: string;
+            /**
+             * @description The key mode the endpoint belongs to: it receives only that mode's events, and only keys of that mode see it.
+             * @enum {string}
+             */
+            mode: "test" | "live";
             /** @description While set and in the future, the previous secret signs beside the current one. */
             previous_secret_expires_at: string | null;
             updated_at: string;
@@ -3610,7 +3622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The external user id still receives faxes for its former user */
+            /** @description The external user id still receives faxes for its former user; The external user changed while it was being written */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7229,7 +7241,7 @@ export interface operations {
             query?: {
                 /** @description Start (inclusive): a date or a time. Default: the first day of this month (UTC). */
                 from?: string;
-                /** @description day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (external_user_id, null for faxes of no user). */
+                /** @description day (UTC), number (yours: the sender of a fax sent, the callee of one received) or external_user (the user record, `usr_…`, with the partner's external_user_id beside it: a deleted user and a later one under the same external_user_id are two groups; null for faxes of no user). */
                 group_by?: "day" | "number" | "external_user";
                 /** @description End (exclusive). Default: now. */
                 to?: string;
@@ -7339,6 +7351,7 @@ export interface operations {
                      *         {
                      *           "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *           "url": "https://example.com/webhooks/edgefax",
+                     *           "mode": "live",
                      *           "description": "Order system",
                      *           "event_types": [
                      *             "fax.delivered",
@@ -7449,6 +7462,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7551,6 +7565,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7652,6 +7667,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",
@@ -7757,6 +7773,7 @@ export interface operations {
                      * @example {
                      *       "id": "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
                      *       "url": "https://example.com/webhooks/edgefax",
+                     *       "mode": "live",
                      *       "description": "Order system",
                      *       "event_types": [
                      *         "fax.delivered",

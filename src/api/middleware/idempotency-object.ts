@@ -5,6 +5,7 @@
  * many retries race.
  */
 import { DurableObject } from "cloudflare:workers";
+import { fieldCipher, isSealedField, sealedKeyId } from "../../storage/fields";
 
 export interface StoredResponse {
   status: number;
@@ -24,6 +25,14 @@ export type BeginResult =
   | { outcome: "replay"; response: StoredResponse }
   | { outcome: "mismatch" }
   | { outcome: "in_flight" };
+
+/** What a stored reply's seal is bound to: the account and the key (a reply copied to another key does not open). */
+export function idempotentReplyContext(accountId: string, key: string): string {
+  return `idempotent response\n${accountId}\n${key}`;
+}
+
+/** What a re-seal did: the key id the reply is under now, none to re-seal (gone), or under a key no longer listed. */
+export type ReplyReseal = { outcome: "sealed"; keyId: string } | { outcome: "gone" } | { outcome: "unavailable"; keyId: string };
 
 /** Records expire 24 h after the first request (draft §2.4 leaves this to the resource; Stripe uses 24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -54,6 +63,27 @@ export class IdempotencyObject extends DurableObject<Env> {
   async release(fingerprint: string): Promise<void> {
     const record = await this.ctx.storage.get<KeyRecord>("record");
     if (record && record.fingerprint === fingerprint && record.state === "in_flight") await this.ctx.storage.delete("record");
+  }
+
+  /**
+   * `npm run documents:rewrap` (POST /internal/documents/reseal): the stored reply sealed under the current key
+   * of DOCUMENT_ENCRYPTION_KEY (a reply stored in clear before encryption is sealed too).
+   */
+  async resealReply(accountId: string, key: string): Promise<ReplyReseal> {
+    const record = await this.ctx.storage.get<KeyRecord>("record");
+    if (!record?.response) return { outcome: "gone" };
+    const cipher = fieldCipher(this.env);
+    const current = await cipher.currentKeyId();
+    const body = record.response.body;
+    const context = idempotentReplyContext(accountId, key);
+    if (isSealedField(body)) {
+      const kid = sealedKeyId(body);
+      if (kid === current) return { outcome: "sealed", keyId: kid };
+      if (!(await cipher.keyIds()).includes(kid)) return { outcome: "unavailable", keyId: kid };
+    }
+    const plain = isSealedField(body) ? await cipher.open(context, body) : body;
+    await this.ctx.storage.put<KeyRecord>("record", { ...record, response: { ...record.response, body: await cipher.seal(context, plain) } });
+    return { outcome: "sealed", keyId: current };
   }
 
   override async alarm(): Promise<void> {

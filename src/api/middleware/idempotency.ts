@@ -7,11 +7,13 @@
  * Server errors (5xx) are not stored, so a retry after one runs the request again.
  */
 import { createMiddleware } from "hono/factory";
+import { database } from "../../db/client";
+import { registerIdempotentReply } from "../../db/idempotency-store";
 import { ApiError } from "../../errors/api-error";
 import { sha256Hex } from "../../lib/crypto";
-import { fieldCipher, isSealedField } from "../../storage/fields";
+import { fieldCipher, isSealedField, sealedKeyId } from "../../storage/fields";
 import type { AppEnv } from "../context";
-import type { IdempotencyObject, StoredResponse } from "./idempotency-object";
+import { IDEMPOTENCY_TTL_MS, idempotentReplyContext, type IdempotencyObject, type StoredResponse } from "./idempotency-object";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ["content-type", "location"];
@@ -41,7 +43,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
   // The stored body is sealed (a fax's response carries its metadata and cover page: issue 17 point 4), bound to
   // the account and the key; bodies stored before that are replayed as they are.
-  const context = `idempotent response\n${caller.accountId}\n${key}`;
+  const context = idempotentReplyContext(caller.accountId, key);
   if (begun.outcome === "replay") {
     const headers = new Headers(begun.response.headers);
     headers.set("idempotent-replayed", "true");
@@ -66,5 +68,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     }),
     body: await fieldCipher(c.env).seal(context, await c.res.clone().text()),
   };
+  // Named in D1 first, so `documents:rewrap` finds every reply kept (the object itself cannot be listed). The
+  // reply is stored even if that fails: the request did its work, and a retry must replay it, not run it again.
+  const now = Date.now();
+  const registered = registerIdempotentReply(
+    database(c.env.DB),
+    { accountId: caller.accountId, idempotencyKey: key, keyId: sealedKeyId(stored.body), expiresAt: new Date(now + IDEMPOTENCY_TTL_MS).toISOString() },
+    new Date(now).toISOString(),
+  ).then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  const failed = await registered;
   await record.complete(fingerprint, stored);
+  if (failed) throw failed.error;
 });

@@ -21,6 +21,7 @@ export const WebhookEndpointSchema = z
   .object({
     id: z.string().openapi({ example: "whe_01jd8x6r3q5v7w9y0a2b4c6d8e" }),
     url: z.string().openapi({ example: "https://example.com/webhooks/edgefax" }),
+    mode: z.enum(["test", "live"]).openapi({ description: "The key mode the endpoint belongs to: it receives only that mode's events, and only keys of that mode see it." }),
     description: z.string().nullable(),
     event_types: z.array(SubscriptionSchema),
     enabled: z.boolean(),
@@ -88,6 +89,7 @@ export const CallbackSecretInfoSchema = z
 export const endpointExample = {
   id: "whe_01jd8x6r3q5v7w9y0a2b4c6d8e",
   url: "https://example.com/webhooks/edgefax",
+  mode: "live" as const,
   description: "Order system",
   event_types: ["fax.delivered" as const, "fax.failed" as const],
   enabled: true,
@@ -128,6 +130,7 @@ export function presentEndpoint(row: WebhookEndpointRow) {
   return {
     id: row.id,
     url: row.url,
+    mode: row.mode,
     description: row.description,
     event_types: JSON.parse(row.eventTypes) as z.infer<typeof SubscriptionSchema>[],
     enabled: row.enabled,

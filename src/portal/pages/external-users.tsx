@@ -42,7 +42,7 @@ export function registerExternalUserPages(portal: Hono<PortalEnv>): void {
   portal.get("/portal/external-users", allow("external_users.view"), async (c) => {
     const member = c.get("member");
     const db = database(c.env.DB);
-    const page = await listExternalUsers(db, member, { limit: PAGE_SIZE, before: cursorOf(c.req.query("cursor")) });
+    const page = await listExternalUsers(db, member, { limit: PAGE_SIZE, before: cursorOf(c.req.query("cursor")) }, fieldCipher(c.env));
     const numbers = await numbersOfExternalUsers(db, member, page.data.map((u) => u.externalUserId));
     const last = page.data.at(-1);
     const zone = c.get("timeZone");

@@ -57,7 +57,9 @@ export function registerUsagePages(portal: Hono<PortalEnv>): void {
     const shown = filter.groupBy === "day" ? everyDay(rows, filter.from, filter.to) : rows;
     const totals = Object.fromEntries(COUNTS.map((k) => [k, rows.reduce((t, r) => t + r[k], 0)])) as Record<(typeof COUNTS)[number], number>;
     const groupName = { day: "Day (UTC)", number: "Number", external_user: "External user" }[filter.groupBy];
-    const label = (g: string | null) => g ?? (filter.groupBy === "external_user" ? "(no user)" : "—");
+    // A user is shown by the partner's id; a deleted one with its record id, since a later user may have that id.
+    const label = (r: UsageRow) =>
+      filter.groupBy !== "external_user" ? (r.group ?? "—") : !r.external_user_id ? "(no user)" : r.user_deleted ? `${r.external_user_id} (deleted, ${r.group ?? "no record"})` : r.external_user_id;
     return c.html(
       <Layout title={`Usage (${member.mode})`} member={member} csrf={c.get("csrf")} current="/portal/usage">
         <Problems problems={problems} />
@@ -105,12 +107,12 @@ export function registerUsagePages(portal: Hono<PortalEnv>): void {
                 { name: "pages sent", color: "#0b57d0" },
                 { name: "pages received", color: "#116329" },
               ]}
-              points={shown.map((r) => ({ label: label(r.group), values: [r.pages_sent, r.pages_received] }))}
+              points={shown.map((r) => ({ label: label(r), values: [r.pages_sent, r.pages_received] }))}
             />
             <Table label={`Usage by ${groupName}`} head={[groupName, "Faxes sent", "Pages sent", "Faxes received", "Pages received", "Credits"]}>
               {rows.map((r) => (
                 <tr>
-                  <td>{label(r.group)}</td>
+                  <td>{label(r)}</td>
                   <td>{r.faxes_sent}</td>
                   <td>{r.pages_sent}</td>
                   <td>{r.faxes_received}</td>

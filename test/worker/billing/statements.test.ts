@@ -79,7 +79,7 @@ describe("usage and statements", () => {
       ["+15557100002", 0, 2],
     ]);
     expect((await usage("from=2026-11-01&to=2026-12-01&group_by=external_user")).data).toEqual([
-      { group: null, faxes_sent: 2, faxes_received: 1, pages_sent: 3, pages_received: 2, credits: 3 },
+      { group: null, external_user: null, faxes_sent: 2, faxes_received: 1, pages_sent: 3, pages_received: 2, credits: 3 },
     ]);
     await expectProblem(await api("/v1/usage?from=2026-12-01&to=2026-11-01", { key: account.key }), 422, "request.invalid");
     await expectProblem(await api("/v1/usage?group_by=week", { key: account.key }), 422, "request.invalid");

@@ -71,6 +71,19 @@ describe("webhook endpoints of test and live keys", () => {
     }
   });
 
+  it("every response that returns an endpoint names its mode", async () => {
+    for (const mode of ["test", "live"] as const) {
+      const created = await createEndpoint(keys[mode], { url: receivers[mode].url("/named"), description: "mode shown" });
+      expect(created).toMatchObject({ mode });
+      const path = `/v1/webhooks/${created.id}`;
+      expect(await json(await api(path, { key: keys[mode] }))).toMatchObject({ id: created.id, mode });
+      const listed = await json<{ data: { id: string; mode: string }[] }>(await api("/v1/webhooks", { key: keys[mode] }));
+      expect(listed.data.map((e) => e.mode)).toEqual(listed.data.map(() => mode));
+      expect(await json(await api(path, { method: "PATCH", key: keys[mode], json: { description: "renamed" } }))).toMatchObject({ description: "renamed", mode });
+      expect(await json(await api(path, { method: "DELETE", key: keys[mode] }))).toMatchObject({ id: created.id, mode });
+    }
+  });
+
   it("each mode has its own default endpoint behind PATCH /v1/settings webhook_url", async () => {
     const settings = async (mode: Mode) => json<{ webhook_url: string | null; webhook_endpoint_id: string | null }>(await api("/v1/settings", { key: keys[mode] }));
     const patch = async (mode: Mode, url: string | null) =>

@@ -4,13 +4,15 @@ import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { database } from "../../../src/db/client";
+import { openUserMetadata, resealExternalUsers } from "../../../src/db/external-user-private";
+import { listExternalUsers, upsertExternalUser } from "../../../src/db/external-user-store";
 import { openFax } from "../../../src/db/fax-private";
 import { resealDeliveries, resealFaxes } from "../../../src/db/fax-reseal";
 import { ApiError } from "../../../src/errors/api-error";
 import { findFax, listFaxes } from "../../../src/db/fax-store";
 import { signedHeaders } from "../../../src/lib/signature";
 import { faxObject } from "../../../src/fax/fax-stub";
-import { fieldCipher } from "../../../src/storage/fields";
+import { fieldCipher, type FieldCipher } from "../../../src/storage/fields";
 import { eventStreamObject } from "../../../src/webhooks/event-stream";
 import { api, createTestAccount, expectProblem, pdfDocument, sendFax, waitForFinal } from "../helpers";
 import { createEndpoint, newReceiver, verified, waitFor } from "../webhooks/receiver";
@@ -38,7 +40,7 @@ async function listIds(key: string, query: string): Promise<string[]> {
   return (await res.json<{ data: { id: string }[] }>()).data.map((f) => f.id);
 }
 
-async function reseal(table: "faxes" | "deliveries"): Promise<{ scanned: number; resealed: number; unavailable: number; objects?: number }> {
+async function reseal(table: "faxes" | "deliveries" | "external_users"): Promise<{ scanned: number; resealed: number; unavailable: number; objects?: number }> {
   const body = JSON.stringify({ table, limit: 500 });
   const res = await api("/internal/documents/reseal", { method: "POST", body, headers: { "content-type": "application/json", ...(await signedHeaders([env.SIGNING_SECRET!], `reseal_${crypto.randomUUID()}`, body)) } });
   expect(res.status).toBe(200);
@@ -283,6 +285,179 @@ describe("fax metadata and cover page in D1", () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+// Data-protection gaps point 1: external users' metadata is sealed the same way, bound to the account and the
+// user's row, and filtered through its own blind index; rows stored in clear keep working until re-sealed.
+describe("external users' metadata in D1", () => {
+  type UserBody = { id: string; external_user_id: string; metadata: Record<string, string> };
+  const putUser = (key: string, id: string, metadata: Record<string, string>) => api(`/v1/external-users/${id}`, { method: "PUT", key, json: { name: "Dana", metadata } });
+  const userIds = async (key: string, query: string) => {
+    const res = await api(`/v1/external-users?${query}`, { key });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json<{ data: UserBody[] }>()).data.map((u) => u.external_user_id);
+  };
+
+  it("are in no D1 row in clear, yet GET, the list and its metadata filter, the inbox and partner webhooks work", async () => {
+    const account = await createTestAccount();
+    const receiver = newReceiver();
+    const endpoint = await createEndpoint(account.key, { url: receiver.url(), event_types: ["number.provisioned"] });
+    const metadata = { clinic: unique("North Clinic"), patient: unique("Jane Roe") };
+    const created = await putUser(account.key, "dana", metadata);
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(await created.json()).toMatchObject({ external_user_id: "dana", metadata });
+    expect((await putUser(account.key, "lee", { clinic: unique("South") })).status).toBe(201);
+    expect(await (await api("/v1/external-users/dana", { key: account.key })).json()).toMatchObject({ metadata });
+
+    expect(await userIds(account.key, `metadata[clinic]=${encodeURIComponent(metadata.clinic)}`)).toEqual(["dana"]);
+    expect(await userIds(account.key, `metadata[clinic]=${encodeURIComponent(metadata.clinic)}&metadata[patient]=${encodeURIComponent(metadata.patient)}`)).toEqual(["dana"]);
+    expect(await userIds(account.key, `metadata[patient]=${encodeURIComponent(metadata.clinic)}`)).toEqual([]);
+    expect(await userIds(account.key, "")).toEqual(["lee", "dana"]);
+    const listed = (await (await api("/v1/external-users", { key: account.key })).json<{ data: UserBody[] }>()).data;
+    expect(listed.find((u) => u.external_user_id === "dana")).toMatchObject({ metadata });
+    // Another account with the same pair finds nothing of this one's.
+    const other = await createTestAccount();
+    expect(await userIds(other.key, `metadata[clinic]=${encodeURIComponent(metadata.clinic)}`)).toEqual([]);
+
+    // A number, a fax in the inbox, and the partner's webhook for the number.
+    const number = await (await api("/v1/numbers", { method: "POST", key: account.key, json: { external_user_id: "dana" } })).json<{ id: string }>();
+    await waitFor("number.provisioned", () => receiver.requests.length >= 1);
+    expect(verified(endpoint.secret, receiver.requests[0]!).data.number).toMatchObject({ id: number.id, external_user_id: "dana" });
+    expect((await api("/v1/external-users/dana/inbox", { key: account.key })).status).toBe(200);
+
+    const dump = await wholeDatabase();
+    for (const value of Object.values(metadata)) expect(dump).not.toContain(value);
+    const row = await env.DB.prepare("SELECT id, metadata FROM external_users WHERE account_id = ? AND external_user_id = 'dana'").bind(account.accountId).first<{ id: string; metadata: string }>();
+    expect(row!.metadata).toMatch(/^efxf1\./);
+    expect((await env.DB.prepare("SELECT * FROM external_user_metadata_index WHERE user_id = ?").bind(row!.id).all()).results).toHaveLength(2);
+    // Equal pairs of a fax and a user never share an index entry.
+    const faxHashes = await fieldCipher(env).indexes(account.accountId, "clinic", metadata.clinic);
+    expect(dump).not.toContain(faxHashes[0]!);
+
+    // Replacing the metadata replaces the index; the user keeps its id.
+    const replaced = { clinic: unique("East") };
+    expect(await (await putUser(account.key, "dana", replaced)).json()).toMatchObject({ id: row!.id, metadata: replaced });
+    expect(await userIds(account.key, `metadata[clinic]=${encodeURIComponent(metadata.clinic)}`)).toEqual([]);
+    expect(await userIds(account.key, `metadata[clinic]=${encodeURIComponent(replaced.clinic)}`)).toEqual(["dana"]);
+    expect(await putUser(account.key, "dana", {}).then((r) => r.json())).toMatchObject({ metadata: {} });
+    expect(await userIds(account.key, `metadata[clinic]=${encodeURIComponent(replaced.clinic)}`)).toEqual([]);
+    expect((await env.DB.prepare("SELECT metadata FROM external_users WHERE id = ?").bind(row!.id).first<{ metadata: string }>())!.metadata).toBe("{}");
+    // The deleted user's reply still shows what it had.
+    expect((await putUser(account.key, "dana", metadata)).status).toBe(200);
+    expect(await (await api("/v1/external-users/dana", { method: "DELETE", key: account.key })).json()).toMatchObject({ metadata });
+    expect(await wholeDatabase()).not.toContain(metadata.patient);
+  });
+
+  it("rows stored in clear before encryption are read and filtered; a PUT or the re-seal seals them", async () => {
+    const account = await createTestAccount();
+    const metadata = { legacy: unique("clear-user") };
+    const other = { legacy: unique("clear-other") };
+    for (const [id, m] of [["old-1", metadata], ["old-2", other]] as const) expect((await putUser(account.key, id, m)).status).toBe(201);
+    for (const [id, m] of [["old-1", metadata], ["old-2", other]] as const) {
+      await env.DB.prepare("UPDATE external_users SET metadata = ? WHERE account_id = ? AND external_user_id = ?").bind(JSON.stringify(m), account.accountId, id).run();
+    }
+    await env.DB.prepare("DELETE FROM external_user_metadata_index WHERE account_id = ?").bind(account.accountId).run();
+    expect(await wholeDatabase()).toContain(metadata.legacy);
+    expect(await (await api("/v1/external-users/old-1", { key: account.key })).json()).toMatchObject({ metadata });
+    expect(await userIds(account.key, `metadata[legacy]=${metadata.legacy}`)).toEqual(["old-1"]);
+
+    // A PUT seals the one user it rewrites.
+    expect((await putUser(account.key, "old-2", other)).status).toBe(200);
+    expect(await wholeDatabase()).not.toContain(other.legacy);
+    expect(await userIds(account.key, `metadata[legacy]=${other.legacy}`)).toEqual(["old-2"]);
+
+    const page = await reseal("external_users");
+    expect(page.resealed).toBeGreaterThanOrEqual(1);
+    expect(page.unavailable).toBe(0);
+    expect(await wholeDatabase()).not.toContain(metadata.legacy);
+    expect(await userIds(account.key, `metadata[legacy]=${metadata.legacy}`)).toEqual(["old-1"]);
+    expect(await (await api("/v1/external-users/old-1", { key: account.key })).json()).toMatchObject({ metadata });
+    const userRow = await env.DB.prepare("SELECT id, metadata FROM external_users WHERE account_id = ? AND external_user_id = 'old-1'").bind(account.accountId).first<{ id: string; metadata: string }>();
+    const second = await reseal("external_users");
+    expect(second.unavailable).toBe(0);
+    expect((await env.DB.prepare("SELECT metadata FROM external_users WHERE id = ?").bind(userRow!.id).first<{ metadata: string }>())!.metadata).toBe(userRow!.metadata);
+  });
+
+  it("a rotation: both keys read and filter, the re-seal moves users to the new key, then the new key alone does", async () => {
+    const account = await createTestAccount();
+    const tenant = { accountId: account.accountId, mode: "test" as const };
+    const metadata = { rotate: unique("user-rotated") };
+    expect((await putUser(account.key, "rot", metadata)).status).toBe(201);
+    const db = database(env.DB);
+    const oldKey = env.DOCUMENT_ENCRYPTION_KEY!;
+    const newKey = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const rotated = fieldCipher({ DOCUMENT_ENCRYPTION_KEY: `${newKey},${oldKey}` });
+    const onlyNew = fieldCipher({ DOCUMENT_ENCRYPTION_KEY: newKey });
+    const filtered = async (cipher: FieldCipher) => (await listExternalUsers(db, tenant, { metadata: [["rotate", metadata.rotate]], limit: 10 }, cipher)).data;
+
+    const [before] = await filtered(rotated);
+    expect(await openUserMetadata(rotated, before!)).toEqual(metadata);
+    await expect(openUserMetadata(onlyNew, before!)).rejects.toMatchObject({ code: "document.key_unavailable" });
+    const all = async (cipher: FieldCipher) => {
+      let cursor: string | undefined;
+      do {
+        const page = await resealExternalUsers(db, cipher, { cursor, limit: 500 });
+        expect(page.unavailable).toBe(0);
+        cursor = page.cursor ?? undefined;
+      } while (cursor);
+    };
+    await all(rotated);
+    const [after] = await filtered(onlyNew);
+    expect(await openUserMetadata(onlyNew, after!)).toEqual(metadata);
+    const index = await env.DB.prepare("SELECT key_id FROM external_user_metadata_index WHERE user_id = ?").bind(after!.id).all<{ key_id: string }>();
+    expect(index.results.map((r) => r.key_id)).toEqual([await onlyNew.currentKeyId()]);
+    expect((await resealExternalUsers(db, fieldCipher({ DOCUMENT_ENCRYPTION_KEY: oldKey }), { limit: 500 })).unavailable).toBeGreaterThanOrEqual(1);
+    // Put back for the other tests: the Worker runs with the old key only.
+    await all(fieldCipher({ DOCUMENT_ENCRYPTION_KEY: `${oldKey},${newKey}` }));
+    expect(await userIds(account.key, `metadata[rotate]=${metadata.rotate}`)).toEqual(["rot"]);
+  });
+
+  it("racing PUTs of a new user end in one record whose metadata and index agree", async () => {
+    const account = await createTestAccount();
+    const values = Array.from({ length: 5 }, (_, i) => unique(`race-${i}`));
+    const answers = await Promise.all(values.map((v) => putUser(account.key, "racer", { v })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const rows = await env.DB.prepare("SELECT id FROM external_users WHERE account_id = ? AND external_user_id = 'racer'").bind(account.accountId).all<{ id: string }>();
+    expect(rows.results).toHaveLength(1);
+    const final = (await (await api("/v1/external-users/racer", { key: account.key })).json<UserBody>()).metadata.v!;
+    expect(values).toContain(final);
+    for (const v of values) expect(await userIds(account.key, `metadata[v]=${v}`)).toEqual(v === final ? ["racer"] : []);
+  });
+
+  it("a user's sealed metadata copied to another user does not decrypt", async () => {
+    const account = await createTestAccount();
+    expect((await putUser(account.key, "first", { k: unique("one") })).status).toBe(201);
+    expect((await putUser(account.key, "second", { k: unique("two") })).status).toBe(201);
+    await env.DB.prepare("UPDATE external_users SET metadata = (SELECT metadata FROM external_users WHERE account_id = ?1 AND external_user_id = 'first') WHERE account_id = ?1 AND external_user_id = 'second'")
+      .bind(account.accountId)
+      .run();
+    await expectProblem(await api("/v1/external-users/second", { key: account.key }), 500, "document.undecryptable");
+  });
+
+  it("any metadata round-trips and is found by each of its pairs, never by another value (fuzz)", async () => {
+    const account = await createTestAccount();
+    const tenant = { accountId: account.accountId, mode: "test" as const };
+    const db = database(env.DB);
+    const cipher = fieldCipher(env);
+    let n = 0;
+    const text = (min: number, max: number) => fc.string({ unit: "grapheme", minLength: min, maxLength: max });
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(text(1, 40), text(0, 60), { minKeys: 1, maxKeys: 5 }), text(0, 60), async (metadata, other) => {
+        const externalUserId = `fuzz-${n++}`;
+        const { user } = await upsertExternalUser(db, tenant, externalUserId, { name: null, email: null, metadata }, cipher);
+        expect(await openUserMetadata(cipher, user)).toEqual(metadata);
+        for (const [key, value] of Object.entries(metadata)) {
+          const found = await listExternalUsers(db, tenant, { metadata: [[key, value]], limit: 100 }, cipher);
+          expect(found.data.map((u) => u.externalUserId)).toContain(externalUserId);
+          if (other !== value) {
+            const none = await listExternalUsers(db, tenant, { metadata: [[key, other]], limit: 100 }, cipher);
+            expect(none.data.map((u) => u.externalUserId)).not.toContain(externalUserId);
+          }
+        }
+      }),
+      { numRuns: 25 },
     );
   });
 });
