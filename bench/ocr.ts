@@ -13,8 +13,8 @@
  * (4.0.0_best_int, unpacked from @tesseract.js-data/eng): where ours differs from the anchor but equals the CLI on
  * our model, the difference is the model, not our engine path.
  * Our engine reads some pages twice and merges the readings word by word (second-reading.ts); the CLI reads once.
- * Then a 20-page fax through the engine's pool (OCR_WORKERS, as the OCR service runs it) against reading its
- * pages one after another.
+ * Then a 20-page fax through the engine's pool (as the OCR service runs it) against reading its pages one after
+ * another (bench/ocr-pool.ts, which `npm run bench:ocr:pool` runs alone with more rounds).
  * Targets: CER ≤ 1% clean fine, ≤ 3.5% standard, never worse than the CLI; ≥ 90% of fields exact on clean fine
  * pages; 100% of absent fields null; fax.received ≤ 5 s and fax.extracted ≤ 10 s after the call.
  *
@@ -35,6 +35,7 @@ import { secondPreparation } from "../src/inbound/local-engine/second-reading.js
 import { characterErrorRate, FORM_SCHEMA, makeFaxForm, type FaxForm } from "../test/fixtures/fax-forms.js";
 import { startWebhookReceiver } from "../test/interop/gateway/lib.js";
 import { startBenchInstance } from "./local-instance.mjs";
+import { describePoolAgainstSerial, timePoolAgainstSerial, twentyPageFax } from "./ocr-pool.js";
 
 const run = promisify(execFile);
 const FORMS = Number(process.env.BENCH_FORMS ?? "5");
@@ -127,13 +128,7 @@ for (const [set, resolution, noisy] of [
 }
 
 // A 20-page fax as the OCR service gets it: all pages at once into the pool, against one page after another.
-const faxPages = await Promise.all(Array.from({ length: 20 }, (_, i) => makeFaxForm(100 + i, i % 2 ? "standard" : "fine")));
-const poolStarted = performance.now();
-await Promise.all(faxPages.map((form) => engine.read(form.page)));
-const poolSeconds = (performance.now() - poolStarted) / 1000;
-const serialStarted = performance.now();
-for (const form of faxPages) await engine.read(form.page);
-const serialSeconds = (performance.now() - serialStarted) / 1000;
+const poolAgainstSerial = await timePoolAgainstSerial(engine, await twentyPageFax());
 await engine.stop();
 rmSync(work, { recursive: true, force: true });
 
@@ -150,7 +145,7 @@ for (const r of rows) {
   );
 }
 if (cliMissing) console.log("(the tesseract CLI is not installed: apt-get install -y tesseract-ocr tesseract-ocr-eng)");
-console.log(`\nA 20-page fax (fine and standard pages): ${poolSeconds.toFixed(1)} s through the pool of ${defaultEngineWorkers()} workers (OCR_WORKERS default here), ${serialSeconds.toFixed(1)} s one page after another (${(serialSeconds / poolSeconds).toFixed(2)}×).`);
+console.log(`\n${describePoolAgainstSerial(poolAgainstSerial, defaultEngineWorkers(), 1)} (npm run bench:ocr:pool for more rounds)`);
 console.log(`\nFields extracted exactly on clean fine pages: ${fields.printedExact}/${fields.printed} (${pct(fields.printedExact / fields.printed)}); absent fields null: ${fields.absentNull}/${fields.absent} (${pct(fields.absentNull / fields.absent)})`);
 for (const miss of fields.misses) console.log(`  miss: ${miss}`);
 

@@ -8,15 +8,18 @@
  * variable sizes; the default mode loses form labels), rows doubled on 204×98 pages (CER 4.4% → 1.0%), isolated
  * black pixels removed (line noise), and nothing else (2× upscaling both ways is catastrophic on noisy pages).
  * Where the model is weakest (standard pages, pages with line noise), a second preparation of the page is read
- * beside the first, on another worker of the pool, and the two are merged word by word (second-reading.ts).
+ * beside the first, on another worker of the pool (reading-pool.ts), and the two are merged word by word
+ * (second-reading.ts).
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import type { Worker as NodeWorker } from "node:worker_threads";
 import { createWorker, OEM, PSM, type Page, type Worker } from "tesseract.js";
 import { bitmapToPng, type Bitmap } from "../../codec/node";
 import { squarePixels } from "../../fax/render/preview";
-import { combineReadings, secondPreparation, type DetailedReading, type ReadLine } from "./second-reading";
+import { startReadingPool, type EngineImage, type PageEngine } from "./reading-pool";
+import { combineReadings, secondPreparation, type DetailedReading, type Preparation, type ReadLine } from "./second-reading";
 
 const require = createRequire(import.meta.url);
 const MODEL = "4.0.0_best_int";
@@ -92,56 +95,79 @@ export function defaultEngineWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+const encoded = (preparation: Preparation): EngineImage => ({ image: bitmapToPng(preparation.bitmap), dpi: preparation.dpi });
+
 /**
- * A pool of `workers` tesseract workers (each a thread reading one page at a time, ~1 s of one core per page):
- * pages of a fax arrive together (the Worker posts OCR_PAGE_CONCURRENCY at once) and are read side by side.
- * A page that gets a second reading takes two workers at once. Each worker reads a blank page before the engine
- * is handed out, so the first real fax does not pay for the model's first use.
+ * One tesseract worker (a thread reading one page at a time, ~0.5 s of one core per 204-dpi page), warmed up on a
+ * blank page so the first real fax does not pay for the model's first use. Its thread dying (out of memory, a
+ * crash in the WASM) fails the reading under it and marks it broken, for the pool to replace it.
+ */
+async function startTesseractEngine(langPath: string): Promise<PageEngine> {
+  let died: (error: Error) => void = () => undefined;
+  const death = new Promise<never>((_, reject) => (died = reject));
+  death.catch(() => undefined);
+  let broken = false;
+  // errorHandler: without one, tesseract.js rethrows a refused job on its message handler, which would stop the
+  // whole service; the job's own promise is rejected either way.
+  const worker: Worker = await createWorker("eng", OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: "none", errorHandler: () => undefined });
+  const thread = (worker as unknown as { worker: NodeWorker }).worker;
+  const onDeath = (reason: unknown) => {
+    broken = true;
+    died(new Error(`the OCR engine's thread stopped (${reason instanceof Error ? reason.message : `exit code ${String(reason)}`})`));
+  };
+  thread.on("error", onDeath);
+  thread.on("exit", onDeath);
+  // The prepared page has square pixels at the fax's 204 dpi across.
+  await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: String(FAX_DPI) });
+  let dpi = FAX_DPI;
+  await worker.recognize(Buffer.from(bitmapToPng({ width: 64, height: 64, data: new Uint8Array(8 * 64) })));
+  return {
+    get broken() {
+      return broken;
+    },
+    async read(image) {
+      const reading = (async () => {
+        if (dpi !== image.dpi) {
+          await worker.setParameters({ user_defined_dpi: String(image.dpi) });
+          dpi = image.dpi;
+        }
+        return detailedReading((await worker.recognize(Buffer.from(image.image), {}, { text: true, blocks: true })).data);
+      })();
+      return Promise.race([reading, death]);
+    },
+    async stop() {
+      thread.off("exit", onDeath);
+      if (!broken) await worker.terminate();
+    },
+  };
+}
+
+/**
+ * The engine the OCR service reads pages with: a pool of `workers` tesseract workers (reading-pool.ts) fed as
+ * pages arrive (the Worker posts OCR_PAGE_CONCURRENCY at once). A page that gets a second reading takes two
+ * workers at once, side by side; each page is prepared only when a worker is free to read it.
  */
 export async function startFaxOcrEngine(options: { workers?: number } = {}): Promise<FaxOcrEngine> {
   const langPath = path.join(path.dirname(require.resolve("@tesseract.js-data/eng/package.json")), MODEL);
-  const count = Math.max(1, Math.floor(options.workers ?? defaultEngineWorkers()));
-  const workers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const worker: Worker = await createWorker("eng", OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: "none" });
-      // The prepared page has square pixels at the fax's 204 dpi across.
-      await worker.setParameters({ tessedit_pageseg_mode: PSM.SINGLE_COLUMN, user_defined_dpi: String(FAX_DPI) });
-      await worker.recognize(Buffer.from(bitmapToPng({ width: 64, height: 64, data: new Uint8Array(8 * 64) })));
-      return worker;
-    }),
-  );
-  const dpiOf = new Map(workers.map((w) => [w, FAX_DPI]));
-  const idle = [...workers];
-  const waiting: ((worker: Worker) => void)[] = [];
-  const release = (worker: Worker) => {
-    const next = waiting.shift();
-    if (next) next(worker);
-    else idle.push(worker);
-  };
-  const recognize = async (bitmap: Bitmap, dpi: number): Promise<DetailedReading> => {
-    const png = Buffer.from(bitmapToPng(bitmap));
-    const worker = idle.pop() ?? (await new Promise<Worker>((resolve) => waiting.push(resolve)));
-    try {
-      if (dpiOf.get(worker) !== dpi) {
-        await worker.setParameters({ user_defined_dpi: String(dpi) });
-        dpiOf.set(worker, dpi);
-      }
-      return detailedReading((await worker.recognize(png, {}, { text: true, blocks: true })).data);
-    } finally {
-      release(worker);
-    }
-  };
+  const engines = Math.max(1, Math.floor(options.workers ?? defaultEngineWorkers()));
+  const pool = await startReadingPool({ engines, startEngine: () => startTesseractEngine(langPath) });
   return {
     name: ENGINE_NAME,
     async read(page) {
-      const prepared = prepareFaxPage(page);
-      const second = secondPreparation(page, prepared, FAX_DPI);
-      const [first, other] = await Promise.all([recognize(prepared, FAX_DPI), second ? recognize(second.bitmap, second.dpi) : null]);
+      const order = pool.nextPage();
+      let second: Promise<DetailedReading | null> = Promise.resolve(null);
+      const first = await pool.read(order, () => {
+        const prepared = prepareFaxPage(page);
+        const preparation = secondPreparation(page, prepared, FAX_DPI);
+        // Queued under the same page: an engine takes it next, beside this one.
+        if (preparation) second = pool.read(order, () => encoded(preparation)).catch(() => null);
+        return encoded({ bitmap: prepared, dpi: FAX_DPI });
+      });
+      // A second reading that failed leaves the first, which is a whole reading of the page.
+      const other = await second;
       const reading = other ? combineReadings(first, other) : first;
       return { text: reading.text, confidence: Math.round(reading.confidence * 10) / 10 };
     },
-    async stop() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    stop: () => pool.stop(),
   };
 }
