@@ -1,6 +1,6 @@
 /**
- * `npm start`'s state files hold no document and no fax metadata or cover-page text in clear (issue 17 point 4,
- * "How it is shown": "the bytes in R2 (and in `npm start`'s local state files) contain no %PDF, no TIFF header and
+ * `npm start`'s state files hold no document and no fax or end-user metadata or cover-page text in clear (issue
+ * 17 point 4, "How it is shown": "the bytes in R2 (and in `npm start`'s local state files) contain no %PDF, no TIFF header and
  * no PNG signature, yet every download is byte-identical"). A test fax with metadata and a cover page goes to the
  * simulated carrier, a live fax goes over the loopback gateway to the account's own number and is received; then
  * every file under the instance's state directory (D1's and Durable Objects' SQLite files, R2's blobs) is read.
@@ -49,6 +49,14 @@ describe("npm start: the local state files", () => {
     // Metadata and cover page on the test fax (its cover page is not OCR'd anywhere); metadata only on the live
     // one, whose received copy is read by the local OCR service (its text is in D1 for search, by design).
     const liveMetadata = { claim: token("CLAIM") };
+    // A partner's end user with metadata of its own (sealed like fax metadata, with its own blind index).
+    const userMetadata = { mrn: token("MRN"), clinic: token("North Clinic") };
+    const userPut = await live.json<{ external_user_id: string; metadata: Record<string, string> }>(
+      "/v1/external-users/patient-state-files",
+      { method: "PUT", json: { name: "Dana Rivera", metadata: userMetadata } },
+      201,
+    );
+    expect(userPut.metadata).toEqual(userMetadata);
 
     const sent = await test.json<Fax>("/v1/faxes", { json: { to: "+15550100001", documents: [{ content: await pdfBase64(1, "State files"), content_type: "application/pdf" }], metadata, cover_page: cover } }, 202);
     await live.json("/v1/numbers", { json: {} }, 201);
@@ -81,6 +89,8 @@ describe("npm start: the local state files", () => {
     // The API still shows the values the state files must not.
     expect(await test.fax(sent.id)).toMatchObject({ metadata, cover_page: cover });
     expect((await test.json<{ data: Fax[] }>(`/v1/faxes?metadata[order_id]=${metadata.order_id}`)).data.map((f) => f.id)).toEqual([sent.id]);
+    const users = await live.json<{ data: { external_user_id: string; metadata: Record<string, string> }[] }>(`/v1/external-users?metadata[mrn]=${userMetadata.mrn}`);
+    expect(users.data.map((u) => [u.external_user_id, u.metadata])).toEqual([["patient-state-files", userMetadata]]);
 
     // worker-bundle/ is the built Worker (code: pdfium's wasm and pdf-lib carry these signatures), not stored data.
     const files = (await filesUnder(stateDir)).filter((f) => path.relative(stateDir, f).split(path.sep)[0] !== "worker-bundle");
@@ -88,7 +98,7 @@ describe("npm start: the local state files", () => {
     // D1, R2 (its index and its blobs) and Durable Objects are all among what is read.
     for (const store of ["d1", "r2", "do", "blobs"]) expect(parts.has(store), `${store} in ${[...parts].join(" ")}`).toBe(true);
     expect(files.filter((f) => f.endsWith(".sqlite")).length).toBeGreaterThan(3);
-    const secrets = [...Object.values(metadata), ...Object.values(cover), ...Object.values(liveMetadata)].map((v) => [v, Buffer.from(v)] as const);
+    const secrets = [...Object.values(metadata), ...Object.values(cover), ...Object.values(liveMetadata), ...Object.values(userMetadata)].map((v) => [v, Buffer.from(v)] as const);
     const found: string[] = [];
     for (const file of files) {
       const bytes = await readFile(file);
